@@ -1,0 +1,188 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// Talks HTTP to InfluxDB: writes line protocol, runs InfluxQL, checks health and creates the
+/// database with its retention policy. One call is one request; retrying is the caller's choice
+/// (see `InfluxError.isRetryable`).
+public struct InfluxClient: Sendable {
+    public let configuration: InfluxConfiguration
+    private let http: HTTPClient
+    private let baseURL: String
+
+    public init(configuration: InfluxConfiguration, httpClient: HTTPClient = .shared) {
+        self.configuration = configuration
+        self.http = httpClient
+        var base = configuration.url
+        while base.hasSuffix("/") { base.removeLast() }
+        self.baseURL = base
+    }
+
+    // MARK: Writing
+
+    /// Writes a body of newline-terminated lines (nanosecond timestamps).
+    public func write(_ body: ByteBuffer) async throws(InfluxError) {
+        let url: String
+        var request: HTTPClientRequest
+        if configuration.usesV2 {
+            url =
+                "\(baseURL)/api/v2/write?org=\(Self.encode(configuration.org!))&bucket=\(Self.encode(configuration.bucket!))&precision=ns"
+            request = HTTPClientRequest(url: url)
+        } else {
+            url =
+                "\(baseURL)/write?db=\(Self.encode(configuration.database))&rp=\(Self.encode(configuration.retentionPolicy))&precision=ns"
+            request = HTTPClientRequest(url: url)
+        }
+        request.method = .POST
+        addAuthorization(to: &request)
+        request.headers.add(name: "Content-Type", value: "text/plain; charset=utf-8")
+        request.body = .bytes(body)
+        let (status, headers, text) = try await send(request)
+        guard (200..<300).contains(status) else {
+            throw Self.classify(status: status, headers: headers, body: text)
+        }
+    }
+
+    static func classify(status: Int, headers: HTTPHeaders, body: String) -> InfluxError {
+        let message = Self.errorMessage(in: body)
+        if status == 429 || status >= 500 {
+            let retryAfter = headers.first(name: "Retry-After").flatMap(Int.init).map { Duration.seconds($0) }
+            return .unavailable("HTTP \(status): \(message)", retryAfter: retryAfter)
+        }
+        if status != 400 && status != 422 {
+            // Authentication, a missing database, a body too large: the data is fine, the setup
+            // is not. Retrying (and holding the data) is right; an operator can fix it.
+            return .unavailable("HTTP \(status): \(message)", retryAfter: nil)
+        }
+        return .rejected(status: status, message: message, badLines: BadLine.parse(errorMessage: message))
+    }
+
+    // MARK: Querying
+
+    /// Runs InfluxQL statements against the configured database (`epoch=ns` timestamps).
+    /// Statements that change things (CREATE, ALTER, DROP) are sent as POST.
+    public func query(_ statement: String, database: String? = nil) async throws(InfluxError) -> [QueryResult] {
+        let db = database ?? configuration.database
+        let isWrite = ["CREATE", "ALTER", "DROP", "DELETE", "GRANT", "REVOKE"].contains {
+            statement.trimmingLeadingSpaces.uppercased().hasPrefix($0)
+        }
+        var request = HTTPClientRequest(
+            url: "\(baseURL)/query?db=\(Self.encode(db))&epoch=ns&q=\(Self.encode(statement))")
+        request.method = isWrite ? .POST : .GET
+        addAuthorization(to: &request)
+        let (status, headers, text) = try await send(request)
+        guard (200..<300).contains(status) else {
+            if case .rejected(_, let message, _) = Self.classify(status: status, headers: headers, body: text) {
+                throw .query(message)
+            }
+            throw Self.classify(status: status, headers: headers, body: text)
+        }
+        let response: QueryResponse
+        do {
+            response = try JSONDecoder().decode(QueryResponse.self, from: Data(text.utf8))
+        } catch {
+            throw .query("unreadable response: \(text.prefix(200))")
+        }
+        if let error = response.error { throw .query(error) }
+        let results = response.results ?? []
+        if let failed = results.first(where: { $0.error != nil }) { throw .query(failed.error!) }
+        return results
+    }
+
+    /// `GET /ping`: true when InfluxDB answers.
+    public func ping(timeout: Duration = .seconds(2)) async -> Bool {
+        var request = HTTPClientRequest(url: "\(baseURL)/ping")
+        request.method = .GET
+        do {
+            let response = try await http.execute(request, timeout: .init(timeout))
+            return (200..<300).contains(Int(response.status.code))
+        } catch {
+            return false
+        }
+    }
+
+    /// Creates the database and its retention policy (default) when missing; fixes the
+    /// retention policy's duration when it differs. Not used with the v2 API (buckets are
+    /// created by the InfluxDB administrator there).
+    public func ensureDatabase() async throws(InfluxError) {
+        guard !configuration.usesV2 else { return }
+        let db = Self.quoteIdentifier(configuration.database)
+        let rp = Self.quoteIdentifier(configuration.retentionPolicy)
+        _ = try await query("CREATE DATABASE \(db)", database: "")
+        let policies = try await query("SHOW RETENTION POLICIES ON \(db)", database: "")
+        let existing = policies.first?.series.first?.rows.first { $0["name"]?.string == configuration.retentionPolicy }
+        let duration = configuration.retentionDuration
+        if existing == nil {
+            _ = try await query(
+                "CREATE RETENTION POLICY \(rp) ON \(db) DURATION \(duration) REPLICATION 1 DEFAULT", database: "")
+        } else {
+            _ = try await query("ALTER RETENTION POLICY \(rp) ON \(db) DURATION \(duration) DEFAULT", database: "")
+        }
+    }
+
+    // MARK: Plumbing
+
+    private func addAuthorization(to request: inout HTTPClientRequest) {
+        if let token = configuration.token {
+            request.headers.add(name: "Authorization", value: "Token \(token)")
+        } else if let user = configuration.username, let password = configuration.password {
+            let credentials = Data("\(user):\(password)".utf8).base64EncodedString()
+            request.headers.add(name: "Authorization", value: "Basic \(credentials)")
+        }
+    }
+
+    private func send(_ request: HTTPClientRequest) async throws(InfluxError) -> (Int, HTTPHeaders, String) {
+        do {
+            let response = try await http.execute(request, timeout: .init(configuration.requestTimeout))
+            let body = try await response.body.collect(upTo: 16 * 1024 * 1024)
+            return (Int(response.status.code), response.headers, String(buffer: body))
+        } catch {
+            throw .unavailable(String(describing: error), retryAfter: nil)
+        }
+    }
+
+    static func errorMessage(in body: String) -> String {
+        struct ErrorBody: Decodable {
+            var error: String?
+            var message: String?
+        }
+        if let decoded = try? JSONDecoder().decode(ErrorBody.self, from: Data(body.utf8)),
+            let message = decoded.error ?? decoded.message
+        {
+            return message
+        }
+        return String(body.prefix(500))
+    }
+
+    static func encode(_ text: String) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
+    }
+
+    /// An InfluxQL identifier in double quotes.
+    public static func quoteIdentifier(_ name: String) -> String {
+        "\"" + name.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+    }
+
+    /// An InfluxQL string literal in single quotes.
+    public static func quoteString(_ text: String) -> String {
+        "'" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'") + "'"
+    }
+}
+
+extension String {
+    fileprivate var trimmingLeadingSpaces: Substring { drop { $0 == " " || $0 == "\n" || $0 == "\t" } }
+}
+
+extension Duration {
+    fileprivate var timeAmount: TimeAmount {
+        let (seconds, attoseconds) = components
+        return .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}
+
+extension TimeAmount {
+    init(_ duration: Duration) { self = duration.timeAmount }
+}

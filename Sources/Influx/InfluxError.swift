@@ -1,0 +1,69 @@
+/// What went wrong talking to InfluxDB, split by what the caller should do about it.
+public enum InfluxError: Error, Sendable, CustomStringConvertible {
+    /// Worth retrying: connection refused or reset, timeout, 5xx, 429. `retryAfter` comes from
+    /// the server's Retry-After header when it sent one.
+    case unavailable(String, retryAfter: Duration?)
+    /// InfluxDB refused the request (4xx); retrying the same body cannot help.
+    case rejected(status: Int, message: String, badLines: [BadLine])
+    /// A query answered with an error.
+    case query(String)
+
+    public var description: String {
+        switch self {
+        case .unavailable(let reason, let retryAfter):
+            "InfluxDB unavailable: \(reason)" + (retryAfter.map { " (retry after \($0))" } ?? "")
+        case .rejected(let status, let message, let badLines):
+            "InfluxDB rejected the write (HTTP \(status)): \(message)"
+                + (badLines.isEmpty ? "" : " [\(badLines.count) bad line(s)]")
+        case .query(let message): "InfluxQL error: \(message)"
+        }
+    }
+
+    /// True when retrying later may succeed.
+    public var isRetryable: Bool {
+        if case .unavailable = self { return true }
+        return false
+    }
+}
+
+/// One line InfluxDB refused in a partial write, as InfluxDB reported it.
+public struct BadLine: Sendable, Equatable {
+    /// The line's text as quoted by InfluxDB (may be truncated by the server).
+    public var line: String
+    public var reason: String
+
+    public init(line: String, reason: String) {
+        self.line = line
+        self.reason = reason
+    }
+
+    /// Parses InfluxDB 1.x/2.x write errors such as
+    /// `partial write: unable to parse 'bad line': missing fields dropped=1`
+    /// (several `unable to parse` clauses are joined by newlines).
+    public static func parse(errorMessage: String) -> [BadLine] {
+        var result: [BadLine] = []
+        var rest = Substring(errorMessage)
+        let marker = "unable to parse '"
+        while let start = rest.range(of: marker) {
+            rest = rest[start.upperBound...]
+            // The quoted line ends at "': " (the line itself may contain quotes).
+            guard let end = rest.range(of: "': ") else { break }
+            let line = String(rest[..<end.lowerBound])
+            rest = rest[end.upperBound...]
+            let reasonEnd = rest.range(of: "\n")?.lowerBound ?? rest.range(of: marker)?.lowerBound ?? rest.endIndex
+            var reason = String(rest[..<reasonEnd]).trimmingCharacters(in: [" ", "\n"])
+            if let dropped = reason.range(of: " dropped=") { reason = String(reason[..<dropped.lowerBound]) }
+            result.append(BadLine(line: line, reason: reason))
+        }
+        return result
+    }
+}
+
+extension String {
+    fileprivate func trimmingCharacters(in set: Set<Character>) -> String {
+        var text = Substring(self)
+        while let first = text.first, set.contains(first) { text.removeFirst() }
+        while let last = text.last, set.contains(last) { text.removeLast() }
+        return String(text)
+    }
+}

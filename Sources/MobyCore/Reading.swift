@@ -1,0 +1,31 @@
+/// One sample from one device: what a sensor published, validated, ready to store and score.
+public struct Reading: Sendable, Equatable {
+    /// The device that measured it (an InfluxDB tag; any printable text, at most 128 bytes).
+    public var deviceID: String
+    /// Nanoseconds since the Unix epoch (UTC).
+    public var timestamp: Int64
+    /// The metrics present in this reading, in a stable order (Metric.allCases order).
+    public var values: [MetricValue]
+
+    public init(deviceID: String, timestamp: Int64, values: [MetricValue]) {
+        self.deviceID = deviceID
+        self.timestamp = timestamp
+        self.values = values
+    }
+
+    /// The value of `metric`, if the reading has it.
+    public subscript(metric: Metric) -> Double? {
+        values.first { $0.metric == metric }?.value
+    }
+}
+
+/// One metric's value in a reading.
+public struct MetricValue: Sendable, Equatable {
+    public var metric: Metric
+    public var value: Double
+
+    public init(_ metric: Metric, _ value: Double) {
+        self.metric = metric
+        self.value = value
+    }
+}

@@ -1,0 +1,58 @@
+import Hummingbird
+import Influx
+import MQTT
+
+/// `/health` (is the process alive) and `/health/ready` (can it do its job: broker connected,
+/// InfluxDB reachable). Ready answers 503 when degraded, which load balancers understand.
+struct HealthController<Context: RequestContext>: Sendable {
+    let client: MQTTClient
+    let influx: InfluxClient
+    let writer: BatchWriter<MQTTMessage>
+
+    struct Liveness: ResponseEncodable {
+        var status = "ok"
+    }
+
+    struct Readiness: ResponseEncodable {
+        struct Broker: Codable {
+            var connected: Bool
+        }
+        struct Influx: Codable {
+            var reachable: Bool
+            var lastError: String?
+
+            enum CodingKeys: String, CodingKey {
+                case reachable
+                case lastError = "last_error"
+            }
+        }
+        var status: String
+        var mqtt: Broker
+        var influxdb: Influx
+        var pendingReadings: Int
+
+        enum CodingKeys: String, CodingKey {
+            case status, mqtt, influxdb
+            case pendingReadings = "pending_readings"
+        }
+    }
+
+    var routes: RouteCollection<Context> {
+        let routes = RouteCollection(context: Context.self)
+        routes.get("/health") { _, _ in Liveness() }
+        routes.get("/health/ready") { _, _ in try await readiness() }
+        return routes
+    }
+
+    private func readiness() async throws -> EditedResponse<Readiness> {
+        let connected = client.isConnected
+        let reachable = await influx.ping()
+        let lastError = await writer.currentError
+        let pending = await writer.pendingLines
+        let ready = connected && reachable && lastError == nil
+        let body = Readiness(
+            status: ready ? "ready" : "degraded", mqtt: .init(connected: connected),
+            influxdb: .init(reachable: reachable, lastError: lastError?.description), pendingReadings: pending)
+        return EditedResponse(status: ready ? .ok : .serviceUnavailable, response: body)
+    }
+}

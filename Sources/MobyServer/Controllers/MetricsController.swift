@@ -1,0 +1,16 @@
+import Hummingbird
+
+/// `GET /metrics`: the server's counters in Prometheus text format.
+struct MetricsController<Context: RequestContext>: Sendable {
+    let metrics: ServerMetrics
+
+    var routes: RouteCollection<Context> {
+        let routes = RouteCollection(context: Context.self)
+        routes.get("/metrics") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: metrics.registry.emitToBuffer())))
+        }
+        return routes
+    }
+}

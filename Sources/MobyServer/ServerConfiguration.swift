@@ -1,0 +1,124 @@
+import Configuration
+import Influx
+import MQTT
+import MobyCore
+
+/// Everything moby-server can be told, with its defaults. Read once at start from a
+/// `ConfigReader` (command-line flags first, then `MOBY_*` environment variables).
+public struct ServerConfiguration: Sendable {
+    /// One setting: its configuration key (environment variable = key upper-cased with `_`),
+    /// default and help. `moby-server --help` and the README list these.
+    public struct Setting: Sendable {
+        public var key: String
+        public var defaultValue: String
+        public var help: String
+
+        /// `MOBY_MQTT_URL` for `moby.mqtt.url`.
+        public var environmentName: String {
+            key.uppercased().map { $0.isLetter || $0.isNumber ? String($0) : "_" }.joined()
+        }
+    }
+
+    public static let settings: [Setting] = [
+        Setting(
+            key: "moby.mqtt.url", defaultValue: "mqtt://127.0.0.1:1883", help: "MQTT broker, mqtt://user:pass@host:port"
+        ),
+        Setting(
+            key: "moby.mqtt.client.id", defaultValue: "moby-server", help: "MQTT client id of the persistent session"),
+        Setting(key: "moby.mqtt.topic", defaultValue: ReadingTopic.filter, help: "Topic filter readings arrive on"),
+        Setting(
+            key: "moby.mqtt.dead.letter.topic", defaultValue: "factory/sensor/deadletter",
+            help: "Topic rejected messages are published to, with the reason"),
+        Setting(key: "moby.influx.url", defaultValue: "http://127.0.0.1:8086", help: "InfluxDB base URL"),
+        Setting(key: "moby.influx.db", defaultValue: "moby", help: "InfluxDB database (v1 API)"),
+        Setting(key: "moby.influx.rp", defaultValue: "raw", help: "Retention policy readings are written to"),
+        Setting(
+            key: "moby.influx.retention", defaultValue: "30d",
+            help: "How long raw readings are kept (InfluxQL duration)"),
+        Setting(key: "moby.influx.username", defaultValue: "", help: "InfluxDB user (v1 basic auth)"),
+        Setting(key: "moby.influx.password", defaultValue: "", help: "InfluxDB password (v1 basic auth)"),
+        Setting(
+            key: "moby.influx.org", defaultValue: "", help: "InfluxDB 2.x organisation (with bucket and token: v2 API)"),
+        Setting(key: "moby.influx.bucket", defaultValue: "", help: "InfluxDB 2.x bucket"),
+        Setting(key: "moby.influx.token", defaultValue: "", help: "InfluxDB 2.x API token"),
+        Setting(
+            key: "moby.batch.max.lines", defaultValue: "5000", help: "Write a batch once it holds this many readings"),
+        Setting(
+            key: "moby.batch.linger.ms", defaultValue: "0",
+            help: "Max wait for more readings before writing a non-full batch (0 = group commit)"),
+        Setting(key: "moby.http.host", defaultValue: "127.0.0.1", help: "HTTP listen address"),
+        Setting(key: "moby.http.port", defaultValue: "8080", help: "HTTP listen port"),
+        Setting(key: "moby.data.dir", defaultValue: "./var/data", help: "Folder for the server's own data"),
+        Setting(key: "moby.log.level", defaultValue: "info", help: "trace, debug, info, notice, warning, error"),
+    ]
+
+    public var mqttURL: String
+    public var mqttClientID: String
+    public var mqttTopic: String
+    public var deadLetterTopic: String
+    public var influx: InfluxConfiguration
+    public var batchMaxLines: Int
+    public var batchLinger: Duration
+    public var httpHost: String
+    public var httpPort: Int
+    public var dataDirectory: String
+    public var logLevel: String
+
+    /// Reads every setting, falling back to the defaults above.
+    public init(reader: ConfigReader) throws {
+        func string(_ key: String) -> String {
+            let fallback = Self.settings.first { $0.key == key }?.defaultValue ?? ""
+            return reader.string(forKey: ConfigKey(key), default: fallback)
+        }
+        func optional(_ key: String) -> String? {
+            let value = string(key)
+            return value.isEmpty ? nil : value
+        }
+        func int(_ key: String, in range: ClosedRange<Int>) throws -> Int {
+            let text = string(key)
+            guard let value = Int(text), range.contains(value) else {
+                throw ConfigurationError(
+                    "\(key) (\(Setting(key: key, defaultValue: "", help: "").environmentName)) must be a whole number in \(range.lowerBound)...\(range.upperBound), got '\(text)'"
+                )
+            }
+            return value
+        }
+        mqttURL = string("moby.mqtt.url")
+        mqttClientID = string("moby.mqtt.client.id")
+        mqttTopic = string("moby.mqtt.topic")
+        deadLetterTopic = string("moby.mqtt.dead.letter.topic")
+        influx = InfluxConfiguration(
+            url: string("moby.influx.url"), database: string("moby.influx.db"),
+            retentionPolicy: string("moby.influx.rp"), retentionDuration: string("moby.influx.retention"),
+            username: optional("moby.influx.username"), password: optional("moby.influx.password"),
+            org: optional("moby.influx.org"), bucket: optional("moby.influx.bucket"),
+            token: optional("moby.influx.token"))
+        batchMaxLines = try int("moby.batch.max.lines", in: 1...100_000)
+        batchLinger = .milliseconds(try int("moby.batch.linger.ms", in: 0...60_000))
+        httpHost = string("moby.http.host")
+        httpPort = try int("moby.http.port", in: 0...65_535)
+        dataDirectory = string("moby.data.dir")
+        logLevel = string("moby.log.level")
+        _ = try MQTTConfiguration(url: mqttURL, clientID: mqttClientID)
+        guard influx.url.hasPrefix("http://") || influx.url.hasPrefix("https://") else {
+            throw ConfigurationError(
+                "moby.influx.url (MOBY_INFLUX_URL) must start with http:// or https://, got '\(influx.url)'")
+        }
+    }
+
+    /// Defaults overridden by `values` (configuration key → value); for tests and tools.
+    public init(_ values: [String: String] = [:]) throws {
+        var entries: [AbsoluteConfigKey: ConfigValue] = [:]
+        for (key, value) in values {
+            entries[AbsoluteConfigKey(ConfigKey(key))] = ConfigValue(.string(value), isSecret: false)
+        }
+        try self.init(reader: ConfigReader(provider: InMemoryProvider(values: entries)))
+    }
+}
+
+/// A setting with a value that cannot work; the message names the setting and what it expects.
+public struct ConfigurationError: Error, CustomStringConvertible {
+    public var description: String
+
+    public init(_ description: String) { self.description = description }
+}

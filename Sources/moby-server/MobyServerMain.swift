@@ -1,0 +1,34 @@
+import Foundation
+import Hummingbird
+import Logging
+import MobyServer
+
+/// Entry point: parse flags and environment, build the application, run until SIGTERM/SIGINT.
+@main
+struct MobyServerMain {
+    static func main() async {
+        let parsed: ServerCommandLine.Parsed
+        let configuration: ServerConfiguration
+        do {
+            parsed = try ServerCommandLine.parse(
+                Array(CommandLine.arguments.dropFirst()), environment: ProcessInfo.processInfo.environment)
+            guard case .run(let reader) = parsed else {
+                if case .help(let text) = parsed { print(text) }
+                return
+            }
+            configuration = try ServerConfiguration(reader: reader)
+        } catch {
+            FileHandle.standardError.write(Data("moby-server: \(error)\n".utf8))
+            exit(64)
+        }
+        var logger = Logger(label: "moby-server")
+        logger.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info
+        do {
+            let app = try buildApplication(configuration: configuration, logger: logger)
+            try await app.runService()
+        } catch {
+            logger.critical("moby-server stopped: \(error)")
+            exit(1)
+        }
+    }
+}

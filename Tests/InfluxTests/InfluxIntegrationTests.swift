@@ -1,0 +1,113 @@
+import Influx
+import MobyTestSupport
+import NIOCore
+import Testing
+
+@Suite(.serialized) struct InfluxIntegrationTests {
+    @Test func createsTheDatabaseAndRetentionPolicy() async throws {
+        try await TestInflux.with { influx in
+            let client = InfluxClient(
+                configuration: InfluxConfiguration(url: influx.url, database: "plant", retentionDuration: "7d"))
+            try await client.ensureDatabase()
+            try await client.ensureDatabase()  // idempotent
+            let policies = try await client.query("SHOW RETENTION POLICIES ON plant")
+            let raw = try #require(policies.first?.series.first?.rows.first { $0["name"]?.string == "raw" })
+            #expect(raw["duration"]?.string == "168h0m0s")
+            #expect(raw["default"] == .bool(true))
+            // A changed duration is applied on the next start.
+            let longer = InfluxClient(
+                configuration: InfluxConfiguration(url: influx.url, database: "plant", retentionDuration: "30d"))
+            try await longer.ensureDatabase()
+            let after = try await client.query("SHOW RETENTION POLICIES ON plant")
+            #expect(
+                after.first?.series.first?.rows.first { $0["name"]?.string == "raw" }?["duration"]?.string == "720h0m0s"
+            )
+        }
+    }
+
+    @Test func hostileTagValuesRoundTripExactly() async throws {
+        try await TestInflux.with { influx in
+            let client = InfluxClient(configuration: InfluxConfiguration(url: influx.url))
+            try await client.ensureDatabase()
+            let ids = [
+                "plain", "with space", "comma,here", "equals=sign", "quote\"d", "single'quote", "back\\slash",
+                "a\\,b", "trailing space ", " leading", "유니코드-센서", "emoji😀", "mix ,=\"\\ all", "#hash", "x=1,y=2 z",
+            ]
+            var body = ByteBuffer()
+            for (index, id) in ids.enumerated() {
+                try LineProtocol.encode(
+                    Point(
+                        measurement: "sensors", tags: [(key: "device_id", value: id)],
+                        fields: [
+                            (key: "temperature", value: .float(Double(index))),
+                            (key: "note", value: .string("n\"\\\(id)")),
+                        ],
+                        timestamp: 1_000_000_000 * Int64(index + 1)),
+                    into: &body)
+            }
+            try await client.write(body)
+            let results = try await client.query(#"SELECT "temperature", "note", "device_id" FROM "sensors""#)
+            let rows = try #require(results.first?.series.first?.rows)
+            #expect(rows.count == ids.count)
+            for (index, id) in ids.enumerated() {
+                let row = rows.first { $0["time"]?.int == 1_000_000_000 * Int64(index + 1) }
+                #expect(row?["device_id"]?.string == id, "device id \(id)")
+                #expect(row?["temperature"]?.double == Double(index))
+                #expect(row?["note"]?.string == "n\"\\\(id)")
+            }
+            // And each id can be selected by an escaped InfluxQL string literal.
+            for id in ids {
+                let selected = try await client.query(
+                    "SELECT count(temperature) FROM sensors WHERE device_id = \(InfluxClient.quoteString(id))")
+                #expect(selected.first?.series.first?.values.first?.last?.int == 1, "select \(id)")
+            }
+        }
+    }
+
+    @Test func partialWritesReportTheBadLines() async throws {
+        try await TestInflux.with { influx in
+            let client = InfluxClient(configuration: InfluxConfiguration(url: influx.url))
+            try await client.ensureDatabase()
+            try await client.write(ByteBuffer(string: "m,k=a f=1i 1\n"))
+            // f is an integer now; a float for it conflicts, a garbage line does not parse.
+            do {
+                try await client.write(ByteBuffer(string: "m,k=b f=2i 2\nm,k=c f=2.5 3\nnot line protocol\n"))
+                Issue.record("expected a rejection")
+            } catch {
+                guard case .rejected(let status, let message, _) = error else {
+                    Issue.record("expected .rejected, got \(error)")
+                    return
+                }
+                #expect(status == 400)
+                #expect(!message.isEmpty)
+                #expect(!error.isRetryable)
+            }
+            let count = try await client.query("SELECT count(f) FROM m")
+            #expect(count.first?.series.first?.values.first?.last?.int == 2, "the good line was stored")
+        }
+    }
+
+    @Test func unreachableServerIsRetryable() async throws {
+        let port = Loopback.freePort()
+        let client = InfluxClient(configuration: InfluxConfiguration(url: "http://127.0.0.1:\(port)"))
+        #expect(await client.ping() == false)
+        do {
+            try await client.write(ByteBuffer(string: "m f=1\n"))
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.isRetryable)
+        }
+    }
+
+    @Test func missingDatabaseIsHeldNotDropped() async throws {
+        try await TestInflux.with { influx in
+            let client = InfluxClient(configuration: InfluxConfiguration(url: influx.url, database: "nope"))
+            do {
+                try await client.write(ByteBuffer(string: "m f=1\n"))
+                Issue.record("expected an error")
+            } catch {
+                #expect(error.isRetryable, "a missing database must not make the writer drop data: \(error)")
+            }
+        }
+    }
+}

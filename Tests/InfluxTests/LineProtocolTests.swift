@@ -1,0 +1,73 @@
+import NIOCore
+import Testing
+
+@testable import Influx
+
+@Suite struct LineProtocolTests {
+    @Test func encodesAllFieldTypes() throws {
+        let point = Point(
+            measurement: "sensors", tags: [(key: "device_id", value: "s1"), (key: "a", value: "b")],
+            fields: [
+                (key: "t", value: .float(25.3)), (key: "whole", value: .float(3)), (key: "n", value: .integer(-7)),
+                (key: "u", value: .unsigned(7)), (key: "ok", value: .boolean(true)), (key: "s", value: .string("hi")),
+            ],
+            timestamp: 1_763_375_400_000_000_001)
+        #expect(
+            try LineProtocol.line(point)
+                == "sensors,a=b,device_id=s1 t=25.3,whole=3,n=-7i,u=7u,ok=true,s=\"hi\" 1763375400000000001\n")
+    }
+
+    @Test func escapesEveryPart() throws {
+        let point = Point(
+            measurement: "my meas,urement=x",
+            tags: [(key: "tag key,=", value: "va lue,=\"\\x")],
+            fields: [(key: "field key,=", value: .string("say \"hi\" \\ ok"))])
+        #expect(
+            try LineProtocol.line(point)
+                == #"my\ meas\,urement=x,tag\ key\,\==va\ lue\,\="\x field\ key\,\==" + #""say \"hi\" \\ ok""# + "\n")
+    }
+
+    @Test func refusesLineBreaksEverywhere() {
+        let cases: [Point] = [
+            Point(measurement: "a\nb", fields: [(key: "f", value: .integer(1))]),
+            Point(measurement: "m", tags: [(key: "k", value: "v\n")], fields: [(key: "f", value: .integer(1))]),
+            Point(measurement: "m", tags: [(key: "k\r", value: "v")], fields: [(key: "f", value: .integer(1))]),
+            Point(measurement: "m", fields: [(key: "f\n", value: .integer(1))]),
+            Point(measurement: "m", fields: [(key: "f", value: .string("line1\nline2"))]),
+        ]
+        for point in cases {
+            var buffer = ByteBuffer(string: "keep\n")
+            #expect(throws: LineProtocolError.self) { try LineProtocol.encode(point, into: &buffer) }
+            #expect(String(buffer: buffer) == "keep\n", "a refused point leaves no partial line")
+        }
+    }
+
+    @Test func refusesWhatInfluxCannotStore() {
+        #expect(throws: LineProtocolError.self) {
+            try LineProtocol.line(Point(measurement: "m", fields: [(key: "f", value: .float(.nan))]))
+        }
+        #expect(throws: LineProtocolError.self) { try LineProtocol.line(Point(measurement: "m", fields: [])) }
+        #expect(throws: LineProtocolError.self) {
+            try LineProtocol.line(Point(measurement: "", fields: [(key: "f", value: .integer(1))]))
+        }
+        #expect(throws: LineProtocolError.self) {
+            try LineProtocol.line(
+                Point(measurement: "m", tags: [(key: "k", value: "ends\\")], fields: [(key: "f", value: .integer(1))]))
+        }
+    }
+
+    @Test func omitsEmptyTagValues() throws {
+        let point = Point(measurement: "m", tags: [(key: "k", value: "")], fields: [(key: "f", value: .integer(1))])
+        #expect(try LineProtocol.line(point) == "m f=1i\n")
+    }
+
+    @Test func parsesPartialWriteErrors() {
+        let message =
+            "partial write: unable to parse 'sensors,device_id=x temperature=': missing field value\nunable to parse 'bad': missing fields dropped=2"
+        #expect(
+            BadLine.parse(errorMessage: message) == [
+                BadLine(line: "sensors,device_id=x temperature=", reason: "missing field value"),
+                BadLine(line: "bad", reason: "missing fields"),
+            ])
+    }
+}

@@ -1,0 +1,160 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A real server process (Mosquitto, influxd, moby-server) owned by a test: started on loopback,
+/// stopped, killed or restarted on demand, always reaped.
+public final class ServiceProcess: @unchecked Sendable {
+    public let name: String
+    public let executable: String
+    public let arguments: [String]
+    public let environment: [String: String]
+    public let logFile: URL
+    private let lock = NSLock()
+    private var process: Process?
+
+    public init(
+        name: String, executable: String, arguments: [String], environment: [String: String] = [:],
+        logFile: URL
+    ) {
+        self.name = name
+        self.executable = executable
+        self.arguments = arguments
+        self.environment = environment
+        self.logFile = logFile
+    }
+
+    deinit {
+        if let process = process, process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+
+    /// The process id while running.
+    public var pid: Int32? {
+        lock.withLock { process?.isRunning == true ? process?.processIdentifier : nil }
+    }
+
+    public var isRunning: Bool { lock.withLock { process?.isRunning ?? false } }
+
+    /// Starts the process; its stdout and stderr are appended to `logFile`.
+    public func start() throws {
+        try lock.withLock {
+            precondition(process?.isRunning != true, "\(name) already running")
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: Self.resolve(executable))
+            process.arguments = arguments
+            var env = ProcessInfo.processInfo.environment
+            for (key, value) in environment { env[key] = value }
+            process.environment = env
+            if !FileManager.default.fileExists(atPath: logFile.path) {
+                FileManager.default.createFile(atPath: logFile.path, contents: nil)
+            }
+            let handle = try FileHandle(forWritingTo: logFile)
+            handle.seekToEndOfFile()
+            process.standardOutput = handle
+            process.standardError = handle
+            process.standardInput = FileHandle.nullDevice
+            try process.run()
+            self.process = process
+        }
+    }
+
+    /// Sends `signal` and waits for the process to exit (SIGKILL after `timeout`).
+    @discardableResult
+    public func stop(signal: Int32 = SIGTERM, timeout: Double = 10) -> Int32 {
+        guard let process = lock.withLock({ self.process }) else { return 0 }
+        if process.isRunning {
+            kill(process.processIdentifier, signal)
+            let deadline = Date().addingTimeInterval(timeout)
+            while process.isRunning && Date() < deadline { usleep(10_000) }
+            if process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+            }
+        }
+        process.waitUntilExit()
+        lock.withLock { self.process = nil }
+        return process.terminationStatus
+    }
+
+    /// The last `bytes` of the log, for failure messages.
+    public func logTail(bytes: Int = 4000) -> String {
+        guard let data = try? Data(contentsOf: logFile) else { return "" }
+        return String(decoding: data.suffix(bytes), as: UTF8.self)
+    }
+
+    /// Finds `name` on PATH (and in /usr/sbin, where Debian puts mosquitto).
+    public static func resolve(_ name: String) -> String {
+        if name.hasPrefix("/") { return name }
+        let path = (ProcessInfo.processInfo.environment["PATH"] ?? "") + ":/usr/sbin:/usr/bin:/sbin"
+        for dir in path.split(separator: ":") {
+            let candidate = "\(dir)/\(name)"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return name
+    }
+}
+
+/// Loopback ports and readiness checks.
+public enum Loopback {
+    /// A port that was free a moment ago (bound to port 0, then released).
+    public static func freePort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        precondition(fd >= 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = 0
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) }
+        }
+        precondition(bound == 0)
+        _ = withUnsafeMutablePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
+        }
+        return Int(UInt16(bigEndian: addr.sin_port))
+    }
+
+    /// True when something accepts TCP connections on 127.0.0.1:`port`.
+    public static func isListening(port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let result = withUnsafeMutablePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        return result == 0
+    }
+
+    /// Waits until `port` accepts connections; throws with `what` after `timeout` seconds.
+    public static func waitUntilListening(port: Int, what: String, timeout: Double = 20) async throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while !isListening(port: port) {
+            if Date() > deadline { throw TestServiceError.notReady("\(what) on port \(port)") }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+}
+
+public enum TestServiceError: Error, CustomStringConvertible {
+    case notReady(String)
+    case missing(String)
+
+    public var description: String {
+        switch self {
+        case .notReady(let what): "not ready in time: \(what)"
+        case .missing(let what): "missing: \(what)"
+        }
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+
+/// Where the repository and the tests' scratch folders are.
+public enum TestPaths {
+    /// The repository root (found from this file's path).
+    public static let repository: URL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// A fresh scratch folder under `$MOBY_TEST_TMP` (or the system temp folder).
+    public static func scratch(_ label: String) throws -> URL {
+        let base =
+            ProcessInfo.processInfo.environment["MOBY_TEST_TMP"]
+            .map { URL(fileURLWithPath: $0) }
+            ?? FileManager.default.temporaryDirectory.appendingPathComponent("moby-tests")
+        let dir = base.appendingPathComponent("\(label)-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    /// Renders a template from `deploy/` by replacing `@KEY@` placeholders.
+    public static func render(template: String, values: [String: String]) throws -> String {
+        var text = try String(
+            contentsOf: repository.appendingPathComponent("deploy/\(template)"), encoding: .utf8)
+        for (key, value) in values { text = text.replacingOccurrences(of: "@\(key)@", with: value) }
+        return text
+    }
+}
+
+/// A real Mosquitto broker on a free loopback port with persistence in its own folder.
+public final class TestBroker: Sendable {
+    public let port: Int
+    public let directory: URL
+    public let process: ServiceProcess
+
+    public init(label: String = "mosquitto") throws {
+        directory = try TestPaths.scratch(label)
+        port = Loopback.freePort()
+        let conf = try TestPaths.render(
+            template: "mosquitto/mosquitto.conf.in",
+            values: ["PORT": "\(port)", "DATA_DIR": directory.path, "AUTH": "allow_anonymous true"])
+        let confURL = directory.appendingPathComponent("mosquitto.conf")
+        try conf.write(to: confURL, atomically: true, encoding: .utf8)
+        process = ServiceProcess(
+            name: "mosquitto", executable: "mosquitto", arguments: ["-c", confURL.path],
+            logFile: directory.appendingPathComponent("mosquitto.log"))
+    }
+
+    /// Starts (or restarts) the broker and waits until it listens.
+    public func start() async throws {
+        try process.start()
+        try await Loopback.waitUntilListening(port: port, what: "mosquitto")
+    }
+
+    public func stop(signal: Int32 = SIGTERM) { process.stop(signal: signal) }
+
+    public var url: String { "mqtt://127.0.0.1:\(port)" }
+
+    /// Starts a broker, runs `body`, stops the broker whatever happens.
+    public static func with<T>(_ body: (TestBroker) async throws -> T) async throws -> T {
+        let broker = try TestBroker()
+        try await broker.start()
+        defer { broker.stop() }
+        return try await body(broker)
+    }
+}
+
+/// A real InfluxDB 1.x (`influxd`) on free loopback ports with data in its own folder.
+public final class TestInflux: Sendable {
+    public let httpPort: Int
+    public let directory: URL
+    public let process: ServiceProcess
+
+    public init(label: String = "influxd") throws {
+        directory = try TestPaths.scratch(label)
+        httpPort = Loopback.freePort()
+        let conf = try TestPaths.render(
+            template: "influxdb/influxdb.conf.in",
+            values: [
+                "HTTP_PORT": "\(httpPort)", "RPC_PORT": "\(Loopback.freePort())",
+                "DATA_DIR": directory.path,
+            ])
+        let confURL = directory.appendingPathComponent("influxdb.conf")
+        try conf.write(to: confURL, atomically: true, encoding: .utf8)
+        process = ServiceProcess(
+            name: "influxd", executable: "influxd", arguments: ["-config", confURL.path],
+            logFile: directory.appendingPathComponent("influxd.log"))
+    }
+
+    /// Starts (or restarts) influxd and waits until its HTTP port listens.
+    public func start() async throws {
+        try process.start()
+        try await Loopback.waitUntilListening(port: httpPort, what: "influxd", timeout: 60)
+    }
+
+    public func stop(signal: Int32 = SIGTERM) { process.stop(signal: signal) }
+
+    public var url: String { "http://127.0.0.1:\(httpPort)" }
+
+    /// Starts influxd, runs `body`, stops it whatever happens.
+    public static func with<T>(_ body: (TestInflux) async throws -> T) async throws -> T {
+        let influx = try TestInflux()
+        try await influx.start()
+        defer { influx.stop() }
+        return try await body(influx)
+    }
+}
