@@ -1,0 +1,394 @@
+import NIOCore
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A durable first-in-first-out queue of line-protocol batches on disk, for while InfluxDB is
+/// unreachable. `append` returns only after the batch is fsynced, so the messages in it can be
+/// acknowledged to the broker; batches come back out oldest first. A crash mid-append leaves a
+/// torn last record, which the next start detects (length and CRC) and cuts off without
+/// touching the records before it.
+///
+/// Files: `segment-<n>.spool` (records: magic, payload length, line count, CRC-32, payload) and
+/// `cursor` (the segment and offset of the oldest record not yet written to InfluxDB).
+public final class Spool: Sendable {
+    /// One batch taken from the spool.
+    public struct Record: Sendable {
+        public var body: ByteBuffer
+        public var lines: Int
+        fileprivate var segment: UInt64
+        fileprivate var end: Int64
+    }
+
+    /// How full the spool is.
+    public struct Depth: Sendable, Equatable {
+        public var records: Int
+        public var lines: Int
+        public var bytes: Int64
+    }
+
+    static let headerSize = 16
+    static let magic: UInt32 = 0x4D42_5331  // "MBS1"
+    /// Records are batches of at most a few MB; anything claiming more is corruption.
+    static let maxRecordBytes = 256 * 1024 * 1024
+
+    public let directory: String
+    public let maxBytes: Int64
+    public let segmentBytes: Int64
+    /// What the start-up scan found and repaired (torn tails), for the log.
+    public let recoveryNotes: [String]
+
+    private struct State {
+        var segments: [UInt64] = []
+        var sizes: [UInt64: Int64] = [:]
+        var cursorSegment: UInt64 = 0
+        var cursorOffset: Int64 = 0
+        var appendFD: Int32 = -1
+        var readFD: Int32 = -1
+        var readSegment: UInt64 = 0
+        var depth = Depth(records: 0, lines: 0, bytes: 0)
+        /// The highest segment number used so far.
+        var lastSegment: UInt64 = 0
+    }
+
+    private let state: Mutex<State>
+
+    /// Opens (creating if needed) the spool in `directory`, checking every stored record.
+    public init(directory: String, maxBytes: Int64, segmentBytes: Int64 = 64 * 1024 * 1024) throws(SpoolError) {
+        self.directory = directory
+        self.maxBytes = maxBytes
+        self.segmentBytes = segmentBytes
+        try Self.makeDirectory(directory)
+        var state = State()
+        var notes: [String] = []
+        try Self.recover(directory: directory, into: &state, notes: &notes)
+        self.recoveryNotes = notes
+        self.state = Mutex(state)
+    }
+
+    deinit {
+        state.withLock { state in
+            if state.appendFD >= 0 { close(state.appendFD) }
+            if state.readFD >= 0 { close(state.readFD) }
+        }
+    }
+
+    public var depth: Depth { state.withLock { $0.depth } }
+
+    public var isEmpty: Bool { state.withLock { $0.depth.records == 0 } }
+
+    /// Appends one batch and fsyncs it. Throws `.full` when it would exceed `maxBytes`.
+    public func append(_ body: ByteBuffer, lines: Int) throws(SpoolError) {
+        let recordSize = Int64(Self.headerSize + body.readableBytes)
+        try state.withLock { (state: inout State) throws(SpoolError) in
+            guard state.depth.bytes + recordSize <= maxBytes else {
+                throw .full(bytes: state.depth.bytes, limit: maxBytes)
+            }
+            if state.appendFD < 0 || (state.sizes[state.segments.last ?? 0] ?? 0) + recordSize > segmentBytes {
+                try openNewSegment(&state)
+            }
+            let segment = state.segments.last!
+            let offset = state.sizes[segment] ?? 0
+            var record = ByteBuffer()
+            record.reserveCapacity(Int(recordSize))
+            record.writeInteger(Self.magic)
+            record.writeInteger(UInt32(body.readableBytes))
+            record.writeInteger(UInt32(clamping: lines))
+            let crc = body.withUnsafeReadableBytes { payload in
+                var count = UInt32(clamping: lines).bigEndian
+                let seed = withUnsafeBytes(of: &count) { CRC32.update(0, $0) }
+                return CRC32.update(seed, payload)
+            }
+            record.writeInteger(crc)
+            record.writeImmutableBuffer(body)
+            do throws(SpoolError) {
+                try Self.writeAll(state.appendFD, record, at: offset, path: segmentPath(segment))
+                guard fdatasync(state.appendFD) == 0 else {
+                    throw SpoolError.io("fsync \(segmentPath(segment))", errno)
+                }
+            } catch {
+                _ = ftruncate(state.appendFD, off_t(offset))
+                throw error
+            }
+            state.sizes[segment] = offset + recordSize
+            state.depth.records += 1
+            state.depth.lines += lines
+            state.depth.bytes += recordSize
+        }
+    }
+
+    /// The oldest batch not yet removed, or nil when the spool is empty.
+    public func peek() throws(SpoolError) -> Record? {
+        try state.withLock { (state: inout State) throws(SpoolError) -> Record? in
+            while state.depth.records > 0 {
+                let segment = state.cursorSegment
+                let size = state.sizes[segment] ?? 0
+                if state.cursorOffset >= size {
+                    guard let next = state.segments.first(where: { $0 > segment }) else { return nil }
+                    try advance(&state, to: next)
+                    continue
+                }
+                if state.readFD < 0 || state.readSegment != segment {
+                    if state.readFD >= 0 { close(state.readFD) }
+                    state.readFD = open(segmentPath(segment), O_RDONLY | O_CLOEXEC)
+                    guard state.readFD >= 0 else { throw .io("open \(segmentPath(segment))", errno) }
+                    state.readSegment = segment
+                }
+                guard let (body, lines, end) = try Self.readRecord(fd: state.readFD, at: state.cursorOffset, size: size)
+                else {
+                    throw .io("record at \(state.cursorOffset) in \(segmentPath(segment)) became unreadable", EIO)
+                }
+                return Record(body: body, lines: lines, segment: segment, end: end)
+            }
+            return nil
+        }
+    }
+
+    /// Marks `record` (the one `peek` returned) as written to InfluxDB.
+    public func remove(_ record: Record) throws(SpoolError) {
+        try state.withLock { (state: inout State) throws(SpoolError) in
+            guard record.segment == state.cursorSegment, record.end > state.cursorOffset else { return }
+            let recordBytes = Int64(Self.headerSize + record.body.readableBytes)
+            state.cursorOffset = record.end
+            state.depth.records -= 1
+            state.depth.lines -= record.lines
+            state.depth.bytes -= recordBytes
+            if state.depth.records == 0 {
+                try reset(&state)
+            } else {
+                try writeCursor(state)
+            }
+        }
+    }
+
+    // MARK: Internals (called with the lock held)
+
+    private func segmentPath(_ segment: UInt64) -> String { Self.segmentPath(directory, segment) }
+
+    static func segmentPath(_ directory: String, _ segment: UInt64) -> String {
+        let digits = String(segment)
+        return "\(directory)/segment-\(String(repeating: "0", count: max(0, 12 - digits.count)))\(digits).spool"
+    }
+
+    private func openNewSegment(_ state: inout State) throws(SpoolError) {
+        if state.appendFD >= 0 { close(state.appendFD) }
+        let segment = state.lastSegment + 1
+        let fd = open(segmentPath(segment), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw .io("create \(segmentPath(segment))", errno) }
+        state.appendFD = fd
+        state.lastSegment = segment
+        state.segments.append(segment)
+        state.sizes[segment] = 0
+        if state.segments.count == 1 {
+            state.cursorSegment = segment
+            state.cursorOffset = 0
+            try writeCursor(state)
+        }
+        try Self.syncDirectory(directory)
+    }
+
+    private func advance(_ state: inout State, to next: UInt64) throws(SpoolError) {
+        let finished = state.cursorSegment
+        state.cursorSegment = next
+        state.cursorOffset = 0
+        try writeCursor(state)
+        if state.readFD >= 0, state.readSegment == finished {
+            close(state.readFD)
+            state.readFD = -1
+        }
+        unlink(segmentPath(finished))
+        state.segments.removeAll { $0 == finished }
+        state.sizes[finished] = nil
+    }
+
+    /// Everything was written: delete the files; numbering continues after the last segment so
+    /// a stale cursor can never point into a newer file.
+    private func reset(_ state: inout State) throws(SpoolError) {
+        if state.appendFD >= 0 { close(state.appendFD) }
+        if state.readFD >= 0 { close(state.readFD) }
+        state.appendFD = -1
+        state.readFD = -1
+        for segment in state.segments { unlink(segmentPath(segment)) }
+        state.segments = []
+        state.sizes = [:]
+        state.cursorSegment = state.lastSegment + 1
+        state.cursorOffset = 0
+        state.depth = Depth(records: 0, lines: 0, bytes: 0)
+        try writeCursor(state)
+    }
+
+    private func writeCursor(_ state: State) throws(SpoolError) {
+        let text = "\(state.cursorSegment) \(state.cursorOffset)\n"
+        let temporary = "\(directory)/cursor.tmp"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw .io("create \(temporary)", errno) }
+        defer { close(fd) }
+        try Self.writeAll(fd, ByteBuffer(string: text), at: 0, path: temporary)
+        guard fdatasync(fd) == 0 else { throw .io("fsync \(temporary)", errno) }
+        guard rename(temporary, "\(directory)/cursor") == 0 else { throw .io("rename \(temporary)", errno) }
+    }
+
+    // MARK: Files
+
+    static func makeDirectory(_ path: String) throws(SpoolError) {
+        var current = path.hasPrefix("/") ? "" : "."
+        for component in path.split(separator: "/") {
+            current += "/" + component
+            if mkdir(current, 0o755) != 0 && errno != EEXIST { throw .io("mkdir \(current)", errno) }
+        }
+    }
+
+    static func syncDirectory(_ path: String) throws(SpoolError) {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw .io("open \(path)", errno) }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else { throw .io("fsync \(path)", errno) }
+    }
+
+    static func writeAll(_ fd: Int32, _ buffer: ByteBuffer, at offset: Int64, path: String) throws(SpoolError) {
+        let failure: Int32? = buffer.withUnsafeReadableBytes { bytes in
+            var done = 0
+            while done < bytes.count {
+                let written = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset + Int64(done)))
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    return errno
+                }
+                done += written
+            }
+            return nil
+        }
+        if let failure { throw .io("write \(path)", failure) }
+    }
+
+    static func readExactly(_ fd: Int32, count: Int, at offset: Int64) -> [UInt8]? {
+        var bytes = [UInt8](repeating: 0, count: count)
+        var done = 0
+        let ok = bytes.withUnsafeMutableBytes { buffer -> Bool in
+            while done < count {
+                let read = pread(fd, buffer.baseAddress! + done, count - done, off_t(offset + Int64(done)))
+                if read < 0 && errno == EINTR { continue }
+                if read <= 0 { return false }
+                done += read
+            }
+            return true
+        }
+        return ok ? bytes : nil
+    }
+
+    /// Reads and checks the record at `offset`; nil when it is torn or corrupt.
+    static func readRecord(fd: Int32, at offset: Int64, size: Int64) throws(SpoolError) -> (ByteBuffer, Int, Int64)? {
+        guard offset + Int64(headerSize) <= size, let header = readExactly(fd, count: headerSize, at: offset) else {
+            return nil
+        }
+        var headerBuffer = ByteBuffer(bytes: header)
+        guard let magic = headerBuffer.readInteger(as: UInt32.self), magic == Self.magic,
+            let length = headerBuffer.readInteger(as: UInt32.self), Int(length) <= maxRecordBytes,
+            let lines = headerBuffer.readInteger(as: UInt32.self), let crc = headerBuffer.readInteger(as: UInt32.self),
+            offset + Int64(headerSize) + Int64(length) <= size,
+            let payload = readExactly(fd, count: Int(length), at: offset + Int64(headerSize))
+        else { return nil }
+        var count = lines.bigEndian
+        let seed = withUnsafeBytes(of: &count) { CRC32.update(0, $0) }
+        let actual = payload.withUnsafeBytes { CRC32.update(seed, $0) }
+        guard actual == crc else { return nil }
+        return (ByteBuffer(bytes: payload), Int(lines), offset + Int64(headerSize) + Int64(length))
+    }
+
+    /// Scans the directory: drops consumed segments, validates every record after the cursor,
+    /// cuts a torn or corrupt tail off the segment it is in.
+    private static func recover(directory: String, into state: inout State, notes: inout [String]) throws(SpoolError) {
+        guard let dir = opendir(directory) else { throw .io("open \(directory)", errno) }
+        var segments: [UInt64] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name.hasPrefix("segment-"), name.hasSuffix(".spool"),
+                let number = UInt64(name.dropFirst("segment-".count).dropLast(".spool".count))
+            {
+                segments.append(number)
+            }
+        }
+        closedir(dir)
+        segments.sort()
+        state.lastSegment = segments.last ?? 0
+        var cursorSegment = segments.first ?? 1
+        var cursorOffset: Int64 = 0
+        let cursorFD = open("\(directory)/cursor", O_RDONLY | O_CLOEXEC)
+        if cursorFD >= 0 {
+            var raw = [UInt8](repeating: 0, count: 64)
+            let count = read(cursorFD, &raw, raw.count)
+            close(cursorFD)
+            let parts = String(decoding: raw.prefix(max(0, count)), as: UTF8.self).split(whereSeparator: {
+                $0 == " " || $0 == "\n"
+            })
+            if parts.count == 2, let segment = UInt64(parts[0]), let offset = Int64(parts[1]) {
+                cursorSegment = segment
+                cursorOffset = offset
+                state.lastSegment = max(state.lastSegment, segment > 0 ? segment - 1 : 0)
+            } else {
+                notes.append("unreadable cursor file; replaying from the oldest segment")
+            }
+        }
+        for segment in segments where segment < cursorSegment {
+            unlink(segmentPath(directory, segment))
+        }
+        segments.removeAll { $0 < cursorSegment }
+        if segments.first != cursorSegment { cursorOffset = 0 }
+        if let first = segments.first { cursorSegment = first }
+        for segment in segments {
+            let path = segmentPath(directory, segment)
+            let fd = open(path, O_RDWR | O_CLOEXEC)
+            guard fd >= 0 else { throw .io("open \(path)", errno) }
+            defer { close(fd) }
+            var info = stat()
+            guard fstat(fd, &info) == 0 else { throw .io("stat \(path)", errno) }
+            let size = Int64(info.st_size)
+            var offset: Int64 = segment == cursorSegment ? min(cursorOffset, size) : 0
+            while offset < size {
+                guard let (body, lines, end) = try readRecord(fd: fd, at: offset, size: size) else {
+                    notes.append(
+                        "\(path): \(size - offset) bytes from offset \(offset) are a torn or corrupt record; cut off")
+                    guard ftruncate(fd, off_t(offset)) == 0, fsync(fd) == 0 else {
+                        throw .io("truncate \(path)", errno)
+                    }
+                    break
+                }
+                state.depth.records += 1
+                state.depth.lines += lines
+                state.depth.bytes += Int64(headerSize + body.readableBytes)
+                offset = end
+            }
+            state.sizes[segment] = offset
+        }
+        state.segments = segments
+        state.cursorSegment = cursorSegment
+        state.cursorOffset = segments.isEmpty ? 0 : cursorOffset
+        if state.depth.records == 0 {
+            // Nothing left: start clean.
+            for segment in segments { unlink(segmentPath(directory, segment)) }
+            state.segments = []
+            state.sizes = [:]
+            state.cursorSegment = state.lastSegment + 1
+            state.cursorOffset = 0
+        }
+        // Appends go to a fresh segment after a restart: the old tail stays as it was checked.
+    }
+}
+
+/// Why the spool could not take or give a batch.
+public enum SpoolError: Error, Sendable, CustomStringConvertible {
+    /// The spool holds `bytes` of its `limit`; the caller must hold on (stop acknowledging).
+    case full(bytes: Int64, limit: Int64)
+    case io(String, Int32)
+
+    public var description: String {
+        switch self {
+        case .full(let bytes, let limit): "spool full (\(bytes) of \(limit) bytes)"
+        case .io(let what, let code): "spool I/O error: \(what): \(String(cString: strerror(code)))"
+        }
+    }
+}

@@ -1,0 +1,53 @@
+/// Why a client operation failed or a connection ended, phrased for logs and health reports.
+public enum MQTTClientError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The client stopped (`disconnect()` or the end of `run()`).
+    case shutdown
+    /// `run()` was called while running or after it had stopped.
+    case alreadyRunning
+    /// No connection became available within the publish timeout.
+    case timeout
+    /// The broker answered CONNECT with a refusal.
+    case connectionRefused(MQTTConnectReturnCode)
+    /// TCP connect or CONNACK took longer than `connectTimeout`.
+    case connectTimeout
+    /// The TCP connection could not be made or failed (the underlying error, described).
+    case connectionFailed(String)
+    /// The broker closed the connection.
+    case connectionClosed
+    /// No traffic (or no PINGRESP) from the broker in time: the connection was presumed dead.
+    case keepAliveTimeout
+    /// The broker sent something that is not valid MQTT.
+    case protocolError(MQTTProtocolError)
+    /// The broker refused these topic filters (SUBACK 0x80).
+    case subscriptionRefused([String])
+    /// The topic cannot be published to (empty, wildcards, too long).
+    case invalidTopic(String)
+    /// The connection was closed by `disconnect()` (or cancellation of `run()`).
+    case closedByClient
+    /// Too many SUBSCRIBE/UNSUBSCRIBE requests are awaiting their acknowledgement.
+    case tooManyRequests
+
+    public var description: String {
+        switch self {
+        case .shutdown: "MQTT client is shut down"
+        case .alreadyRunning: "MQTT client run() called twice"
+        case .timeout: "timed out waiting for an MQTT connection"
+        case .connectionRefused(let code): "broker refused the connection: \(code)"
+        case .connectTimeout: "timed out connecting to the broker"
+        case .connectionFailed(let reason): "connection to the broker failed: \(reason)"
+        case .connectionClosed: "broker closed the connection"
+        case .keepAliveTimeout: "no traffic from the broker within 1.5 x keep-alive"
+        case .protocolError(let error): "MQTT protocol error: \(error)"
+        case .subscriptionRefused(let filters): "broker refused subscription to \(filters)"
+        case .invalidTopic(let topic): "invalid topic '\(topic)'"
+        case .closedByClient: "connection closed by the client"
+        case .tooManyRequests: "too many outstanding SUBSCRIBE/UNSUBSCRIBE requests"
+        }
+    }
+}
+
+/// A change of the client's connection, for health reporting.
+public enum MQTTConnectionEvent: Sendable, Hashable {
+    case connected(sessionPresent: Bool)
+    case disconnected(MQTTClientError)
+}

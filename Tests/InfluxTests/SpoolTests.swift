@@ -1,0 +1,107 @@
+import Foundation
+import MobyTestSupport
+import NIOCore
+import Testing
+
+@testable import Influx
+
+@Suite struct SpoolTests {
+    func batch(_ index: Int, lines: Int = 3) -> ByteBuffer {
+        ByteBuffer(string: (0..<lines).map { "m,k=v\(index) f=\($0)i \(index)\n" }.joined())
+    }
+
+    func drain(_ spool: Spool) throws -> [String] {
+        var bodies: [String] = []
+        while let record = try spool.peek() {
+            bodies.append(String(buffer: record.body))
+            try spool.remove(record)
+        }
+        return bodies
+    }
+
+    func segmentFiles(_ directory: URL) throws -> [URL] {
+        try FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: nil)
+            .filter { $0.pathExtension == "spool" }.sorted { $0.path < $1.path }
+    }
+
+    @Test func firstInFirstOutAcrossSegments() throws {
+        let directory = try TestPaths.scratch("spool")
+        let spool = try Spool(directory: directory.path, maxBytes: 1 << 30, segmentBytes: 200)
+        for index in 0..<20 { try spool.append(batch(index), lines: 3) }
+        #expect(spool.depth.records == 20)
+        #expect(spool.depth.lines == 60)
+        #expect(try segmentFiles(directory).count > 3, "small segments roll over")
+        #expect(try drain(spool) == (0..<20).map { String(buffer: batch($0)) })
+        #expect(spool.isEmpty)
+        #expect(try segmentFiles(directory).isEmpty, "a drained spool deletes its files")
+    }
+
+    @Test func survivesReopeningMidway() throws {
+        let directory = try TestPaths.scratch("spool")
+        do {
+            let spool = try Spool(directory: directory.path, maxBytes: 1 << 30, segmentBytes: 300)
+            for index in 0..<10 { try spool.append(batch(index), lines: 3) }
+            for _ in 0..<4 {
+                let record = try #require(try spool.peek())
+                try spool.remove(record)
+            }
+        }
+        let reopened = try Spool(directory: directory.path, maxBytes: 1 << 30, segmentBytes: 300)
+        #expect(reopened.depth.records == 6)
+        #expect(reopened.recoveryNotes.isEmpty)
+        try reopened.append(batch(10), lines: 3)
+        #expect(try drain(reopened) == (4...10).map { String(buffer: batch($0)) })
+        // And the numbering after a drain never reuses an old segment with a stale cursor.
+        try reopened.append(batch(11), lines: 3)
+        let again = try Spool(directory: directory.path, maxBytes: 1 << 30)
+        #expect(try drain(again) == [String(buffer: batch(11))])
+    }
+
+    @Test func tornLastRecordIsCutOffAndEarlierRecordsKept() throws {
+        let directory = try TestPaths.scratch("spool")
+        do {
+            let spool = try Spool(directory: directory.path, maxBytes: 1 << 30)
+            for index in 0..<3 { try spool.append(batch(index), lines: 3) }
+        }
+        let file = try #require(try segmentFiles(directory).last)
+        let data = try Data(contentsOf: file)
+        // A crash in the middle of writing the third record.
+        try data.prefix(data.count - 7).write(to: file)
+        let spool = try Spool(directory: directory.path, maxBytes: 1 << 30)
+        #expect(spool.depth.records == 2)
+        #expect(spool.recoveryNotes.count == 1)
+        #expect(try drain(spool) == [String(buffer: batch(0)), String(buffer: batch(1))])
+    }
+
+    @Test func corruptedRecordIsDetectedByItsChecksum() throws {
+        let directory = try TestPaths.scratch("spool")
+        do {
+            let spool = try Spool(directory: directory.path, maxBytes: 1 << 30)
+            for index in 0..<3 { try spool.append(batch(index), lines: 3) }
+        }
+        let file = try #require(try segmentFiles(directory).last)
+        var data = try Data(contentsOf: file)
+        data[data.count - 2] ^= 0xFF  // a flipped bit in the last record's payload
+        try data.write(to: file)
+        let spool = try Spool(directory: directory.path, maxBytes: 1 << 30)
+        #expect(spool.depth.records == 2)
+        #expect(try drain(spool).count == 2)
+    }
+
+    @Test func fullSpoolRefusesInsteadOfGrowing() throws {
+        let directory = try TestPaths.scratch("spool")
+        let one = Int64(Spool.headerSize + batch(0).readableBytes)
+        let spool = try Spool(directory: directory.path, maxBytes: one * 3)
+        for index in 0..<3 { try spool.append(batch(index), lines: 3) }
+        #expect(throws: SpoolError.self) { try spool.append(batch(3), lines: 3) }
+        #expect(spool.depth.records == 3)
+        let record = try #require(try spool.peek())
+        try spool.remove(record)
+        try spool.append(batch(3), lines: 3)
+        #expect(try drain(spool).count == 3)
+    }
+
+    @Test func crcMatchesTheStandardCheckValue() {
+        #expect(CRC32.checksum(Array("123456789".utf8)) == 0xCBF4_3926)
+    }
+}

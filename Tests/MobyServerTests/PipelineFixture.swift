@@ -1,0 +1,87 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Influx
+import Logging
+import MQTT
+import MobyServer
+import MobyTestSupport
+import NIOCore
+import Testing
+
+/// A real broker and a real InfluxDB for one test, plus helpers to talk to both.
+struct PipelineFixture {
+    let broker: TestBroker
+    let influx: TestInflux
+    let database: String
+
+    var influxClient: InfluxClient {
+        InfluxClient(configuration: InfluxConfiguration(url: influx.url, database: database))
+    }
+
+    /// Server settings pointing at this fixture's services.
+    func configuration(_ overrides: [String: String] = [:]) throws -> ServerConfiguration {
+        var values = [
+            "moby.mqtt.url": broker.url,
+            "moby.mqtt.client.id": "moby-server-test-\(UUID().uuidString.prefix(6))",
+            "moby.influx.url": influx.url,
+            "moby.influx.db": database,
+            "moby.http.port": "0",
+            "moby.data.dir": broker.directory.path,
+        ]
+        values.merge(overrides) { $1 }
+        return try ServerConfiguration(values)
+    }
+
+    /// Starts both services, runs `body`, stops them.
+    static func with<T>(_ body: (PipelineFixture) async throws -> T) async throws -> T {
+        try await TestBroker.with { broker in
+            try await TestInflux.with { influx in
+                try await body(PipelineFixture(broker: broker, influx: influx, database: "moby_test"))
+            }
+        }
+    }
+
+    /// Number of points in `sensors` (0 when the measurement does not exist yet).
+    func storedCount(field: String = "temperature") async throws -> Int {
+        let results = try await influxClient.query("SELECT count(\"\(field)\") FROM sensors")
+        return Int(results.first?.series.first?.values.first?.last?.int ?? 0)
+    }
+
+    /// Waits until `storedCount` reaches `expected` (or fails after `timeout`).
+    func waitForCount(_ expected: Int, field: String = "temperature", timeout: Duration = .seconds(60)) async throws
+        -> Int
+    {
+        let deadline = ContinuousClock.now + timeout
+        var count = 0
+        while ContinuousClock.now < deadline {
+            count = (try? await storedCount(field: field)) ?? 0
+            if count >= expected { return count }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        return count
+    }
+}
+
+/// An MQTT client for a test, running in the background until `body` returns.
+func withMQTTClient<T>(
+    url: String, clientID: String = "test-\(UUID().uuidString.prefix(8))", cleanSession: Bool = true,
+    _ body: (MQTTClient) async throws -> T
+) async throws -> T {
+    var configuration = try MQTTConfiguration(url: url, clientID: clientID)
+    configuration.cleanSession = cleanSession
+    let client = MQTTClient(configuration: configuration, logger: Logger(label: "test-client"))
+    return try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { try await client.run() }
+        defer { group.cancelAll() }
+        let result = try await body(client)
+        await client.disconnect()
+        return result
+    }
+}
+
+var testLogger: Logger {
+    var logger = Logger(label: "moby-test")
+    logger.logLevel = ProcessInfo.processInfo.environment["MOBY_TEST_LOG"].flatMap(Logger.Level.init) ?? .warning
+    return logger
+}
