@@ -1,3 +1,5 @@
+import Foundation
+
 /// What went wrong talking to InfluxDB, split by what the caller should do about it.
 public enum InfluxError: Error, Sendable, CustomStringConvertible {
     /// Worth retrying: connection refused or reset, timeout, 5xx, 429. `retryAfter` comes from
@@ -35,6 +37,12 @@ public struct BadLine: Sendable, Equatable {
     public init(line: String, reason: String) {
         self.line = line
         self.reason = reason
+    }
+
+    /// The number of points InfluxDB says it dropped (`... dropped=3`), if it says.
+    public static func droppedCount(in errorMessage: String) -> Int? {
+        guard let range = errorMessage.range(of: "dropped=", options: .backwards) else { return nil }
+        return Int(errorMessage[range.upperBound...].prefix { $0.isNumber })
     }
 
     /// Parses InfluxDB 1.x/2.x write errors such as

@@ -13,11 +13,14 @@ final class Connection: Sendable {
     /// Increases with every connection of a client; messages remember theirs.
     let generation: UInt64
     let channel: any Channel
+    /// Succeeds with the reason once the connection is closed.
+    let closed: EventLoopFuture<MQTTClientError>
     private let outbox = Mutex(Outbox())
 
-    init(generation: UInt64, channel: any Channel) {
+    init(generation: UInt64, channel: any Channel, closed: EventLoopFuture<MQTTClientError>) {
         self.generation = generation
         self.channel = channel
+        self.closed = closed
     }
 
     /// Queues `packet` for writing; dropped if the connection is closed.
@@ -52,8 +55,6 @@ final class Connection: Sendable {
             outbox.packets = []
         }
     }
-
-    var isClosed: Bool { outbox.withLock { $0.closed } }
 
     /// Asks the connection handler to send DISCONNECT and close.
     func disconnect() -> EventLoopFuture<Void> {

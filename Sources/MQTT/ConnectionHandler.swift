@@ -54,7 +54,7 @@ final class MQTTConnectionHandler: ChannelDuplexHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        connection = Connection(generation: generation, channel: context.channel)
+        connection = Connection(generation: generation, channel: context.channel, closed: closed.futureResult)
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         let eventLoop = context.eventLoop
         resumeReading = { eventLoop.execute { handler.value.resumeHeldRead() } }
@@ -139,7 +139,7 @@ final class MQTTConnectionHandler: ChannelDuplexHandler {
         let packets = session.connectionEstablished(connection, sessionPresent: sessionPresent)
         for packet in packets { write(packet, context: context) }
         if let keepAlive {
-            let interval = max(.nanoseconds(keepAlive.nanoseconds / 4), .milliseconds(10))
+            let interval = max(TimeAmount.nanoseconds(keepAlive.nanoseconds / 4), TimeAmount.milliseconds(10))
             timer = context.eventLoop.assumeIsolated().scheduleTask(in: interval) {
                 self.keepAliveTick(interval: interval)
             }

@@ -58,6 +58,11 @@ public struct MQTTMessages: AsyncSequence, Sendable {
         public mutating func next() async -> MQTTMessage? {
             await buffer.next()
         }
+
+        /// Runs on the caller's executor: no hop per message for consumers on an actor.
+        public mutating func next(isolation actor: isolated (any Actor)?) async -> MQTTMessage? {
+            await buffer.next()
+        }
     }
 }
 
@@ -133,7 +138,7 @@ final class InboundBuffer: Sendable {
         resume?()
     }
 
-    func next() async -> MQTTMessage? {
+    nonisolated(nonsending) func next() async -> MQTTMessage? {
         let (message, resume, finished) = state.withLock { state in
             let message = state.messages.popFirst()
             return (message, takeResume(&state), state.finished)

@@ -26,6 +26,8 @@ public enum MQTTClientError: Error, Sendable, Hashable, CustomStringConvertible 
     case closedByClient
     /// Too many SUBSCRIBE/UNSUBSCRIBE requests are awaiting their acknowledgement.
     case tooManyRequests
+    /// A publish larger than `MQTTConfiguration.maxPacketSize` (an upper bound of its encoded size).
+    case packetTooLarge(size: Int, limit: Int)
 
     public var description: String {
         switch self {
@@ -42,6 +44,7 @@ public enum MQTTClientError: Error, Sendable, Hashable, CustomStringConvertible 
         case .invalidTopic(let topic): "invalid topic '\(topic)'"
         case .closedByClient: "connection closed by the client"
         case .tooManyRequests: "too many outstanding SUBSCRIBE/UNSUBSCRIBE requests"
+        case .packetTooLarge(let size, let limit): "packet of \(size) bytes exceeds the limit of \(limit)"
         }
     }
 }

@@ -3,7 +3,7 @@
 /// The MQTT protocol revision a codec speaks. Only 3.1.1 exists today; the codec takes this
 /// parameter so that MQTT 5 (properties, reason codes) can be added without changing callers.
 public enum MQTTProtocolVersion: UInt8, Sendable, Hashable {
-    case v3_1_1 = 4
+    case v311 = 4
 }
 
 /// Quality of service of a PUBLISH or a subscription: how hard broker and client try to deliver.
@@ -102,7 +102,7 @@ public struct MQTTConnect: Sendable, Hashable {
     public var password: [UInt8]?
 
     public init(
-        protocolVersion: MQTTProtocolVersion = .v3_1_1, cleanSession: Bool, keepAliveSeconds: UInt16,
+        protocolVersion: MQTTProtocolVersion = .v311, cleanSession: Bool, keepAliveSeconds: UInt16,
         clientID: String, will: MQTTWill? = nil, username: String? = nil, password: [UInt8]? = nil
     ) {
         self.protocolVersion = protocolVersion

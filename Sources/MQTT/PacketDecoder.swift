@@ -6,7 +6,7 @@ public struct MQTTPacketDecoder: Sendable {
     public var maxPacketSize: Int
     public var protocolVersion: MQTTProtocolVersion
 
-    public init(maxPacketSize: Int = 1 << 20, protocolVersion: MQTTProtocolVersion = .v3_1_1) {
+    public init(maxPacketSize: Int = 1 << 20, protocolVersion: MQTTProtocolVersion = .v311) {
         self.maxPacketSize = maxPacketSize
         self.protocolVersion = protocolVersion
     }

@@ -172,6 +172,23 @@ extension MQTTPacket {
     }
 }
 
+extension MQTTPacket {
+    /// Checks a SUBSCRIBE/UNSUBSCRIBE topic filter: non-empty, at most 65,535 bytes, no U+0000,
+    /// `+` only as a whole level, `#` only as the whole last level.
+    public static func validateTopicFilter(_ filter: String) throws(MQTTProtocolError) {
+        guard !filter.isEmpty, filter.utf8.count <= Int(UInt16.max), !filter.utf8.contains(0) else {
+            throw .invalidTopic(filter)
+        }
+        let levels = filter.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
+        for (index, level) in levels.enumerated() {
+            if level.contains(UInt8(ascii: "+")) && level.count != 1 { throw .invalidTopic(filter) }
+            if level.contains(UInt8(ascii: "#")) && (level.count != 1 || index != levels.count - 1) {
+                throw .invalidTopic(filter)
+            }
+        }
+    }
+}
+
 /// Plugs the encoder into a NIO pipeline: `MQTTPacket` in, bytes out.
 public struct MQTTPacketEncoder: MessageToByteEncoder, Sendable {
     public typealias OutboundIn = MQTTPacket

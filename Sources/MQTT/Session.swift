@@ -6,7 +6,7 @@ import Synchronization
 /// callers, reports connection events and owns the inbound message buffer.
 final class Session: Sendable {
     /// How a suspended caller is resumed.
-    enum Waiter {
+    enum Waiter: Sendable {
         case publish(CheckedContinuation<Void, any Error>)
         case subscribe(CheckedContinuation<[MQTTQoS], any Error>, filters: [String])
         case unsubscribe(CheckedContinuation<Void, any Error>)
@@ -44,6 +44,8 @@ final class Session: Sendable {
 
     var isConnected: Bool { locked.withLock { $0.connection != nil } }
 
+    var currentConnection: Connection? { locked.withLock { $0.connection } }
+
     var lifecycle: Lifecycle { locked.withLock { $0.lifecycle } }
 
     var subscriptions: [MQTTSubscription] { locked.withLock { $0.state.subscriptions } }
@@ -67,7 +69,7 @@ final class Session: Sendable {
             guard !Task.isCancelled else { return Self.failure(waiter, CancellationError()) }
             return state.publish(publish, requestID: requestID, waiter: waiter)
         } queued: { state in
-            state.queue.contains { $0.requestID == requestID }
+            state.queue.last?.requestID == requestID
         }
     }
 
@@ -101,8 +103,8 @@ final class Session: Sendable {
 
     /// Applies an application-side event: packets go to the current connection's outbox.
     private func perform(
-        _ body: (inout SessionState<Waiter>) -> SessionEffects<Waiter>,
-        queued: (SessionState<Waiter>) -> Bool = { _ in false }
+        _ body: @Sendable (inout SessionState<Waiter>) -> SessionEffects<Waiter>,
+        queued: @Sendable (SessionState<Waiter>) -> Bool = { _ in false }
     ) -> Bool {
         let (effects, connection, isQueued) = locked.withLock { locked in
             let effects = body(&locked.state)
@@ -126,9 +128,10 @@ final class Session: Sendable {
                 }
                 let refused = zip(filters, codes).filter { $0.1 == .failure }.map(\.0)
                 if refused.isEmpty {
-                    continuation.resume(returning: codes.map { code in
-                        if case .granted(let qos) = code { qos } else { .atMostOnce }
-                    })
+                    continuation.resume(
+                        returning: codes.map { code in
+                            if case .granted(let qos) = code { qos } else { .atMostOnce }
+                        })
                 } else {
                     continuation.resume(throwing: MQTTClientError.subscriptionRefused(refused))
                 }
@@ -236,7 +239,11 @@ final class Session: Sendable {
 
     /// running → stopping (idle → stopped): wakes the run loop; returns what must be closed.
     func beginShutdown() -> (connection: Connection?, attempt: (any Channel)?) {
-        let (result, sleeper, finishNow) = locked.withLock { locked in
+        typealias Outcome = (
+            result: (connection: Connection?, attempt: (any Channel)?),
+            sleeper: CheckedContinuation<Void, Never>?, finishNow: Bool
+        )
+        let (result, sleeper, finishNow) = locked.withLock { locked -> Outcome in
             let sleeper = locked.sleeper?.continuation
             locked.sleeper = nil
             switch locked.lifecycle {
@@ -294,21 +301,5 @@ final class Session: Sendable {
             if now { continuation.resume() }
         }
         scheduled.cancel()
-    }
-
-    /// Wakes the run loop from its backoff sleep (task cancellation).
-    func wakeSleeper() {
-        let continuation = locked.withLock { locked in
-            defer { locked.sleeper = nil }
-            return locked.sleeper?.continuation
-        }
-        continuation?.resume()
-    }
-}
-
-extension TimeAmount {
-    init(_ duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
 }

@@ -238,7 +238,8 @@ struct SessionState<Waiter> {
         }
         requests[suback.packetID] = nil
         guard suback.returnCodes.count == subscribe.filters.count else {
-            effects.warnings.append("SUBACK with \(suback.returnCodes.count) codes for \(subscribe.filters.count) filters")
+            effects.warnings.append(
+                "SUBACK with \(suback.returnCodes.count) codes for \(subscribe.filters.count) filters")
             if let waiter = request.waiter {
                 effects.completions.append((waiter, .failure(MQTTClientError.protocolError(.invalidField("SUBACK")))))
             }

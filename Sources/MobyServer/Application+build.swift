@@ -31,7 +31,7 @@ public func buildApplication(
             for message in commit.receipts { client.acknowledge(message) }
             var stored = commit.lines
             if let rejected = commit.rejected, case .rejected(_, let message, let badLines) = rejected {
-                let refused = max(badLines.count, 1)
+                let refused = min(commit.lines, BadLine.droppedCount(in: message) ?? max(badLines.count, 1))
                 stored = max(0, commit.lines - refused)
                 metrics.linesRefusedByInflux.increment(by: Int64(refused))
                 writerLogger.error(
@@ -40,10 +40,8 @@ public func buildApplication(
             }
             metrics.readingsStored.increment(by: Int64(stored))
             metrics.batchesWritten.increment()
-            metrics.batchLines.record(commit.lines)
-            metrics.batchDuration.recordNanoseconds(
-                commit.duration.components.seconds * 1_000_000_000 + commit.duration.components.attoseconds
-                    / 1_000_000_000)
+            metrics.batchLines.record(Double(commit.lines))
+            metrics.batchDuration.record(commit.duration)
         },
         onRetry: { error, attempt, delay in
             metrics.writeRetries.increment()
@@ -52,8 +50,9 @@ public func buildApplication(
                 metadata: ["error": "\(error)", "attempt": "\(attempt)", "delay": "\(delay)"])
         })
 
+    let status = IngestStatus()
     let router = Router(context: MobyRequestContext.self)
-    router.addRoutes(HealthController(client: client, influx: influx, writer: writer).routes)
+    router.addRoutes(HealthController(client: client, influx: influx, writer: writer, status: status).routes)
     router.addRoutes(PublishController(client: client, decoder: decoder, metrics: metrics).routes)
     router.addRoutes(MetricsController(metrics: metrics).routes)
 
@@ -67,6 +66,8 @@ public func buildApplication(
         WriterService(writer: writer, logger: logger),
         IngestService(
             client: client, writer: writer, decoder: decoder, topicFilter: configuration.mqttTopic,
-            deadLetterTopic: configuration.deadLetterTopic, metrics: metrics, logger: logger))
+            deadLetterTopic: configuration.deadLetterTopic,
+            retention: InfluxDuration.nanoseconds(configuration.influx.retentionDuration), metrics: metrics,
+            status: status, logger: logger))
     return app
 }

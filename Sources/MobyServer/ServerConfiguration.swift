@@ -100,6 +100,11 @@ public struct ServerConfiguration: Sendable {
         dataDirectory = string("moby.data.dir")
         logLevel = string("moby.log.level")
         _ = try MQTTConfiguration(url: mqttURL, clientID: mqttClientID)
+        if influx.retentionDuration.uppercased() != "INF", InfluxDuration.nanoseconds(influx.retentionDuration) == nil {
+            throw ConfigurationError(
+                "moby.influx.retention (MOBY_INFLUX_RETENTION) must be an InfluxQL duration like 30d, 12w or INF, got '\(influx.retentionDuration)'"
+            )
+        }
         guard influx.url.hasPrefix("http://") || influx.url.hasPrefix("https://") else {
             throw ConfigurationError(
                 "moby.influx.url (MOBY_INFLUX_URL) must start with http:// or https://, got '\(influx.url)'")

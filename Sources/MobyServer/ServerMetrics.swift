@@ -19,33 +19,47 @@ public final class ServerMetrics: Sendable {
 
     public init() {
         messagesReceived = registry.makeCounter(
-            name: "moby_mqtt_messages_received_total", help: "MQTT messages received on the readings topics")
+            descriptor: .named(
+                "moby_mqtt_messages_received_total", helpText: "MQTT messages received on the readings topics"))
         readingsStored = registry.makeCounter(
-            name: "moby_readings_stored_total", help: "Readings InfluxDB accepted (acknowledged to the broker)")
+            descriptor: .named(
+                "moby_readings_stored_total", helpText: "Readings InfluxDB accepted (acknowledged to the broker)"))
         messagesRejected = registry.makeCounter(
-            name: "moby_messages_rejected_total", help: "Messages refused by validation (sent to the dead-letter topic)"
-        )
+            descriptor: .named(
+                "moby_messages_rejected_total",
+                helpText: "Messages refused by validation (sent to the dead-letter topic)"))
         linesRefusedByInflux = registry.makeCounter(
-            name: "moby_influx_lines_refused_total", help: "Lines InfluxDB refused in partial writes")
-        batchesWritten = registry.makeCounter(name: "moby_influx_batches_total", help: "Batches written to InfluxDB")
+            descriptor: .named("moby_influx_lines_refused_total", helpText: "Lines InfluxDB refused in partial writes"))
+        batchesWritten = registry.makeCounter(
+            descriptor: .named("moby_influx_batches_total", helpText: "Batches written to InfluxDB"))
         writeRetries = registry.makeCounter(
-            name: "moby_influx_write_retries_total", help: "InfluxDB write attempts that failed and were retried")
+            descriptor: .named(
+                "moby_influx_write_retries_total", helpText: "InfluxDB write attempts that failed and were retried"))
         deadLettersPublished = registry.makeCounter(
-            name: "moby_dead_letters_published_total", help: "Dead letters published")
+            descriptor: .named("moby_dead_letters_published_total", helpText: "Dead letters published"))
         deadLettersFailed = registry.makeCounter(
-            name: "moby_dead_letters_failed_total", help: "Dead letters that could not be published (logged only)")
-        mqttConnects = registry.makeCounter(name: "moby_mqtt_connects_total", help: "Successful MQTT connections")
+            descriptor: .named(
+                "moby_dead_letters_failed_total", helpText: "Dead letters that could not be published (logged only)"))
+        mqttConnects = registry.makeCounter(
+            descriptor: .named("moby_mqtt_connects_total", helpText: "Successful MQTT connections"))
         publishRequests = registry.makeCounter(
-            name: "moby_http_publish_total", help: "Readings accepted by POST /publish")
+            descriptor: .named("moby_http_publish_total", helpText: "Readings accepted by POST /publish"))
         batchLines = registry.makeValueHistogram(
-            name: "moby_influx_batch_lines", buckets: [1, 10, 100, 500, 1000, 2000, 5000, 10000],
-            help: "Readings per InfluxDB write")
+            descriptor: .named("moby_influx_batch_lines", helpText: "Readings per InfluxDB write"),
+            buckets: [1, 10, 100, 500, 1000, 2000, 5000, 10000])
         batchDuration = registry.makeDurationHistogram(
-            name: "moby_influx_write_seconds",
+            descriptor: .named(
+                "moby_influx_write_seconds", helpText: "Time from a batch's first attempt to InfluxDB accepting it"),
             buckets: [
                 .milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(50), .milliseconds(100),
                 .milliseconds(500), .seconds(1), .seconds(5),
-            ],
-            help: "Time from a batch's first attempt to InfluxDB accepting it")
+            ])
+    }
+}
+
+extension MetricNameDescriptor {
+    /// A descriptor whose full name is `name` (unit already part of it, e.g. `_total`).
+    static func named(_ name: String, helpText: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: name, unitName: "", helpText: helpText)
     }
 }

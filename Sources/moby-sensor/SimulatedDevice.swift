@@ -1,3 +1,4 @@
+import Foundation
 import MobyCore
 
 /// A simulated machine's sensors: slow daily temperature/humidity cycle with noise, vibration

@@ -19,7 +19,9 @@ import Testing
     }
 
     @Test func keepsIntegersExact() throws {
-        #expect(try parse("9007199254740993") == .number(9_007_199_254_740_993, integer: 9_007_199_254_740_993))
+        #expect(
+            try parse("9007199254740993")
+                == .number(Double(9_007_199_254_740_993 as Int64), integer: 9_007_199_254_740_993))
         #expect(try parse("-0") == .number(-0.0, integer: 0))
         #expect(try parse("1e3") == .number(1000, integer: nil))
         #expect(try parse("1.5E-2") == .number(0.015, integer: nil))
@@ -57,8 +59,8 @@ import Testing
     }
 
     @Test func reportsTheOffset() {
-        do {
-            _ = try parse(#"{"a": 1, "b": x}"#)
+        do throws(JSONSyntaxError) {
+            _ = try JSONParser.parse(Array(#"{"a": 1, "b": x}"#.utf8))
             Issue.record("expected an error")
         } catch {
             #expect(error.offset == 14)

@@ -9,10 +9,22 @@ import MobyTestSupport
 import NIOCore
 import Testing
 
+/// A dead letter as published by the server.
+struct Letter: Decodable {
+    var topic: String
+    var payload: String
+    var reason: String
+    var errors: [FieldError]
+    var received_at: String
+}
+
 @Suite(.serialized) struct IngestTests {
+    /// A whole second an hour ago: inside the retention period, and the same for a whole test.
+    static let base: Int64 = (Int64(Date().timeIntervalSince1970) - 3600) * 1_000_000_000
+
     /// The seed-format JSON of reading `index`; values derive from the index so they can be checked.
     static func reading(_ index: Int, device: String) -> String {
-        let timestamp = RFC3339.format(1_763_375_400_000_000_000 + Int64(index) * 1_000_000)
+        let timestamp = RFC3339.format(base + Int64(index) * 1_000_000)
         return
             #"{"device_id":"\#(device)","temperature":\#(Double(index % 1000) / 10),"humidity":\#(index % 100),"#
             + #""vibration":0.12,"sound":45.8,"cycle_count":\#(index),"timestamp":"\#(timestamp)"}"#
@@ -21,7 +33,8 @@ import Testing
     @Test func tenThousandReadingsInTenThousandPointsOut() async throws {
         try await PipelineFixture.with { fixture in
             let app = try buildApplication(configuration: try fixture.configuration(), logger: testLogger)
-            try await app.test(.live) { _ in
+            try await app.test(.live) { client in
+                try await waitUntilReady(client)
                 let total = 10_000
                 let devices = 10
                 try await withMQTTClient(url: fixture.broker.url) { publisher in
@@ -62,7 +75,7 @@ import Testing
                 let point = try #require(one.first?.series.first?.rows.first)
                 #expect(point["temperature"]?.double == 23.7)
                 #expect(point["humidity"]?.double == 37)
-                #expect(point["time"]?.int == 1_763_375_400_000_000_000 + 1237 * 1_000_000)
+                #expect(point["time"]?.int == Self.base + 1237 * 1_000_000)
             }
         }
     }
@@ -71,6 +84,7 @@ import Testing
         try await PipelineFixture.with { fixture in
             let app = try buildApplication(configuration: try fixture.configuration(), logger: testLogger)
             try await app.test(.live) { client in
+                try await waitUntilReady(client)
                 try await withMQTTClient(url: fixture.broker.url) { mqtt in
                     _ = try await mqtt.subscribe([("factory/sensor/deadletter", .atLeastOnce)])
                     let bad: [(String, String)] = [
@@ -79,6 +93,7 @@ import Testing
                         ("factory/sensor/data", #"{"temperature":20}"#),
                         ("factory/sensor/data/a", #"{"device_id":"a","temperature":9000}"#),
                         ("factory/sensor/data/a", #"{"device_id":"a","pressure":1}"#),
+                        ("factory/sensor/data/a", #"{"device_id":"a","sound":1,"timestamp":"2001-01-01T00:00:00Z"}"#),
                     ]
                     for (index, (topic, payload)) in bad.enumerated() {
                         try await mqtt.publish(
@@ -88,28 +103,28 @@ import Testing
                             payload: ByteBuffer(string: Self.reading(index, device: "good")),
                             qos: .atLeastOnce)
                     }
-                    var letters: [[String: Any]] = []
+                    var letters: [Letter] = []
                     for await message in mqtt.messages {
                         mqtt.acknowledge(message)
-                        let object =
-                            try JSONSerialization.jsonObject(with: Data(buffer: message.payload)) as? [String: Any]
-                        letters.append(object ?? [:])
+                        letters.append(try JSONDecoder().decode(Letter.self, from: Data(buffer: message.payload)))
                         if letters.count == bad.count { break }
                     }
-                    #expect(letters.map { $0["topic"] as? String } == bad.map(\.0))
-                    #expect(letters.map { $0["payload"] as? String } == bad.map(\.1))
-                    let reasons = letters.compactMap { $0["reason"] as? String }
+                    #expect(letters.map(\.topic) == bad.map(\.0))
+                    #expect(letters.map(\.payload) == bad.map(\.1))
+                    #expect(letters.allSatisfy { !$0.errors.isEmpty && $0.received_at.hasSuffix("Z") })
+                    let reasons = letters.map(\.reason)
                     #expect(reasons[0].contains("invalid JSON"))
                     #expect(reasons[1].contains("does not match"))
                     #expect(reasons[2].contains("device_id: required"))
                     #expect(reasons[3].contains("outside the valid range"))
                     #expect(reasons[4].contains("unknown field"))
+                    #expect(reasons[5].contains("older than the retention period"))
                 }
-                #expect(try await fixture.waitForCount(bad.count) == 5)
+                #expect(try await fixture.waitForCount(6) == 6)
                 try await client.execute(uri: "/metrics", method: .get) { response in
                     let text = String(buffer: response.body)
-                    #expect(text.contains("moby_messages_rejected_total 5"))
-                    #expect(text.contains("moby_readings_stored_total 5"))
+                    #expect(text.contains("moby_messages_rejected_total 6"))
+                    #expect(text.contains("moby_readings_stored_total 6"))
                 }
             }
         }
@@ -119,14 +134,19 @@ import Testing
         try await PipelineFixture.with { fixture in
             let app = try buildApplication(configuration: try fixture.configuration(), logger: testLogger)
             try await app.test(.live) { client in
+                try await waitUntilReady(client)
                 try await client.execute(
                     uri: "/publish", method: .post,
                     body: ByteBuffer(string: #"{"device_id":"x","temperature":"warm","sound":-5}"#)
                 ) { response in
                     #expect(response.status == .unprocessableContent)
-                    let body = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]
-                    let errors = body?["errors"] as? [[String: String]]
-                    #expect(errors?.map { $0["field"] } == ["temperature", "sound"])
+                    struct Body: Decodable {
+                        var error: String
+                        var errors: [FieldError]
+                    }
+                    let body = try JSONDecoder().decode(Body.self, from: Data(buffer: response.body))
+                    #expect(body.errors.map(\.field) == ["temperature", "sound"])
+                    #expect(!body.error.isEmpty)
                 }
                 try await client.execute(uri: "/publish", method: .post, body: ByteBuffer(string: "{")) { response in
                     #expect(response.status == .unprocessableContent)
@@ -136,7 +156,13 @@ import Testing
                     body: ByteBuffer(string: Self.reading(42, device: "http_device"))
                 ) { response in
                     #expect(response.status == .accepted)
-                    #expect(String(buffer: response.body).contains("factory/sensor/data/http_device"))
+                    struct Body: Decodable {
+                        var status: String
+                        var topic: String
+                    }
+                    let body = try JSONDecoder().decode(Body.self, from: Data(buffer: response.body))
+                    #expect(body.topic == "factory/sensor/data/http_device")
+                    #expect(body.status == "accepted")
                 }
                 #expect(try await fixture.waitForCount(1) == 1)
             }
@@ -150,12 +176,7 @@ import Testing
                 try await client.execute(uri: "/health", method: .get) { response in
                     #expect(response.status == .ok)
                 }
-                var ready = HTTPResponse.Status.serviceUnavailable
-                for _ in 0..<50 where ready != .ok {
-                    ready = try await client.execute(uri: "/health/ready", method: .get) { $0.status }
-                    if ready != .ok { try await Task.sleep(for: .milliseconds(100)) }
-                }
-                #expect(ready == .ok)
+                try await waitUntilReady(client)
                 fixture.influx.stop()
                 try await client.execute(uri: "/health/ready", method: .get) { response in
                     #expect(response.status == .serviceUnavailable)

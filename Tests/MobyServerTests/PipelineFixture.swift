@@ -63,6 +63,17 @@ struct PipelineFixture {
     }
 }
 
+/// Waits until `/health/ready` answers 200 (subscribed, InfluxDB reachable).
+func waitUntilReady(_ client: some TestClientProtocol, timeout: Duration = .seconds(20)) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        let status = try await client.execute(uri: "/health/ready", method: .get) { $0.status }
+        if status == .ok { return }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+    Issue.record("the server did not become ready")
+}
+
 /// An MQTT client for a test, running in the background until `body` returns.
 func withMQTTClient<T>(
     url: String, clientID: String = "test-\(UUID().uuidString.prefix(8))", cleanSession: Bool = true,
@@ -82,6 +93,7 @@ func withMQTTClient<T>(
 
 var testLogger: Logger {
     var logger = Logger(label: "moby-test")
-    logger.logLevel = ProcessInfo.processInfo.environment["MOBY_TEST_LOG"].flatMap(Logger.Level.init) ?? .warning
+    logger.logLevel =
+        ProcessInfo.processInfo.environment["MOBY_TEST_LOG"].flatMap { Logger.Level(rawValue: $0) } ?? .warning
     return logger
 }

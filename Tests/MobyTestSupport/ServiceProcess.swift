@@ -45,8 +45,10 @@ public final class ServiceProcess: @unchecked Sendable {
         try lock.withLock {
             precondition(process?.isRunning != true, "\(name) already running")
             let process = Process()
-            process.executableURL = URL(fileURLWithPath: Self.resolve(executable))
-            process.arguments = arguments
+            // Through env(1): the test process ignores SIGTERM/SIGINT (graceful-shutdown
+            // handlers), and ignored signals are inherited across exec.
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["--default-signal=TERM,INT,HUP,QUIT,PIPE", Self.resolve(executable)] + arguments
             var env = ProcessInfo.processInfo.environment
             for (key, value) in environment { env[key] = value }
             process.environment = env
@@ -67,17 +69,27 @@ public final class ServiceProcess: @unchecked Sendable {
     @discardableResult
     public func stop(signal: Int32 = SIGTERM, timeout: Double = 10) -> Int32 {
         guard let process = lock.withLock({ self.process }) else { return 0 }
+        let pid = process.processIdentifier
         if process.isRunning {
-            kill(process.processIdentifier, signal)
+            kill(pid, signal)
             let deadline = Date().addingTimeInterval(timeout)
-            while process.isRunning && Date() < deadline { usleep(10_000) }
-            if process.isRunning {
-                kill(process.processIdentifier, SIGKILL)
+            while !Self.hasExited(pid) && Date() < deadline { usleep(5_000) }
+            if !Self.hasExited(pid) {
+                kill(pid, SIGKILL)
             }
         }
         process.waitUntilExit()
         lock.withLock { self.process = nil }
         return process.terminationStatus
+    }
+
+    /// True once `pid` is gone or a zombie (Foundation's `isRunning` notices exits late).
+    static func hasExited(_ pid: Int32) -> Bool {
+        if kill(pid, 0) != 0 { return true }
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return true }
+        return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).hasPrefix("Z")
     }
 
     /// The last `bytes` of the log, for failure messages.

@@ -17,6 +17,12 @@ public enum TestPaths {
         return dir
     }
 
+    /// The user the tests run as (Mosquitto must not drop to another one).
+    public static var userName: String {
+        guard let entry = getpwuid(geteuid()), let name = entry.pointee.pw_name else { return "root" }
+        return String(cString: name)
+    }
+
     /// Renders a template from `deploy/` by replacing `@KEY@` placeholders.
     public static func render(template: String, values: [String: String]) throws -> String {
         var text = try String(
@@ -37,7 +43,10 @@ public final class TestBroker: Sendable {
         port = Loopback.freePort()
         let conf = try TestPaths.render(
             template: "mosquitto/mosquitto.conf.in",
-            values: ["PORT": "\(port)", "DATA_DIR": directory.path, "AUTH": "allow_anonymous true"])
+            values: [
+                "PORT": "\(port)", "DATA_DIR": directory.path, "AUTH": "allow_anonymous true",
+                "USER": TestPaths.userName,
+            ])
         let confURL = directory.appendingPathComponent("mosquitto.conf")
         try conf.write(to: confURL, atomically: true, encoding: .utf8)
         process = ServiceProcess(
@@ -92,7 +101,9 @@ public final class TestInflux: Sendable {
         try await Loopback.waitUntilListening(port: httpPort, what: "influxd", timeout: 60)
     }
 
-    public func stop(signal: Int32 = SIGTERM) { process.stop(signal: signal) }
+    /// Stops influxd. It waits for idle keep-alive HTTP connections on SIGTERM, so after a
+    /// short grace period it is killed (its WAL makes that safe).
+    public func stop(signal: Int32 = SIGTERM) { process.stop(signal: signal, timeout: 2) }
 
     public var url: String { "http://127.0.0.1:\(httpPort)" }
 

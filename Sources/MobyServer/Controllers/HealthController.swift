@@ -3,11 +3,12 @@ import Influx
 import MQTT
 
 /// `/health` (is the process alive) and `/health/ready` (can it do its job: broker connected,
-/// InfluxDB reachable). Ready answers 503 when degraded, which load balancers understand.
+/// subscription in place, InfluxDB reachable and writing). Ready answers 503 when degraded, which load balancers understand.
 struct HealthController<Context: RequestContext>: Sendable {
     let client: MQTTClient
     let influx: InfluxClient
     let writer: BatchWriter<MQTTMessage>
+    let status: IngestStatus
 
     struct Liveness: ResponseEncodable {
         var status = "ok"
@@ -16,6 +17,7 @@ struct HealthController<Context: RequestContext>: Sendable {
     struct Readiness: ResponseEncodable {
         struct Broker: Codable {
             var connected: Bool
+            var subscribed: Bool
         }
         struct Influx: Codable {
             var reachable: Bool
@@ -49,9 +51,10 @@ struct HealthController<Context: RequestContext>: Sendable {
         let reachable = await influx.ping()
         let lastError = await writer.currentError
         let pending = await writer.pendingLines
-        let ready = connected && reachable && lastError == nil
+        let subscribed = status.isSubscribed
+        let ready = connected && subscribed && reachable && lastError == nil
         let body = Readiness(
-            status: ready ? "ready" : "degraded", mqtt: .init(connected: connected),
+            status: ready ? "ready" : "degraded", mqtt: .init(connected: connected, subscribed: subscribed),
             influxdb: .init(reachable: reachable, lastError: lastError?.description), pendingReadings: pending)
         return EditedResponse(status: ready ? .ok : .serviceUnavailable, response: body)
     }

@@ -18,7 +18,10 @@ struct IngestService: Service {
     let decoder: ReadingDecoder
     let topicFilter: String
     let deadLetterTopic: String
+    /// Readings older than this (ns) would be dropped by InfluxDB's retention policy; nil: kept forever.
+    let retention: Int64?
     let metrics: ServerMetrics
+    let status: IngestStatus
     let logger: Logger
 
     func run() async throws {
@@ -37,6 +40,7 @@ struct IngestService: Service {
             do {
                 let granted = try await client.subscribe([(topicFilter, .exactlyOnce)])
                 logger.info("subscribed", metadata: ["filter": "\(topicFilter)", "granted_qos": "\(granted)"])
+                status.markSubscribed()
                 return
             } catch {
                 attempt += 1
@@ -52,7 +56,7 @@ struct IngestService: Service {
     private func ingest(_ message: MQTTMessage) async {
         metrics.messagesReceived.increment()
         let receivedAt = Self.now()
-        let result: Result<Reading, ReadingRejection>
+        var result: Result<Reading, ReadingRejection>
         if case .some(let topicDevice) = ReadingTopic.deviceID(inTopic: message.topic) {
             result = message.payload.withUnsafeReadableBytes {
                 decoder.decode($0, topicDeviceID: topicDevice, receivedAt: receivedAt)
@@ -60,6 +64,12 @@ struct IngestService: Service {
         } else {
             result = .failure(
                 ReadingRejection(field: "topic", "'\(message.topic)' is not \(ReadingTopic.base)[/<device_id>]"))
+        }
+        if case .success(let reading) = result, let retention, reading.timestamp < receivedAt - retention {
+            result = .failure(
+                ReadingRejection(
+                    field: "timestamp",
+                    "\(RFC3339.format(reading.timestamp)) is older than the retention period; InfluxDB would drop it"))
         }
         switch result {
         case .success(let reading):

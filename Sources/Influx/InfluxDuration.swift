@@ -1,0 +1,45 @@
+/// InfluxQL durations (`30d`, `1h30m`, `4w`, `INF`), for checking readings against the
+/// retention period before InfluxDB silently drops them.
+public enum InfluxDuration {
+    /// Nanoseconds in `text`; nil for `INF` (keep forever) or text that is not a duration.
+    public static func nanoseconds(_ text: String) -> Int64? {
+        if text.uppercased() == "INF" || text.isEmpty { return nil }
+        var total: Int64 = 0
+        var number: Int64 = 0
+        var sawDigit = false
+        var characters = Array(text)
+        characters.append(" ")
+        var index = 0
+        while index < characters.count - 1 {
+            let character = characters[index]
+            if let digit = character.wholeNumberValue, character.isASCII {
+                number = number * 10 + Int64(digit)
+                sawDigit = true
+                index += 1
+                continue
+            }
+            guard sawDigit else { return nil }
+            let unit: Int64
+            switch character {
+            case "n" where characters[index + 1] == "s":
+                unit = 1
+                index += 1
+            case "u", "µ": unit = 1_000
+            case "m" where characters[index + 1] == "s":
+                unit = 1_000_000
+                index += 1
+            case "s": unit = 1_000_000_000
+            case "m": unit = 60_000_000_000
+            case "h": unit = 3_600_000_000_000
+            case "d": unit = 86_400_000_000_000
+            case "w": unit = 604_800_000_000_000
+            default: return nil
+            }
+            total += number * unit
+            number = 0
+            sawDigit = false
+            index += 1
+        }
+        return sawDigit ? nil : total
+    }
+}

@@ -1,0 +1,274 @@
+import Logging
+import NIOPosix
+
+/// An MQTT 3.1.1 client built for ingest: received messages are acknowledged by the application
+/// (`acknowledge(_:)`) only once it has dealt with them, so a broker's redelivery covers a crash;
+/// outgoing QoS 1/2 publishes survive reconnects until the broker acknowledges them; the
+/// connection is kept up with backoff by `run()`.
+public final class MQTTClient: Sendable {
+    public let configuration: MQTTConfiguration
+    let session: Session
+    private let eventLoopGroup: any EventLoopGroup
+    private let logger: Logger
+
+    public init(
+        configuration: MQTTConfiguration, eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger
+    ) {
+        self.configuration = configuration
+        self.eventLoopGroup = eventLoopGroup
+        var logger = logger
+        logger[metadataKey: "mqtt.client"] = "\(configuration.clientID)"
+        self.logger = logger
+        self.session = Session(configuration: configuration, logger: logger)
+    }
+
+    // MARK: Running
+
+    /// Connects and keeps the connection up (reconnecting with capped exponential backoff and
+    /// jitter, each attempt logged) until the calling task is cancelled or `disconnect()` is
+    /// called; then returns. With `reconnect.enabled == false` it throws the first connection
+    /// failure or loss instead. Callable once.
+    public func run() async throws {
+        guard session.start() else {
+            throw session.lifecycle == .running ? MQTTClientError.alreadyRunning : MQTTClientError.shutdown
+        }
+        defer { session.finalize() }
+        try await withTaskCancellationHandler {
+            try await runLoop()
+        } onCancel: {
+            let (connection, attempt) = session.beginShutdown()
+            _ = connection?.disconnect()
+            attempt?.close(promise: nil)
+        }
+    }
+
+    private func runLoop() async throws {
+        var attempt = 0
+        while session.isRunning {
+            let reason: MQTTClientError
+            do {
+                let connection = try await connect()
+                attempt = 0
+                logger.info(
+                    "connected to MQTT broker",
+                    metadata: ["mqtt.broker": "\(configuration.host):\(configuration.port)"])
+                reason = try await connection.closed.get()
+                guard session.isRunning else { break }
+                logger.warning("MQTT connection lost: \(reason)")
+            } catch {
+                guard session.isRunning else { break }
+                reason = Self.classify(error)
+                session.emit(.disconnected(reason))
+                let level: Logger.Level = if case .connectionRefused = reason { .error } else { .warning }
+                logger.log(
+                    level: level, "MQTT connect attempt failed: \(reason)",
+                    metadata: [
+                        "mqtt.broker": "\(configuration.host):\(configuration.port)", "mqtt.attempt": "\(attempt + 1)",
+                    ])
+            }
+            guard configuration.reconnect.enabled else { throw reason }
+            let delay = configuration.reconnect.delay(forAttempt: attempt)
+            attempt += 1
+            logger.info("reconnecting to MQTT broker in \(delay)", metadata: ["mqtt.attempt": "\(attempt + 1)"])
+            await session.sleep(for: delay, on: eventLoopGroup.any())
+        }
+    }
+
+    /// One attempt: TCP connect, CONNECT, CONNACK. Returns the accepted connection.
+    private func connect() async throws -> Connection {
+        let eventLoop = eventLoopGroup.next()
+        let established = eventLoop.makePromise(of: Connection.self)
+        let closed = eventLoop.makePromise(of: MQTTClientError.self)
+        let generation = session.nextGeneration()
+        let configuration = configuration
+        let session = session
+        let connectPacket = Self.connectPacket(configuration)
+        let keepAlive: TimeAmount? = configuration.keepAlive > .zero ? TimeAmount(configuration.keepAlive) : nil
+        let bootstrap = ClientBootstrap(group: eventLoop)
+            .connectTimeout(TimeAmount(configuration.connectTimeout))
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let handler = MQTTConnectionHandler(
+                        session: session, connect: connectPacket,
+                        connectTimeout: TimeAmount(configuration.connectTimeout), keepAlive: keepAlive,
+                        generation: generation, established: established, closed: closed)
+                    try channel.pipeline.syncOperations.addHandlers(
+                        ByteToMessageHandler(
+                            MQTTByteToPacketDecoder(
+                                decoder: MQTTPacketDecoder(maxPacketSize: configuration.maxPacketSize))),
+                        MessageToByteHandler(MQTTPacketEncoder()),
+                        handler)
+                }
+            }
+        let channel: any Channel
+        do {
+            channel = try await bootstrap.connect(host: configuration.host, port: configuration.port).get()
+        } catch {
+            let reason = Self.classify(error)
+            established.fail(reason)
+            closed.succeed(reason)
+            throw reason
+        }
+        guard session.registerAttempt(channel) else {
+            channel.close(promise: nil)
+            _ = try? await closed.futureResult.get()
+            throw MQTTClientError.shutdown
+        }
+        defer { _ = session.registerAttempt(nil) }
+        return try await established.futureResult.get()
+    }
+
+    static func connectPacket(_ configuration: MQTTConfiguration) -> MQTTConnect {
+        let seconds = configuration.keepAlive.components.seconds
+        return MQTTConnect(
+            cleanSession: configuration.cleanSession, keepAliveSeconds: UInt16(clamping: seconds),
+            clientID: configuration.clientID, will: configuration.will, username: configuration.username,
+            password: configuration.password.map { Array($0.utf8) })
+    }
+
+    /// Maps whatever ended a connection to the client's error vocabulary.
+    static func classify(_ error: any Error) -> MQTTClientError {
+        switch error {
+        case let error as MQTTClientError: error
+        case let error as MQTTProtocolError: .protocolError(error)
+        case ChannelError.connectTimeout: .connectTimeout
+        case let error as ChannelError where error == .eof || error == .ioOnClosedChannel: .connectionClosed
+        default: .connectionFailed(String(describing: error))
+        }
+    }
+
+    /// Sends DISCONNECT, closes the connection, stops reconnecting; `run()` then returns and
+    /// waiting callers get `MQTTClientError.shutdown`.
+    nonisolated(nonsending) public func disconnect() async {
+        let (connection, attempt) = session.beginShutdown()
+        attempt?.close(promise: nil)
+        if let connection {
+            _ = try? await connection.disconnect().get()
+        }
+    }
+
+    // MARK: State
+
+    /// True between an accepted CONNACK and the loss of that connection.
+    public var isConnected: Bool { session.isConnected }
+
+    /// Connection state changes (`connected(sessionPresent:)`, `disconnected(reason)`) for health
+    /// reporting; each call returns a new stream (any number of readers), finished when the client stops.
+    public func connectionEvents() -> AsyncStream<MQTTConnectionEvent> {
+        session.connectionEvents()
+    }
+
+    /// Received messages, for a single consumer. Finishes when `run()` returns.
+    public var messages: MQTTMessages { MQTTMessages(buffer: session.inbound) }
+
+    // MARK: Receiving
+
+    /// QoS 1: sends PUBACK; QoS 2: sends PUBREC (the broker's PUBREL is answered with PUBCOMP
+    /// automatically); QoS 0: nothing. A message from an earlier connection is ignored (the broker
+    /// redelivers it). Cheap and non-blocking; acknowledgements go out in call order.
+    public func acknowledge(_ message: MQTTMessage) {
+        guard let id = message.packetID, let connection = message.connection else { return }
+        switch message.qos {
+        case .atMostOnce: return
+        case .atLeastOnce: connection.send(.puback(packetID: id))
+        case .exactlyOnce: connection.send(.pubrec(packetID: id))
+        }
+    }
+
+    // MARK: Subscriptions
+
+    /// Subscribes and waits for SUBACK (sent once connected); returns the granted QoS per filter.
+    /// Throws `MQTTClientError.subscriptionRefused` if the broker refuses a filter. Granted
+    /// subscriptions are remembered and restored when the broker reports no session after a reconnect.
+    @discardableResult
+    nonisolated(nonsending) public func subscribe(_ filters: [(String, MQTTQoS)]) async throws -> [MQTTQoS] {
+        guard !filters.isEmpty else { return [] }
+        for (filter, _) in filters { try Self.validate(filter: filter) }
+        let subscriptions = filters.map { MQTTSubscription(filter: $0.0, qos: $0.1) }
+        let requestID = session.nextRequestID()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                session.subscribe(
+                    subscriptions, requestID: requestID,
+                    waiter: .subscribe(continuation, filters: subscriptions.map(\.filter)))
+            }
+        } onCancel: {
+            session.cancel(requestID: requestID)
+        }
+    }
+
+    /// Unsubscribes and waits for UNSUBACK (sent once connected); the filters are forgotten at once.
+    nonisolated(nonsending) public func unsubscribe(_ filters: [String]) async throws {
+        guard !filters.isEmpty else { return }
+        for filter in filters { try Self.validate(filter: filter) }
+        let requestID = session.nextRequestID()
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                session.unsubscribe(filters, requestID: requestID, waiter: .unsubscribe(continuation))
+            }
+        } onCancel: {
+            session.cancel(requestID: requestID)
+        }
+    }
+
+    /// Invalid filters are refused here: Mosquitto answers them by closing the connection, and
+    /// the request would be resent after every reconnect.
+    private static func validate(filter: String) throws(MQTTClientError) {
+        do {
+            try MQTTPacket.validateTopicFilter(filter)
+        } catch {
+            throw .invalidTopic(filter)
+        }
+    }
+
+    // MARK: Publishing
+
+    /// QoS 0: returns once written to the connection. QoS 1: returns after PUBACK; QoS 2: after
+    /// PUBCOMP. While disconnected (or while `maxInflightOutgoing` publishes await their acks) the
+    /// call waits, up to `timeout` (nil: forever), to be sent; then throws `MQTTClientError.timeout`.
+    /// Packets larger than `maxPacketSize` are refused (`MQTTClientError.packetTooLarge`).
+    /// Once sent, a QoS 1/2 publish stays in the session until acknowledged, resent with DUP after
+    /// reconnects. Throws `MQTTClientError.shutdown` if the client stops first.
+    nonisolated(nonsending) public func publish(
+        topic: String, payload: ByteBuffer, qos: MQTTQoS, retain: Bool = false, timeout: Duration? = nil
+    ) async throws {
+        do {
+            try MQTTPacket.validateTopicName(topic)
+        } catch {
+            throw MQTTClientError.invalidTopic(topic)
+        }
+        // A packet the broker cannot take would close the connection and be resent after every reconnect.
+        let size = 5 + 2 + topic.utf8.count + (qos == .atMostOnce ? 0 : 2) + payload.readableBytes
+        guard size <= configuration.maxPacketSize else {
+            throw MQTTClientError.packetTooLarge(size: size, limit: configuration.maxPacketSize)
+        }
+        let publish = MQTTPublish(topic: topic, payload: payload, qos: qos, retain: retain)
+        if qos == .atMostOnce, let connection = session.connectionForImmediatePublish() {
+            connection.send(.publish(publish))
+            return
+        }
+        let requestID = session.nextRequestID()
+        let session = session
+        let eventLoop = eventLoopGroup.any()
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                let queued = session.publish(publish, requestID: requestID, waiter: .publish(continuation))
+                if queued, let timeout {
+                    eventLoop.scheduleTask(in: TimeAmount(timeout)) { session.expire(requestID: requestID) }
+                }
+            }
+        } onCancel: {
+            session.cancel(requestID: requestID)
+        }
+    }
+
+    // MARK: Testing support
+
+    /// Drops the TCP connection without DISCONNECT (as a network failure would).
+    func dropConnection() async {
+        guard let connection = session.currentConnection else { return }
+        try? await connection.channel.close()
+    }
+}

@@ -1,0 +1,118 @@
+import Testing
+
+@testable import MQTT
+
+/// The client against a scripted broker: protocol errors, refusals, silence, QoS 2 inbound and
+/// acknowledgement order.
+@Suite(.timeLimit(.minutes(1)))
+struct MisbehavingBrokerTests {
+    @Test(
+        arguments: [
+            ([0xF0, 0x00], MQTTProtocolError.reservedPacketType(15)),
+            ([0x30, 0xFF, 0xFF, 0xFF, 0x7F], .packetTooLarge(size: 268_435_460, limit: 1_048_576)),
+            ([0x40, 0x02, 0x00, 0x00], .zeroPacketID(.puback)),
+            ([0x30, 0x05, 0x00, 0x03, 0x61, 0x2F, 0x23], .invalidTopic("a/#")),
+            (wire(.pingreq), .unexpectedPacket(.pingreq)),
+        ] as [([UInt8], MQTTProtocolError)])
+    func protocolErrorsCloseTheConnectionAndTheClientReconnects(bytes: [UInt8], error: MQTTProtocolError)
+        async throws
+    {
+        let broker = try await FakeBroker { packet, _ in
+            if case .connect = packet { [connackAccepted, bytes] } else { [] }
+        }
+        let client = makeClient(port: broker.port, id: "victim")
+        let events = client.connectionEvents()
+        let running = RunningClient(client)
+        var iterator = events.makeAsyncIterator()
+        #expect(await iterator.next() == .connected(sessionPresent: false))
+        #expect(await iterator.next() == .disconnected(.protocolError(error)))
+        #expect(await iterator.next() == .connected(sessionPresent: false))
+        #expect(broker.connections >= 2)
+        await running.stop()
+        await broker.close()
+    }
+
+    @Test func refusedConnectionAndMissingConnAck() async throws {
+        let refusing = try await FakeBroker { packet, _ in
+            if case .connect = packet {
+                [wire(.connack(MQTTConnAck(sessionPresent: false, returnCode: .identifierRejected)))]
+            } else {
+                []
+            }
+        }
+        let rejected = makeClient(port: refusing.port, id: "rejected") { $0.reconnect.enabled = false }
+        await #expect(throws: MQTTClientError.connectionRefused(.identifierRejected)) { try await rejected.run() }
+        await refusing.close()
+
+        let silent = try await FakeBroker { _, _ in [] }
+        let waiting = makeClient(port: silent.port, id: "waiting") {
+            $0.reconnect.enabled = false
+            $0.connectTimeout = .milliseconds(300)
+        }
+        let start = ContinuousClock.now
+        await #expect(throws: MQTTClientError.connectTimeout) { try await waiting.run() }
+        #expect(ContinuousClock.now - start < .seconds(2))
+        #expect(silent.received.count == 1)
+        await silent.close()
+    }
+
+    @Test func refusedSubscriptionThrows() async throws {
+        let broker = try await FakeBroker { packet, _ in
+            switch packet {
+            case .connect: [connackAccepted]
+            case .subscribe(let subscribe):
+                [
+                    wire(
+                        .suback(
+                            MQTTSubAck(packetID: subscribe.packetID, returnCodes: [.granted(.atLeastOnce), .failure])))
+                ]
+            default: []
+            }
+        }
+        let running = try await RunningClient.connected(makeClient(port: broker.port, id: "refused"))
+        await #expect(throws: MQTTClientError.subscriptionRefused(["b"])) {
+            try await running.client.subscribe([("a", .exactlyOnce), ("b", .atLeastOnce)])
+        }
+        #expect(running.client.session.subscriptions == [MQTTSubscription(filter: "a", qos: .atLeastOnce)])
+        await running.stop()
+        await broker.close()
+    }
+
+    @Test func inboundQoS2AndAcknowledgementOrder() async throws {
+        let broker = try await FakeBroker { packet, _ in
+            switch packet {
+            case .connect: [connackAccepted]
+            case .pubrec(let id): [wire(.pubrel(packetID: id))]
+            default: []
+            }
+        }
+        let running = try await RunningClient.connected(makeClient(port: broker.port, id: "qos2-in"))
+        let collector = Collector(running.client, autoAck: false)
+        let publish = MQTTPublish(topic: "q2", payload: ByteBuffer(string: "once"), qos: .exactlyOnce, packetID: 7)
+        // Sent twice before PUBREL: both copies reach the application (at least once is fine).
+        try await broker.send([.publish(publish), .publish(publish)], on: 1)
+        let two = try await collector.wait(for: 2)
+        #expect(two.map(\.packetID) == [7, 7] && two.allSatisfy { $0.text == "once" && $0.qos == .exactlyOnce })
+        #expect(!broker.received.contains(.pubrec(packetID: 7)))  // nothing before the app acknowledges
+        running.client.acknowledge(two[0])
+        try await eventually("PUBCOMP") { broker.received.contains(.pubcomp(packetID: 7)) }
+        #expect(broker.received.suffix(2) == [.pubrec(packetID: 7), .pubcomp(packetID: 7)])
+
+        // QoS 1: acknowledgements leave in the order acknowledge() is called.
+        let ids = Array(UInt16(100)..<200)
+        try await broker.send(
+            ids.map { .publish(MQTTPublish(topic: "q1", payload: ByteBuffer(), qos: .atLeastOnce, packetID: $0)) },
+            on: 1)
+        let received = Array(try await collector.wait(for: 2 + ids.count).dropFirst(2))
+        for message in received.reversed() { running.client.acknowledge(message) }
+        try await eventually("all PUBACKs") { broker.received.filter { $0.type == .puback }.count == ids.count }
+        let acks = broker.received.compactMap { packet -> UInt16? in
+            if case .puback(let id) = packet { id } else { nil }
+        }
+        #expect(acks == ids.reversed())
+        // QoS 0 needs no acknowledgement.
+        running.client.acknowledge(MQTTMessage(topic: "x", payload: ByteBuffer()))
+        await running.stop()
+        await broker.close()
+    }
+}

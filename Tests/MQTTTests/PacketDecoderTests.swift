@@ -1,0 +1,160 @@
+import Testing
+
+@testable import MQTT
+
+/// Malformed input, partial feeds and random bytes against the incremental decoder.
+@Suite struct PacketDecoderTests {
+    func decode(_ bytes: [UInt8], maxPacketSize: Int = 1 << 20) throws(MQTTProtocolError) -> MQTTPacket? {
+        var buffer = ByteBuffer(bytes: bytes)
+        return try MQTTPacketDecoder(maxPacketSize: maxPacketSize).decode(&buffer)
+    }
+
+    static let malformed: [(String, [UInt8], MQTTProtocolError)] = [
+        ("reserved type 0", [0x00, 0x00], .reservedPacketType(0)),
+        ("reserved type 15", [0xF0, 0x00], .reservedPacketType(15)),
+        ("reserved type, first byte only", [0xF3], .reservedPacketType(15)),
+        ("PUBACK flags", [0x41, 0x02, 0x00, 0x01], .invalidFlags(type: .puback, flags: 1)),
+        ("PUBREL without 0b0010", [0x60, 0x02, 0x00, 0x01], .invalidFlags(type: .pubrel, flags: 0)),
+        (
+            "SUBSCRIBE without 0b0010", [0x80, 0x06, 0x00, 0x01, 0x00, 0x01, 0x61, 0x00],
+            .invalidFlags(type: .subscribe, flags: 0)
+        ),
+        ("UNSUBSCRIBE flags", [0xA0, 0x05, 0x00, 0x01, 0x00, 0x01, 0x61], .invalidFlags(type: .unsubscribe, flags: 0)),
+        ("CONNACK flags", [0x28, 0x02, 0x00, 0x00], .invalidFlags(type: .connack, flags: 8)),
+        ("PINGRESP flags", [0xD1, 0x00], .invalidFlags(type: .pingresp, flags: 1)),
+        ("remaining length of 5 bytes", [0x30, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F], .malformedRemainingLength),
+        ("remaining length 4 continuation bytes", [0x30, 0x80, 0x80, 0x80, 0x80], .malformedRemainingLength),
+        (
+            "268,435,455 bytes announced", [0x30, 0xFF, 0xFF, 0xFF, 0x7F],
+            .packetTooLarge(size: 268_435_460, limit: 1 << 20)
+        ),
+        ("one byte over", [0x30, 0xFD, 0xFF, 0x3F], .packetTooLarge(size: 1_048_577, limit: 1 << 20)),
+        ("CONNACK too short", [0x20, 0x01, 0x00], .truncated(field: "CONNACK return code")),
+        ("PUBACK too short", [0x40, 0x01, 0x00], .truncated(field: "packet identifier")),
+        ("PUBLISH topic length cut", [0x30, 0x01, 0x00], .truncated(field: "topic length")),
+        ("PUBLISH topic longer than packet", [0x30, 0x04, 0x00, 0x05, 0x61, 0x62], .truncated(field: "topic")),
+        ("PUBLISH QoS 1 without id", [0x32, 0x03, 0x00, 0x01, 0x61], .truncated(field: "packet identifier")),
+        ("SUBACK without codes", [0x90, 0x02, 0x00, 0x01], .truncated(field: "SUBACK return code")),
+        ("invalid UTF-8 topic", [0x30, 0x04, 0x00, 0x02, 0xC3, 0x28], .invalidUTF8(field: "topic")),
+        ("overlong UTF-8 topic", [0x30, 0x04, 0x00, 0x02, 0xC0, 0xAF], .invalidUTF8(field: "topic")),
+        ("U+0000 in topic", [0x30, 0x04, 0x00, 0x02, 0x61, 0x00], .invalidUTF8(field: "topic")),
+        ("QoS 3", [0x36, 0x05, 0x00, 0x01, 0x61, 0x00, 0x01], .invalidQoS(3)),
+        ("QoS 3 first byte only", [0x3E], .invalidQoS(3)),
+        ("SUBSCRIBE QoS 3", [0x82, 0x06, 0x00, 0x01, 0x00, 0x01, 0x61, 0x03], .invalidQoS(3)),
+        ("PUBLISH id 0", [0x32, 0x05, 0x00, 0x01, 0x61, 0x00, 0x00], .zeroPacketID(.publish)),
+        ("PUBACK id 0", [0x40, 0x02, 0x00, 0x00], .zeroPacketID(.puback)),
+        ("PUBREL id 0", [0x62, 0x02, 0x00, 0x00], .zeroPacketID(.pubrel)),
+        ("SUBACK id 0", [0x90, 0x03, 0x00, 0x00, 0x00], .zeroPacketID(.suback)),
+        ("UNSUBACK id 0", [0xB0, 0x02, 0x00, 0x00], .zeroPacketID(.unsuback)),
+        ("PUBLISH topic with +", [0x30, 0x05, 0x00, 0x03, 0x61, 0x2F, 0x2B], .invalidTopic("a/+")),
+        ("PUBLISH topic with #", [0x30, 0x03, 0x00, 0x01, 0x23], .invalidTopic("#")),
+        ("PUBLISH empty topic", [0x30, 0x02, 0x00, 0x00], .invalidTopic("")),
+        ("PUBACK trailing byte", [0x40, 0x03, 0x00, 0x01, 0x09], .trailingBytes(type: .puback, count: 1)),
+        ("PINGRESP with body", [0xD0, 0x01, 0x00], .trailingBytes(type: .pingresp, count: 1)),
+        ("CONNACK trailing", [0x20, 0x03, 0x00, 0x00, 0x00], .trailingBytes(type: .connack, count: 1)),
+        ("CONNACK reserved bits", [0x20, 0x02, 0x02, 0x00], .invalidField("CONNACK flags 2")),
+        ("CONNACK unknown code", [0x20, 0x02, 0x00, 0x06], .invalidField("CONNACK return code 6")),
+        ("SUBACK unknown code", [0x90, 0x03, 0x00, 0x01, 0x03], .invalidField("SUBACK return code 3")),
+        (
+            "CONNECT wrong protocol",
+            [0x10, 0x0C, 0x00, 0x04, 0x4D, 0x51, 0x49, 0x73, 0x03, 0x02, 0x00, 0x3C, 0x00, 0x00],
+            .unsupportedProtocol(name: "MQIs", level: 3)
+        ),
+    ]
+
+    @Test(arguments: malformed)
+    func rejectsMalformedInput(name: String, bytes: [UInt8], error: MQTTProtocolError) {
+        #expect(throws: error, "\(name)") { try decode(bytes) }
+    }
+
+    @Test func hugeRemainingLengthIsRejectedFromTheHeaderAlone() {
+        // Only the 5 header bytes are present: the decoder must not wait for (or allocate) the body.
+        var buffer = ByteBuffer(bytes: [0x30, 0xFF, 0xFF, 0xFF, 0x7F])
+        let decoder = MQTTPacketDecoder(maxPacketSize: 1 << 20)
+        #expect(throws: MQTTProtocolError.packetTooLarge(size: 268_435_460, limit: 1_048_576)) {
+            try decoder.decode(&buffer)
+        }
+        #expect(buffer.capacity < 1024)
+    }
+
+    @Test func partialInputNeedsMoreAndConsumesNothing() throws {
+        let full = try MQTTPacket.publish(
+            MQTTPublish(topic: "a/b", payload: ByteBuffer(string: "hello"), qos: .atLeastOnce, packetID: 3)
+        ).encoded()
+        for length in 0..<full.readableBytes {
+            var partial = full.getSlice(at: 0, length: length)!
+            #expect(try MQTTPacketDecoder().decode(&partial) == nil)
+            #expect(partial.readableBytes == length)
+        }
+    }
+
+    @Test func byteByByteFeedDecodesIdentically() throws {
+        var stream = ByteBuffer()
+        let packets = PacketEncoderTests.cases.map(\.1)
+        for packet in packets { try packet.write(into: &stream) }
+        let decoder = MQTTPacketDecoder()
+
+        var whole = stream
+        var decodedWhole: [MQTTPacket] = []
+        while let packet = try decoder.decode(&whole) { decodedWhole.append(packet) }
+        #expect(decodedWhole == packets)
+        #expect(whole.readableBytes == 0)
+
+        var accumulated = ByteBuffer()
+        var decodedBytewise: [MQTTPacket] = []
+        for byte in stream.readableBytesView {
+            accumulated.writeInteger(byte)
+            while let packet = try decoder.decode(&accumulated) { decodedBytewise.append(packet) }
+        }
+        #expect(decodedBytewise == packets)
+        #expect(accumulated.readableBytes == 0)
+    }
+
+    @Test func randomBytesNeverCrash() {
+        var generator = SplitMix64(seed: 0x5EED)
+        var packets = 0
+        var errors = 0
+        for _ in 0..<20_000 {
+            let length = Int.random(in: 0...64, using: &generator)
+            var buffer = ByteBuffer(bytes: (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) })
+            do {
+                while (try MQTTPacketDecoder(maxPacketSize: 4096).decode(&buffer)) != nil { packets += 1 }
+            } catch {
+                errors += 1
+            }
+        }
+        #expect(errors > 0)
+        #expect(errors + packets > 10_000)
+    }
+
+    @Test func mutatedValidPacketsNeverCrash() throws {
+        var generator = SplitMix64(seed: 42)
+        let encodings = try PacketEncoderTests.cases.map { try Array($0.1.encoded().readableBytesView) }
+        for _ in 0..<20_000 {
+            var bytes = encodings.randomElement(using: &generator)!
+            for _ in 0..<Int.random(in: 1...3, using: &generator) {
+                bytes[Int.random(in: 0..<bytes.count, using: &generator)] = UInt8.random(in: 0...255, using: &generator)
+            }
+            var buffer = ByteBuffer(bytes: bytes)
+            do {
+                while let packet = try MQTTPacketDecoder().decode(&buffer) {
+                    // Whatever decodes must re-encode.
+                    _ = try? packet.encoded()
+                }
+            } catch {}
+        }
+    }
+}
+
+/// A small deterministic generator so that fuzz runs are reproducible.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
