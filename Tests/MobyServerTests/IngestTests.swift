@@ -15,7 +15,12 @@ struct Letter: Decodable {
     var payload: String
     var reason: String
     var errors: [FieldError]
-    var received_at: String
+    var receivedAt: String
+
+    enum CodingKeys: String, CodingKey {
+        case topic, payload, reason, errors
+        case receivedAt = "received_at"
+    }
 }
 
 @Suite(.serialized) struct IngestTests {
@@ -111,7 +116,7 @@ struct Letter: Decodable {
                     }
                     #expect(letters.map(\.topic) == bad.map(\.0))
                     #expect(letters.map(\.payload) == bad.map(\.1))
-                    #expect(letters.allSatisfy { !$0.errors.isEmpty && $0.received_at.hasSuffix("Z") })
+                    #expect(letters.allSatisfy { !$0.errors.isEmpty && $0.receivedAt.hasSuffix("Z") })
                     let reasons = letters.map(\.reason)
                     #expect(reasons[0].contains("invalid JSON"))
                     #expect(reasons[1].contains("does not match"))
