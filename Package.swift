@@ -11,6 +11,7 @@ let package = Package(
         .executable(name: "moby-sensor", targets: ["moby-sensor"]),
         .library(name: "MQTT", targets: ["MQTT"]),
         .library(name: "Influx", targets: ["Influx"]),
+        .library(name: "Spool", targets: ["Spool"]),
         .library(name: "MobyCore", targets: ["MobyCore"]),
     ],
     dependencies: [
@@ -36,8 +37,14 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "Spool",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strict
+        ),
+        .target(
             name: "Influx",
             dependencies: [
+                "Spool",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -93,6 +100,11 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "SpoolTests",
+            dependencies: ["Spool", "MobyTestSupport", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "InfluxTests",
             dependencies: ["Influx", "MobyTestSupport", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strict
@@ -100,6 +112,15 @@ let package = Package(
         .testTarget(
             name: "MobyCoreTests",
             dependencies: ["MobyCore"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "FaultTests",
+            dependencies: [
+                "MQTT", "Influx", "MobyTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(

@@ -1,14 +1,17 @@
-import Logging
 import NIOCore
+import Spool
 
 /// Group-commit writer: readings accumulate in a batch while the previous write is in flight;
 /// as soon as the writer is free (or the batch holds `maxLines`), the batch is written in one
 /// request. Each line carries a receipt (for the server, the MQTT message to acknowledge) that is
-/// handed back only once InfluxDB has accepted the batch, in the order lines were appended.
+/// handed back only once the batch is durable — accepted by InfluxDB, or appended and fsynced
+/// to the spool — in the order lines were appended.
 ///
-/// Writes that fail for a retryable reason (InfluxDB down, 5xx, 429) are retried with backoff
-/// and the batch is held; appends then wait once the next batch is full, which is the
-/// backpressure that stops the ingest loop instead of growing memory.
+/// While InfluxDB fails (down, 5xx, 429), batches go to the spool and a replay loop writes them
+/// back oldest first once InfluxDB answers, while new batches keep flowing. Without a spool, or
+/// with the spool full, the batch is held and retried with backoff; appends then wait once the
+/// next batch is full, which is the backpressure that stops the ingest loop instead of growing
+/// memory.
 public actor BatchWriter<Receipt: Sendable> {
     /// Tuning for the writer.
     public struct Options: Sendable {
@@ -18,7 +21,8 @@ public actor BatchWriter<Receipt: Sendable> {
         /// soon as the writer is idle — pure group commit).
         public var linger: Duration
         public var backoff: RetryBackoff
-        /// On `finish()`, how long to keep retrying what is left before giving up on it.
+        /// On `finish()`, how long to keep trying what is left before giving up on it (it is
+        /// then simply not acknowledged, and the broker redelivers it).
         public var shutdownGrace: Duration
 
         public init(
@@ -32,44 +36,65 @@ public actor BatchWriter<Receipt: Sendable> {
         }
     }
 
-    /// A written batch, handed to `onCommit` with its receipts in append order.
+    /// A durable batch, handed to `onCommit` with its receipts in append order.
     public struct Commit: Sendable {
         public var receipts: [Receipt]
         public var lines: Int
         public var bytes: Int
+        /// True when the batch went to the spool (InfluxDB unavailable), false when InfluxDB took it.
+        public var spooled: Bool
         /// Lines InfluxDB refused (4xx partial write); the rest of the batch is stored.
         public var rejected: InfluxError?
         public var attempts: Int
         public var duration: Duration
     }
 
-    /// What the sink did with a batch.
+    /// Something the writer wants logged and counted.
+    public enum Event: Sendable {
+        /// A write failed and will be retried (or the batch spooled).
+        case writeFailed(InfluxError, attempt: Int)
+        /// The spool could not take a batch; it is held in memory and retried after `delay`.
+        case spoolRefused(SpoolError, delay: Duration)
+        /// Spooled lines were written to InfluxDB.
+        case replayed(lines: Int, remaining: Spool.Depth)
+        /// InfluxDB refused spooled lines for good (4xx); they were dropped from the spool.
+        case replayRejected(InfluxError, lines: Int)
+    }
+
+    /// Writes one body of line protocol.
     public typealias Sink = @Sendable (ByteBuffer) async throws(InfluxError) -> Void
 
     private let options: Options
     private let sink: Sink
+    private let spool: Spool?
     private let onCommit: @Sendable (Commit) -> Void
-    private let onRetry: @Sendable (InfluxError, Int, Duration) -> Void
+    private let onEvent: @Sendable (Event) -> Void
     private var buffer = ByteBuffer()
     private var lines = 0
     private var receipts: [Receipt] = []
     private var firstAppend: ContinuousClock.Instant?
     private var workWaiter: CheckedContinuation<Void, Never>?
+    private var replayWaiter: CheckedContinuation<Void, Never>?
     private var spaceWaiters: [CheckedContinuation<Void, Never>] = []
     private var finishing = false
     private var finishDeadline: ContinuousClock.Instant?
     private var lastError: InfluxError?
+    /// False after a retryable failure until a write succeeds: new batches then go straight to
+    /// the spool instead of each waiting for InfluxDB to time out.
+    private var influxAvailable = true
 
     public init(
         options: Options = Options(),
+        spool: Spool? = nil,
         sink: @escaping Sink,
         onCommit: @escaping @Sendable (Commit) -> Void,
-        onRetry: @escaping @Sendable (InfluxError, Int, Duration) -> Void = { _, _, _ in }
+        onEvent: @escaping @Sendable (Event) -> Void = { _ in }
     ) {
         self.options = options
+        self.spool = spool
         self.sink = sink
         self.onCommit = onCommit
-        self.onRetry = onRetry
+        self.onEvent = onEvent
         buffer.reserveCapacity(options.maxLines * 160)
     }
 
@@ -79,8 +104,11 @@ public actor BatchWriter<Receipt: Sendable> {
     /// The error of the last failed attempt, cleared by the next success.
     public var currentError: InfluxError? { lastError }
 
-    /// Adds one point; waits while the next batch is full. Returns false (and drops nothing
-    /// that was acknowledged: the receipt is simply not handed back) once the writer finished.
+    /// What the spool holds (nil without a spool).
+    public nonisolated var spoolDepth: Spool.Depth? { spool?.depth }
+
+    /// Adds one point; waits while the next batch is full. Returns false once the writer
+    /// finished (the receipt is then never handed back, so nothing is acknowledged).
     @discardableResult
     public func append(_ point: Point, receipt: Receipt) async throws(LineProtocolError) -> Bool {
         guard await waitForSpace() else { return false }
@@ -101,18 +129,30 @@ public actor BatchWriter<Receipt: Sendable> {
         return true
     }
 
-    /// Writes what is pending (retrying up to the shutdown grace period) and ends `run()`.
+    /// Writes what is pending (trying up to the shutdown grace period) and ends `run()`.
     public func finish() {
         finishing = true
         finishDeadline = .now + options.shutdownGrace
         workWaiter?.resume()
         workWaiter = nil
+        replayWaiter?.resume()
+        replayWaiter = nil
         for waiter in spaceWaiters { waiter.resume() }
         spaceWaiters.removeAll()
     }
 
-    /// The write loop; returns after `finish()` once everything pending was handled.
+    /// The write loop and the spool's replay loop; returns after `finish()` once everything
+    /// pending was handled.
     public func run() async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.writeLoop() }
+            group.addTask { await self.replayLoop() }
+        }
+    }
+
+    // MARK: Writing
+
+    private func writeLoop() async {
         while true {
             if receipts.isEmpty {
                 if finishing { return }
@@ -154,34 +194,102 @@ public actor BatchWriter<Receipt: Sendable> {
 
         let started = ContinuousClock.now
         var attempt = 0
-        var rejected: InfluxError?
-        while batchLines > 0 {
+        func commit(spooled: Bool, rejected: InfluxError? = nil) {
+            onCommit(
+                Commit(
+                    receipts: batchReceipts, lines: batchLines, bytes: body.readableBytes, spooled: spooled,
+                    rejected: rejected, attempts: attempt, duration: ContinuousClock.now - started))
+        }
+        guard batchLines > 0 else {
+            commit(spooled: false)
+            return
+        }
+        var probeInflux = false
+        while true {
             attempt += 1
-            do throws(InfluxError) {
-                try await sink(body)
-                lastError = nil
-                break
-            } catch {
-                lastError = error
-                guard error.isRetryable else {
-                    rejected = error
-                    break
-                }
-                if let deadline = finishDeadline, ContinuousClock.now >= deadline {
-                    // Shutting down and InfluxDB still fails: leave these unacknowledged; the
-                    // broker redelivers them to the next session.
+            if influxAvailable || spool == nil || probeInflux {
+                do throws(InfluxError) {
+                    try await sink(body)
+                    markAvailable()
+                    commit(spooled: false)
                     return
+                } catch {
+                    lastError = error
+                    guard error.isRetryable else {
+                        commit(spooled: false, rejected: error)
+                        return
+                    }
+                    influxAvailable = false
+                    onEvent(.writeFailed(error, attempt: attempt))
                 }
-                var delay = options.backoff.delay(attempt: attempt)
-                if case .unavailable(_, let retryAfter?) = error { delay = max(delay, retryAfter) }
-                onRetry(error, attempt, delay)
-                if let deadline = finishDeadline { delay = min(delay, deadline - ContinuousClock.now) }
-                try? await Task.sleep(for: delay)
+            }
+            var delay = options.backoff.delay(attempt: attempt)
+            if let spool {
+                do throws(SpoolError) {
+                    try spool.append(body, lines: batchLines)
+                    commit(spooled: true)
+                    replayWaiter?.resume()
+                    replayWaiter = nil
+                    return
+                } catch {
+                    onEvent(.spoolRefused(error, delay: delay))
+                }
+            } else if case .unavailable(_, let retryAfter?) = lastError {
+                delay = max(delay, retryAfter)
+            }
+            if let deadline = finishDeadline {
+                // Shutting down and the batch is not durable: leave it unacknowledged; the
+                // broker redelivers it to the next session.
+                if ContinuousClock.now >= deadline { return }
+                delay = min(delay, deadline - ContinuousClock.now)
+            }
+            try? await Task.sleep(for: delay)
+            probeInflux = true
+        }
+    }
+
+    private func markAvailable() {
+        lastError = nil
+        influxAvailable = true
+    }
+
+    // MARK: Replaying the spool
+
+    private func replayLoop() async {
+        guard let spool else { return }
+        var attempt = 0
+        while !finishing {
+            let record: Spool.Record?
+            do {
+                record = try spool.peek()
+            } catch {
+                onEvent(.spoolRefused(error, delay: .seconds(1)))
+                try? await Task.sleep(for: .seconds(1))
+                continue
+            }
+            guard let record else {
+                await withCheckedContinuation { replayWaiter = $0 }
+                continue
+            }
+            do throws(InfluxError) {
+                try await sink(record.body)
+                attempt = 0
+                markAvailable()
+                try? spool.remove(record)
+                onEvent(.replayed(lines: record.lines, remaining: spool.depth))
+            } catch {
+                if error.isRetryable {
+                    attempt += 1
+                    lastError = error
+                    influxAvailable = false
+                    var delay = options.backoff.delay(attempt: attempt)
+                    if case .unavailable(_, let retryAfter?) = error { delay = max(delay, retryAfter) }
+                    try? await Task.sleep(for: delay)
+                } else {
+                    try? spool.remove(record)
+                    onEvent(.replayRejected(error, lines: record.lines))
+                }
             }
         }
-        onCommit(
-            Commit(
-                receipts: batchReceipts, lines: batchLines, bytes: body.readableBytes, rejected: rejected,
-                attempts: attempt, duration: ContinuousClock.now - started))
     }
 }

@@ -20,7 +20,7 @@ final class MQTTConnectionHandler: ChannelDuplexHandler {
     private let keepAlive: TimeAmount?
     private let generation: UInt64
     /// Succeeds with the connection once CONNACK accepted it.
-    let established: EventLoopPromise<Connection>
+    let established: EventLoopPromise<(Connection, sessionPresent: Bool)>
     /// Succeeds with the reason once the connection is closed.
     let closed: EventLoopPromise<MQTTClientError>
 
@@ -39,7 +39,8 @@ final class MQTTConnectionHandler: ChannelDuplexHandler {
 
     init(
         session: Session, connect: MQTTConnect, connectTimeout: TimeAmount, keepAlive: TimeAmount?,
-        generation: UInt64, established: EventLoopPromise<Connection>, closed: EventLoopPromise<MQTTClientError>
+        generation: UInt64, established: EventLoopPromise<(Connection, sessionPresent: Bool)>,
+        closed: EventLoopPromise<MQTTClientError>
     ) {
         self.session = session
         self.connectPacket = connect
@@ -144,7 +145,7 @@ final class MQTTConnectionHandler: ChannelDuplexHandler {
                 self.keepAliveTick(interval: interval)
             }
         }
-        established.succeed(connection)
+        established.succeed((connection, sessionPresent))
     }
 
     private func handle(_ packet: MQTTPacket, context: ChannelHandlerContext) {

@@ -48,11 +48,14 @@ public final class MQTTClient: Sendable {
         while session.isRunning {
             let reason: MQTTClientError
             do {
-                let connection = try await connect()
+                let (connection, sessionPresent) = try await connect()
                 attempt = 0
                 logger.info(
                     "connected to MQTT broker",
-                    metadata: ["mqtt.broker": "\(configuration.host):\(configuration.port)"])
+                    metadata: [
+                        "mqtt.broker": "\(configuration.host):\(configuration.port)",
+                        "mqtt.session_present": "\(sessionPresent)",
+                    ])
                 reason = try await connection.closed.get()
                 guard session.isRunning else { break }
                 logger.warning("MQTT connection lost: \(reason)")
@@ -76,9 +79,9 @@ public final class MQTTClient: Sendable {
     }
 
     /// One attempt: TCP connect, CONNECT, CONNACK. Returns the accepted connection.
-    private func connect() async throws -> Connection {
+    private func connect() async throws -> (Connection, sessionPresent: Bool) {
         let eventLoop = eventLoopGroup.next()
-        let established = eventLoop.makePromise(of: Connection.self)
+        let established = eventLoop.makePromise(of: (Connection, sessionPresent: Bool).self)
         let closed = eventLoop.makePromise(of: MQTTClientError.self)
         let generation = session.nextGeneration()
         let configuration = configuration

@@ -23,32 +23,8 @@ public func buildApplication(
     let influx = InfluxClient(configuration: configuration.influx)
     let store = ReadingStore(client: influx, logger: logger)
     let decoder = ReadingDecoder()
-    let writerLogger = logger
-    let writer = BatchWriter<MQTTMessage>(
-        options: .init(maxLines: configuration.batchMaxLines, linger: configuration.batchLinger),
-        sink: { body throws(InfluxError) in try await store.write(body) },
-        onCommit: { commit in
-            for message in commit.receipts { client.acknowledge(message) }
-            var stored = commit.lines
-            if let rejected = commit.rejected, case .rejected(_, let message, let badLines) = rejected {
-                let refused = min(commit.lines, BadLine.droppedCount(in: message) ?? max(badLines.count, 1))
-                stored = max(0, commit.lines - refused)
-                metrics.linesRefusedByInflux.increment(by: Int64(refused))
-                writerLogger.error(
-                    "InfluxDB refused lines of a batch",
-                    metadata: ["error": "\(message)", "lines": "\(badLines.map(\.line).prefix(5))"])
-            }
-            metrics.readingsStored.increment(by: Int64(stored))
-            metrics.batchesWritten.increment()
-            metrics.batchLines.record(Double(commit.lines))
-            metrics.batchDuration.record(commit.duration)
-        },
-        onRetry: { error, attempt, delay in
-            metrics.writeRetries.increment()
-            writerLogger.warning(
-                "InfluxDB write failed, retrying",
-                metadata: ["error": "\(error)", "attempt": "\(attempt)", "delay": "\(delay)"])
-        })
+    let writer = try ReadingWriter.make(
+        configuration: configuration, store: store, client: client, metrics: metrics, logger: logger)
 
     let status = IngestStatus()
     let router = Router(context: MobyRequestContext.self)
@@ -62,7 +38,7 @@ public func buildApplication(
             address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: "moby"),
         logger: logger)
     app.addServices(
-        BrokerConnectionService(client: client, logger: logger),
+        BrokerConnectionService(client: client, metrics: metrics, logger: logger),
         WriterService(writer: writer, logger: logger),
         IngestService(
             client: client, writer: writer, decoder: decoder, topicFilter: configuration.mqttTopic,

@@ -46,6 +46,9 @@ public struct ServerConfiguration: Sendable {
         Setting(
             key: "moby.batch.linger.ms", defaultValue: "0",
             help: "Max wait for more readings before writing a non-full batch (0 = group commit)"),
+        Setting(
+            key: "moby.spool.max.mb", defaultValue: "1024",
+            help: "Disk the InfluxDB outage spool may use (MiB); when full, acknowledgements stop"),
         Setting(key: "moby.http.host", defaultValue: "127.0.0.1", help: "HTTP listen address"),
         Setting(key: "moby.http.port", defaultValue: "8080", help: "HTTP listen port"),
         Setting(key: "moby.data.dir", defaultValue: "./var/data", help: "Folder for the server's own data"),
@@ -59,9 +62,13 @@ public struct ServerConfiguration: Sendable {
     public var influx: InfluxConfiguration
     public var batchMaxLines: Int
     public var batchLinger: Duration
+    public var spoolMaxBytes: Int64
     public var httpHost: String
     public var httpPort: Int
     public var dataDirectory: String
+
+    /// Where batches wait while InfluxDB is unavailable.
+    public var spoolDirectory: String { dataDirectory + "/spool" }
     public var logLevel: String
 
     /// Reads every setting, falling back to the defaults above.
@@ -95,6 +102,7 @@ public struct ServerConfiguration: Sendable {
             token: optional("moby.influx.token"))
         batchMaxLines = try int("moby.batch.max.lines", in: 1...100_000)
         batchLinger = .milliseconds(try int("moby.batch.linger.ms", in: 0...60_000))
+        spoolMaxBytes = Int64(try int("moby.spool.max.mb", in: 1...10_000_000)) * 1024 * 1024
         httpHost = string("moby.http.host")
         httpPort = try int("moby.http.port", in: 0...65_535)
         dataDirectory = string("moby.data.dir")

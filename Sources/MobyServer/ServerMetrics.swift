@@ -13,7 +13,12 @@ public final class ServerMetrics: Sendable {
     let deadLettersPublished: Counter
     let deadLettersFailed: Counter
     let mqttConnects: Counter
+    let mqttDisconnects: Counter
     let publishRequests: Counter
+    let readingsSpooled: Counter
+    let readingsReplayed: Counter
+    let spoolReadings: Gauge
+    let spoolBytes: Gauge
     let batchLines: ValueHistogram
     let batchDuration: DurationHistogram
 
@@ -23,7 +28,8 @@ public final class ServerMetrics: Sendable {
                 "moby_mqtt_messages_received_total", helpText: "MQTT messages received on the readings topics"))
         readingsStored = registry.makeCounter(
             descriptor: .named(
-                "moby_readings_stored_total", helpText: "Readings InfluxDB accepted (acknowledged to the broker)"))
+                "moby_readings_stored_total",
+                helpText: "Readings InfluxDB accepted (directly or replayed from the spool)"))
         messagesRejected = registry.makeCounter(
             descriptor: .named(
                 "moby_messages_rejected_total",
@@ -40,10 +46,21 @@ public final class ServerMetrics: Sendable {
         deadLettersFailed = registry.makeCounter(
             descriptor: .named(
                 "moby_dead_letters_failed_total", helpText: "Dead letters that could not be published (logged only)"))
+        mqttDisconnects = registry.makeCounter(
+            descriptor: .named("moby_mqtt_disconnects_total", helpText: "MQTT connections lost"))
         mqttConnects = registry.makeCounter(
             descriptor: .named("moby_mqtt_connects_total", helpText: "Successful MQTT connections"))
         publishRequests = registry.makeCounter(
             descriptor: .named("moby_http_publish_total", helpText: "Readings accepted by POST /publish"))
+        readingsSpooled = registry.makeCounter(
+            descriptor: .named(
+                "moby_readings_spooled_total",
+                helpText: "Readings written to the disk spool while InfluxDB was unavailable"))
+        readingsReplayed = registry.makeCounter(
+            descriptor: .named("moby_readings_replayed_total", helpText: "Spooled readings written to InfluxDB"))
+        spoolReadings = registry.makeGauge(
+            descriptor: .named("moby_spool_readings", helpText: "Readings waiting in the spool"))
+        spoolBytes = registry.makeGauge(descriptor: .named("moby_spool_bytes", helpText: "Bytes in the spool"))
         batchLines = registry.makeValueHistogram(
             descriptor: .named("moby_influx_batch_lines", helpText: "Readings per InfluxDB write"),
             buckets: [1, 10, 100, 500, 1000, 2000, 5000, 10000])

@@ -10,7 +10,7 @@ import Testing
 struct ClientIntegrationTests {
     @Test(arguments: [MQTTQoS.atMostOnce, .atLeastOnce, .exactlyOnce])
     func publishAndReceive(qos: MQTTQoS) async throws {
-        try await withBroker { broker in
+        try await TestBroker.with { broker in
             let subscriber = try await RunningClient.connected(makeClient(port: broker.port, id: "sub-\(qos)"))
             let publisher = try await RunningClient.connected(makeClient(port: broker.port, id: "pub-\(qos)"))
             let collector = Collector(subscriber.client)
@@ -36,7 +36,7 @@ struct ClientIntegrationTests {
     }
 
     @Test func retainedMessageIsDeliveredToLateSubscriber() async throws {
-        try await withBroker { broker in
+        try await TestBroker.with { broker in
             let publisher = try await RunningClient.connected(makeClient(port: broker.port, id: "retain-pub"))
             try await publisher.client.publish(
                 topic: "moby/retained", payload: ByteBuffer(string: "kept"), qos: .atLeastOnce, retain: true)
@@ -51,7 +51,7 @@ struct ClientIntegrationTests {
     }
 
     @Test func unacknowledgedMessagesAreRedeliveredAfterReconnect() async throws {
-        try await withBroker { broker in
+        try await TestBroker.with { broker in
             let subscriber = try await RunningClient.connected(
                 makeClient(port: broker.port, id: "manual-ack", cleanSession: false))
             let collector = Collector(subscriber.client, autoAck: false)
@@ -99,14 +99,14 @@ struct ClientIntegrationTests {
     }
 
     @Test func publishesWaitForTheBrokerAndCompleteAfterRestart() async throws {
-        try await withBroker { broker in
+        try await TestBroker.with { broker in
             let subscriber = try await RunningClient.connected(
                 makeClient(port: broker.port, id: "resume-sub", cleanSession: false))
             let collector = Collector(subscriber.client)
             try await subscriber.client.subscribe([("moby/resume", .exactlyOnce)])
             let publisher = try await RunningClient.connected(
                 makeClient(port: broker.port, id: "resume-pub", cleanSession: false))
-            try await Task.sleep(for: .milliseconds(1500))  // let the broker autosave the sessions
+            let subscriberEvents = subscriber.client.connectionEvents()
 
             broker.stop()
             try await eventually("publisher to notice") { !publisher.client.isConnected }
@@ -128,23 +128,28 @@ struct ClientIntegrationTests {
             #expect(done.value == 6)
             let received = try await collector.wait(for: 6)
             #expect(Set(received.map(\.text)) == Set((0..<6).map { "r\($0)" }))
+            // Mosquitto saved the persistent session on SIGTERM and restored it.
+            var events = subscriberEvents.makeAsyncIterator()
+            var event = await events.next()
+            while case .disconnected = event { event = await events.next() }
+            #expect(event == .connected(sessionPresent: true))
             await publisher.stop()
             await subscriber.stop()
         }
     }
 
     @Test func inflightPublishesAreResentWhenTheBrokerDiesBeforeAcknowledging() async throws {
-        try await withBroker { broker in
+        try await TestBroker.with { broker in
             let subscriber = try await RunningClient.connected(
                 makeClient(port: broker.port, id: "inflight-sub", cleanSession: false))
             let collector = Collector(subscriber.client)
             try await subscriber.client.subscribe([("moby/inflight", .atLeastOnce)])
             let publisher = try await RunningClient.connected(
                 makeClient(port: broker.port, id: "inflight-pub", cleanSession: false))
-            try await Task.sleep(for: .milliseconds(1500))  // let the broker autosave the subscription
+            try await Task.sleep(for: .milliseconds(2500))  // SIGKILL below: wait for an autosave
 
             // Freeze the broker: PUBLISH/PUBREL reach its socket but are never acknowledged.
-            let pid = try #require(broker.pid)
+            let pid = try #require(broker.process.pid)
             kill(pid, SIGSTOP)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for index in 0..<4 {
@@ -155,7 +160,7 @@ struct ClientIntegrationTests {
                     }
                 }
                 try await eventually("4 publishes in flight") { publisher.client.session.inflightCount == 4 }
-                broker.stop()
+                broker.stop(signal: SIGKILL)
                 try await broker.start()
                 try await group.waitForAll()
             }
@@ -168,7 +173,7 @@ struct ClientIntegrationTests {
     }
 
     @Test func subscriptionsAreRestoredAfterBrokerRestart() async throws {
-        try await withBroker { broker in
+        try await TestBroker.with { broker in
             let subscriber = try await RunningClient.connected(makeClient(port: broker.port, id: "restore-sub"))
             let events = subscriber.client.connectionEvents()
             let collector = Collector(subscriber.client)
@@ -201,7 +206,7 @@ struct ClientIntegrationTests {
     }
 
     @Test func unsubscribeStopsDelivery() async throws {
-        try await withBroker { broker in
+        try await TestBroker.with { broker in
             let subscriber = try await RunningClient.connected(makeClient(port: broker.port, id: "unsub-sub"))
             let collector = Collector(subscriber.client)
             try await subscriber.client.subscribe([("moby/un/a", .atLeastOnce), ("moby/un/b", .atLeastOnce)])
@@ -222,8 +227,8 @@ struct ClientIntegrationTests {
     }
 
     @Test func badCredentialsAreReportedClearly() async throws {
-        try await AuthBroker.with { broker in
-            let wrong = makeClient(port: broker.port, id: "bad-creds") {
+        try await AuthBroker.with { _, port in
+            let wrong = makeClient(port: port, id: "bad-creds") {
                 $0.username = "moby"
                 $0.password = "wrong"
                 $0.reconnect.enabled = false
@@ -231,7 +236,7 @@ struct ClientIntegrationTests {
             await #expect(throws: MQTTClientError.connectionRefused(.notAuthorized)) { try await wrong.run() }
 
             // With reconnect on, the refusal is reported on every attempt and run() keeps going.
-            let retrying = makeClient(port: broker.port, id: "bad-creds-retry") { $0.username = "nobody" }
+            let retrying = makeClient(port: port, id: "bad-creds-retry") { $0.username = "nobody" }
             let events = retrying.connectionEvents()
             let running = RunningClient(retrying)
             var refusals = 0
@@ -245,7 +250,7 @@ struct ClientIntegrationTests {
             #expect(String(describing: MQTTClientError.connectionRefused(.notAuthorized)).contains("not authorized"))
 
             let right = try await RunningClient.connected(
-                makeClient(port: broker.port, id: "good-creds") {
+                makeClient(port: port, id: "good-creds") {
                     $0.username = "moby"
                     $0.password = "s3cret"
                 })
@@ -277,7 +282,7 @@ struct ClientIntegrationTests {
     }
 
     @Test func keepAlivePingsAndDetectsADeadBroker() async throws {
-        try await withBroker { broker in
+        try await TestBroker.with { broker in
             let client = makeClient(port: broker.port, id: "keepalive") {
                 $0.keepAlive = .seconds(1)
                 $0.connectTimeout = .milliseconds(500)
@@ -290,7 +295,7 @@ struct ClientIntegrationTests {
             try await Task.sleep(for: .milliseconds(2500))
             #expect(client.isConnected)
 
-            let pid = try #require(broker.pid)
+            let pid = try #require(broker.process.pid)
             kill(pid, SIGSTOP)
             let start = ContinuousClock.now
             #expect(await iterator.next() == .disconnected(.keepAliveTimeout))
@@ -342,7 +347,7 @@ struct ClientIntegrationTests {
     }
 
     @Test func cancellingRunDisconnects() async throws {
-        try await withBroker { broker in
+        try await TestBroker.with { broker in
             let client = makeClient(port: broker.port, id: "cancel-run")
             let task = Task { try await client.run() }
             try await eventually("connect") { client.isConnected }
@@ -353,7 +358,7 @@ struct ClientIntegrationTests {
     }
 
     @Test func fullInboundBufferStopsReadingWithoutDropping() async throws {
-        try await withBroker { broker in
+        try await TestBroker.with { broker in
             let subscriber = try await RunningClient.connected(
                 makeClient(port: broker.port, id: "slow-sub") { $0.inboundBufferSize = 20 })
             try await subscriber.client.subscribe([("moby/slow", .atLeastOnce)])
@@ -390,7 +395,7 @@ struct ClientIntegrationTests {
     }
 
     @Test func tenThousandQoS1Messages() async throws {
-        try await withBroker { broker in
+        try await TestBroker.with { broker in
             let subscriber = try await RunningClient.connected(
                 makeClient(port: broker.port, id: "bulk-sub", cleanSession: false))
             let collector = Collector(subscriber.client)

@@ -100,82 +100,10 @@ extension MQTTMessage {
     var text: String { String(buffer: payload) }
 }
 
-/// A Mosquitto process for these tests. `TestBroker` renders the configuration; this class runs
-/// it and stops it with SIGKILL by default: started from the test runner, Mosquitto 2.0.11 does
-/// not react to SIGTERM, so `ServiceProcess.stop()` waits out its 10 s timeout on every stop.
-/// (Persistence is autosaved every second, so tests that need a session wait that long first.)
-final class Broker: @unchecked Sendable {
-    let port: Int
-    let executable: String
-    let arguments: [String]
-    let logFile: URL
-    private let lock = NSLock()
-    private var process: Process?
-
-    init(port: Int, executable: String, arguments: [String], logFile: URL) {
-        self.port = port
-        self.executable = executable
-        self.arguments = arguments
-        self.logFile = logFile
-    }
-
-    convenience init(_ broker: TestBroker) {
-        self.init(
-            port: broker.port, executable: broker.process.executable, arguments: broker.process.arguments,
-            logFile: broker.process.logFile)
-    }
-
-    var pid: Int32? { lock.withLock { process?.processIdentifier } }
-
-    /// Starts the broker and waits until it listens.
-    func start() async throws {
-        try lock.withLock {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: ServiceProcess.resolve(executable))
-            process.arguments = arguments
-            if !FileManager.default.fileExists(atPath: logFile.path) {
-                _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
-            }
-            let handle = try FileHandle(forWritingTo: logFile)
-            handle.seekToEndOfFile()
-            process.standardOutput = handle
-            process.standardError = handle
-            try process.run()
-            self.process = process
-        }
-        try await Loopback.waitUntilListening(port: port, what: "mosquitto")
-    }
-
-    /// Sends `signal` and waits (up to 10 s, then SIGKILL) until the broker has exited.
-    func stop(signal: Int32 = SIGKILL) {
-        guard let pid = lock.withLock({ process?.processIdentifier }) else { return }
-        kill(pid, signal)
-        let deadline = Date().addingTimeInterval(10)
-        var status: Int32 = 0
-        while waitpid(pid, &status, WNOHANG) == 0 {
-            if Date() > deadline { kill(pid, SIGKILL) }
-            usleep(5_000)
-        }
-        lock.withLock { process = nil }
-    }
-}
-
-/// Runs `body` with a fresh Mosquitto (configured by `TestBroker`, with persistence in a folder
-/// the `mosquitto` user it drops to as root can write).
-func withBroker<T>(_ body: (Broker) async throws -> T) async throws -> T {
-    let config = try TestBroker()
-    try FileManager.default.setAttributes([.posixPermissions: 0o777], ofItemAtPath: config.directory.path)
-    let broker = Broker(config)
-    try await broker.start()
-    defer { broker.stop() }
-    return try await body(broker)
-}
-
 /// A Mosquitto that requires user `moby` with password `s3cret` (TestBroker allows anonymous).
 enum AuthBroker {
-    static func with<T>(_ body: (Broker) async throws -> T) async throws -> T {
+    static func with<T>(_ body: (ServiceProcess, _ port: Int) async throws -> T) async throws -> T {
         let directory = try TestPaths.scratch("mosquitto-auth")
-        try FileManager.default.setAttributes([.posixPermissions: 0o777], ofItemAtPath: directory.path)
         let port = Loopback.freePort()
         let passwords = directory.appendingPathComponent("passwd")
         let tool = Process()
@@ -187,16 +115,20 @@ enum AuthBroker {
         // The template's header comment repeats @AUTH@, so only one line goes through it.
         var conf = try TestPaths.render(
             template: "mosquitto/mosquitto.conf.in",
-            values: ["PORT": "\(port)", "DATA_DIR": directory.path, "AUTH": "allow_anonymous false"])
+            values: [
+                "PORT": "\(port)", "DATA_DIR": directory.path, "AUTH": "allow_anonymous false",
+                "USER": TestPaths.userName,
+            ])
         conf += "\npassword_file \(passwords.path)\n"
         let confURL = directory.appendingPathComponent("mosquitto.conf")
         try conf.write(to: confURL, atomically: true, encoding: .utf8)
-        let broker = Broker(
-            port: port, executable: "mosquitto", arguments: ["-c", confURL.path],
+        let process = ServiceProcess(
+            name: "mosquitto-auth", executable: "mosquitto", arguments: ["-c", confURL.path],
             logFile: directory.appendingPathComponent("mosquitto.log"))
-        try await broker.start()
-        defer { broker.stop() }
-        return try await body(broker)
+        try process.start()
+        defer { process.stop() }
+        try await Loopback.waitUntilListening(port: port, what: "mosquitto")
+        return try await body(process, port)
     }
 }
 

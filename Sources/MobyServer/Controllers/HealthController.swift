@@ -3,7 +3,8 @@ import Influx
 import MQTT
 
 /// `/health` (is the process alive) and `/health/ready` (can it do its job: broker connected,
-/// subscription in place, InfluxDB reachable and writing). Ready answers 503 when degraded, which load balancers understand.
+/// subscription in place, InfluxDB reachable and writing; plus what waits in the spool). Ready
+/// answers 503 when degraded, which load balancers understand.
 struct HealthController<Context: RequestContext>: Sendable {
     let client: MQTTClient
     let influx: InfluxClient
@@ -28,13 +29,19 @@ struct HealthController<Context: RequestContext>: Sendable {
                 case lastError = "last_error"
             }
         }
+        struct SpoolState: Codable {
+            var readings: Int
+            var batches: Int
+            var bytes: Int64
+        }
         var status: String
         var mqtt: Broker
         var influxdb: Influx
+        var spool: SpoolState
         var pendingReadings: Int
 
         enum CodingKeys: String, CodingKey {
-            case status, mqtt, influxdb
+            case status, mqtt, influxdb, spool
             case pendingReadings = "pending_readings"
         }
     }
@@ -51,11 +58,14 @@ struct HealthController<Context: RequestContext>: Sendable {
         let reachable = await influx.ping()
         let lastError = await writer.currentError
         let pending = await writer.pendingLines
+        let spool = writer.spoolDepth
         let subscribed = status.isSubscribed
         let ready = connected && subscribed && reachable && lastError == nil
         let body = Readiness(
             status: ready ? "ready" : "degraded", mqtt: .init(connected: connected, subscribed: subscribed),
-            influxdb: .init(reachable: reachable, lastError: lastError?.description), pendingReadings: pending)
+            influxdb: .init(reachable: reachable, lastError: lastError?.description),
+            spool: .init(readings: spool?.lines ?? 0, batches: spool?.records ?? 0, bytes: spool?.bytes ?? 0),
+            pendingReadings: pending)
         return EditedResponse(status: ready ? .ok : .serviceUnavailable, response: body)
     }
 }

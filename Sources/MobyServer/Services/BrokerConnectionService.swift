@@ -2,13 +2,29 @@ import Logging
 import MQTT
 import ServiceLifecycle
 
-/// Keeps the MQTT connection up for the server's lifetime; on shutdown (it is the last service
-/// to stop, after the writer has acknowledged what it stored) it disconnects cleanly.
+/// Keeps the MQTT connection up for the server's lifetime, counting and logging every
+/// connection change; on shutdown (it is the last service to stop, after the writer has
+/// acknowledged what it stored) it disconnects cleanly.
 struct BrokerConnectionService: Service {
     let client: MQTTClient
+    let metrics: ServerMetrics
     let logger: Logger
 
     func run() async throws {
+        let events = client.connectionEvents()
+        let watcher = Task {
+            for await event in events {
+                switch event {
+                case .connected(let sessionPresent):
+                    metrics.mqttConnects.increment()
+                    logger.info("MQTT connected", metadata: ["session_present": "\(sessionPresent)"])
+                case .disconnected(let reason):
+                    metrics.mqttDisconnects.increment()
+                    logger.warning("MQTT connection lost", metadata: ["reason": "\(reason)"])
+                }
+            }
+        }
+        defer { watcher.cancel() }
         try await withGracefulShutdownHandler {
             try await client.run()
         } onGracefulShutdown: {

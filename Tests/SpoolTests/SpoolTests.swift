@@ -3,7 +3,7 @@ import MobyTestSupport
 import NIOCore
 import Testing
 
-@testable import Influx
+@testable import Spool
 
 @Suite struct SpoolTests {
     func batch(_ index: Int, lines: Int = 3) -> ByteBuffer {

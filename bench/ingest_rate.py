@@ -1,0 +1,93 @@
+#!/usr/bin/env python3
+"""External-client ingest measurement: an independent MQTT client (paho) publishes seed-format
+readings with QoS 1 as fast as the broker acknowledges them, then we wait until InfluxDB holds
+every one. Prints readings/s end to end and checks exactly-once storage per (device, timestamp).
+"""
+import argparse
+import json
+import sys
+import threading
+import time
+import urllib.parse
+import urllib.request
+
+import paho.mqtt.client as mqtt
+
+
+def influx_count(url, db):
+    q = urllib.parse.urlencode({"db": db, "q": "SELECT count(temperature) FROM sensors"})
+    with urllib.request.urlopen(f"{url}/query?{q}", timeout=10) as r:
+        body = json.load(r)
+    series = body["results"][0].get("series")
+    return series[0]["values"][0][1] if series else 0
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--mqtt-port", type=int, required=True)
+    p.add_argument("--influx-url", required=True)
+    p.add_argument("--db", default="moby")
+    p.add_argument("--readings", type=int, default=100_000)
+    p.add_argument("--devices", type=int, default=100)
+    p.add_argument("--inflight", type=int, default=1000)
+    a = p.parse_args()
+
+    before = influx_count(a.influx_url, a.db)
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"ingest-rate-{time.time_ns()}")
+    client.max_inflight_messages_set(a.inflight)
+    client.max_queued_messages_set(0)
+    acked = 0
+    lock = threading.Lock()
+
+    def on_publish(_c, _u, _mid, _rc, _p):
+        nonlocal acked
+        with lock:
+            acked += 1
+
+    client.on_publish = on_publish
+    client.connect("127.0.0.1", a.mqtt_port, keepalive=60)
+    client.loop_start()
+    base = (time.time_ns() // 1_000_000_000 - 600) * 1_000_000_000
+    start = time.monotonic()
+    for i in range(a.readings):
+        device = f"rate_{i % a.devices:04d}"
+        ts = base + i * 1000  # unique per reading (µs steps)
+        secs, ns = divmod(ts, 1_000_000_000)
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(secs)) + f".{ns:09d}Z"
+        payload = json.dumps({"device_id": device, "temperature": 20 + (i % 100) / 10, "humidity": 50,
+                              "vibration": 0.12, "sound": 45.8, "timestamp": stamp})
+        client.publish(f"factory/sensor/data/{device}", payload, qos=1)
+    while True:
+        with lock:
+            if acked >= a.readings:
+                break
+        time.sleep(0.01)
+    published = time.monotonic()
+    client.loop_stop()
+    client.disconnect()
+
+    target = before + a.readings
+    count = before
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        count = influx_count(a.influx_url, a.db)
+        if count >= target:
+            break
+        time.sleep(0.05)
+    stored = time.monotonic()
+    result = {
+        "readings": a.readings,
+        "stored": count - before,
+        "publish_seconds": round(published - start, 3),
+        "end_to_end_seconds": round(stored - start, 3),
+        "publish_rate": round(a.readings / (published - start)),
+        "ingest_rate": round(a.readings / (stored - start)),
+    }
+    print(json.dumps(result))
+    if count != target:
+        print(f"LOSS OR DUPLICATES: expected {target}, InfluxDB has {count}", file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
