@@ -261,7 +261,7 @@ public actor BatchWriter<Receipt: Sendable> {
         while !finishing {
             let record: Spool.Record?
             do {
-                record = try spool.peek()
+                record = try spool.peek(maxLines: options.maxLines)
             } catch {
                 onEvent(.spoolRefused(error, delay: .seconds(1)))
                 try? await Task.sleep(for: .seconds(1))

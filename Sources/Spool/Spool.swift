@@ -15,11 +15,16 @@ import Synchronization
 /// `cursor` (the segment and offset of the oldest record not yet written to InfluxDB).
 public final class Spool: Sendable {
     /// One batch taken from the spool.
+    /// One or more consecutive stored batches, read together.
     public struct Record: Sendable {
+        /// The batches' bodies, concatenated (line protocol concatenates).
         public var body: ByteBuffer
         public var lines: Int
+        /// How many stored batches this covers.
+        public var batches: Int
         fileprivate var segment: UInt64
         fileprivate var end: Int64
+        fileprivate var storedBytes: Int64
     }
 
     /// How full the spool is.
@@ -120,7 +125,9 @@ public final class Spool: Sendable {
     }
 
     /// The oldest batch not yet removed, or nil when the spool is empty.
-    public func peek() throws(SpoolError) -> Record? {
+    /// Consecutive batches are merged up to `maxLines` lines, so a spool of many small batches
+    /// drains in few large writes.
+    public func peek(maxLines: Int = 1) throws(SpoolError) -> Record? {
         try state.withLock { (state: inout State) throws(SpoolError) -> Record? in
             while state.depth.records > 0 {
                 let segment = state.cursorSegment
@@ -136,11 +143,24 @@ public final class Spool: Sendable {
                     guard state.readFD >= 0 else { throw .io("open \(segmentPath(segment))", errno) }
                     state.readSegment = segment
                 }
-                guard let (body, lines, end) = try Self.readRecord(fd: state.readFD, at: state.cursorOffset, size: size)
-                else {
-                    throw .io("record at \(state.cursorOffset) in \(segmentPath(segment)) became unreadable", EIO)
+                var record = Record(
+                    body: ByteBuffer(), lines: 0, batches: 0, segment: segment, end: state.cursorOffset, storedBytes: 0)
+                // Whole batches from this segment, up to `maxLines` (always at least one).
+                while record.end < size {
+                    guard let (body, lines, end) = try Self.readRecord(fd: state.readFD, at: record.end, size: size)
+                    else {
+                        if record.batches > 0 { break }
+                        throw .io("record at \(record.end) in \(segmentPath(segment)) became unreadable", EIO)
+                    }
+                    if record.batches > 0 && record.lines + lines > maxLines { break }
+                    var batch = body
+                    record.body.writeBuffer(&batch)
+                    record.lines += lines
+                    record.batches += 1
+                    record.storedBytes += end - record.end
+                    record.end = end
                 }
-                return Record(body: body, lines: lines, segment: segment, end: end)
+                return record
             }
             return nil
         }
@@ -150,11 +170,10 @@ public final class Spool: Sendable {
     public func remove(_ record: Record) throws(SpoolError) {
         try state.withLock { (state: inout State) throws(SpoolError) in
             guard record.segment == state.cursorSegment, record.end > state.cursorOffset else { return }
-            let recordBytes = Int64(Self.headerSize + record.body.readableBytes)
             state.cursorOffset = record.end
-            state.depth.records -= 1
+            state.depth.records -= record.batches
             state.depth.lines -= record.lines
-            state.depth.bytes -= recordBytes
+            state.depth.bytes -= record.storedBytes
             if state.depth.records == 0 {
                 try reset(&state)
             } else {

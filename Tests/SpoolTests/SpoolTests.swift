@@ -101,6 +101,27 @@ import Testing
         #expect(try drain(spool).count == 3)
     }
 
+    @Test func mergesConsecutiveBatchesUpToALimit() throws {
+        let directory = try TestPaths.scratch("spool")
+        let spool = try Spool(directory: directory.path, maxBytes: 1 << 30)
+        for index in 0..<10 { try spool.append(batch(index, lines: 3), lines: 3) }
+        let first = try #require(try spool.peek(maxLines: 10))
+        #expect(first.batches == 3)
+        #expect(first.lines == 9)
+        #expect(String(buffer: first.body) == (0..<3).map { String(buffer: batch($0)) }.joined())
+        try spool.remove(first)
+        #expect(spool.depth.records == 7)
+        #expect(spool.depth.lines == 21)
+        let rest = try #require(try spool.peek(maxLines: 1_000))
+        #expect(rest.batches == 7)
+        try spool.remove(rest)
+        #expect(spool.isEmpty)
+        #expect(spool.depth.bytes == 0)
+        // A single batch larger than the limit still comes out whole.
+        try spool.append(batch(42, lines: 50), lines: 50)
+        #expect(try spool.peek(maxLines: 10)?.lines == 50)
+    }
+
     @Test func crcMatchesTheStandardCheckValue() {
         #expect(CRC32.checksum(Array("123456789".utf8)) == 0xCBF4_3926)
     }
