@@ -81,7 +81,7 @@ let package = Package(
         .executableTarget(
             name: "moby-sensor",
             dependencies: [
-                "MQTT", "MobyCore",
+                "MQTT", "MobyCore", "Spool",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -97,7 +97,7 @@ let package = Package(
         .testTarget(
             name: "MQTTTests",
             dependencies: [
-                "MQTT", "MobyTestSupport",
+                "MQTT", "MobyCore", "MobyTestSupport",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

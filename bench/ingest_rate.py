@@ -5,6 +5,7 @@ every one. Prints readings/s end to end and checks exactly-once storage per (dev
 """
 import argparse
 import json
+import multiprocessing
 import sys
 import threading
 import time
@@ -22,6 +23,45 @@ def influx_count(url, db):
     return series[0]["values"][0][1] if series else 0
 
 
+def publish_share(a, base, k):
+    """Publisher k of a.publishers: readings k, k+P, k+2P, ... each acknowledged (QoS 1)."""
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"ingest-rate-{k}-{time.time_ns()}")
+    client.max_inflight_messages_set(a.inflight)
+    client.max_queued_messages_set(0)
+    acked = 0
+    lock = threading.Lock()
+    # paho's own queue gets slow (quadratic) with 100k queued messages: keep at most `inflight`
+    # outstanding ourselves.
+    window = threading.Semaphore(a.inflight)
+
+    def on_publish(_c, _u, _mid, _rc, _p):
+        nonlocal acked
+        with lock:
+            acked += 1
+        window.release()
+
+    client.on_publish = on_publish
+    client.connect("127.0.0.1", a.mqtt_port, keepalive=60)
+    client.loop_start()
+    mine = range(k, a.readings, a.publishers)
+    for i in mine:
+        device = f"rate_{i % a.devices:04d}"
+        ts = base + i * 1000  # unique per reading (µs steps)
+        secs, ns = divmod(ts, 1_000_000_000)
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(secs)) + f".{ns:09d}Z"
+        payload = json.dumps({"device_id": device, "temperature": 20 + (i % 100) / 10, "humidity": 50,
+                              "vibration": 0.12, "sound": 45.8, "timestamp": stamp})
+        window.acquire()
+        client.publish(f"factory/sensor/data/{device}", payload, qos=1)
+    while True:
+        with lock:
+            if acked >= len(mine):
+                break
+        time.sleep(0.01)
+    client.loop_stop()
+    client.disconnect()
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--mqtt-port", type=int, required=True)
@@ -30,41 +70,21 @@ def main():
     p.add_argument("--readings", type=int, default=100_000)
     p.add_argument("--devices", type=int, default=100)
     p.add_argument("--inflight", type=int, default=1000)
+    p.add_argument("--publishers", type=int, default=1, help="parallel publisher processes")
     a = p.parse_args()
 
     before = influx_count(a.influx_url, a.db)
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"ingest-rate-{time.time_ns()}")
-    client.max_inflight_messages_set(a.inflight)
-    client.max_queued_messages_set(0)
-    acked = 0
-    lock = threading.Lock()
-
-    def on_publish(_c, _u, _mid, _rc, _p):
-        nonlocal acked
-        with lock:
-            acked += 1
-
-    client.on_publish = on_publish
-    client.connect("127.0.0.1", a.mqtt_port, keepalive=60)
-    client.loop_start()
     base = (time.time_ns() // 1_000_000_000 - 600) * 1_000_000_000
     start = time.monotonic()
-    for i in range(a.readings):
-        device = f"rate_{i % a.devices:04d}"
-        ts = base + i * 1000  # unique per reading (µs steps)
-        secs, ns = divmod(ts, 1_000_000_000)
-        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(secs)) + f".{ns:09d}Z"
-        payload = json.dumps({"device_id": device, "temperature": 20 + (i % 100) / 10, "humidity": 50,
-                              "vibration": 0.12, "sound": 45.8, "timestamp": stamp})
-        client.publish(f"factory/sensor/data/{device}", payload, qos=1)
-    while True:
-        with lock:
-            if acked >= a.readings:
-                break
-        time.sleep(0.01)
+    ctx = multiprocessing.get_context("fork")
+    workers = [ctx.Process(target=publish_share, args=(a, base, k)) for k in range(a.publishers)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    if any(w.exitcode != 0 for w in workers):
+        sys.exit("a publisher failed")
     published = time.monotonic()
-    client.loop_stop()
-    client.disconnect()
 
     target = before + a.readings
     count = before
@@ -77,6 +97,7 @@ def main():
     stored = time.monotonic()
     result = {
         "readings": a.readings,
+        "publishers": a.publishers,
         "stored": count - before,
         "publish_seconds": round(published - start, 3),
         "end_to_end_seconds": round(stored - start, 3),

@@ -3,15 +3,16 @@ import Foundation
 import Logging
 import MQTT
 import MobyCore
-import NIOCore
+import Synchronization
 
-/// moby-sensor: simulates factory devices publishing seed-format readings over MQTT (QoS 1,
-/// per-device topics) at a steady aggregate rate.
+/// moby-sensor: the edge agent. Simulates factory devices publishing seed-format readings over
+/// MQTT (QoS 1, per-device topics) at a steady aggregate rate, through an on-disk outbox that
+/// holds readings while the broker is unreachable.
 @main
 struct SensorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "moby-sensor",
-        abstract: "Simulated factory sensors publishing readings to MQTT.")
+        abstract: "Simulated factory sensors publishing readings to MQTT through a durable outbox.")
 
     @Option(help: "MQTT broker, mqtt://user:pass@host:port (env MOBY_MQTT_URL)")
     var mqttURL: String = ProcessInfo.processInfo.environment["MOBY_MQTT_URL"] ?? "mqtt://127.0.0.1:1883"
@@ -22,7 +23,7 @@ struct SensorCommand: AsyncParsableCommand {
     @Option(help: "Aggregate readings per second over all devices")
     var rate: Double = 3
 
-    @Option(help: "Stop after this many readings (0: run until interrupted)")
+    @Option(help: "Stop after this many readings, once all are acknowledged (0: run until interrupted)")
     var count: Int = 0
 
     @Option(help: "Random seed for deterministic signals")
@@ -34,62 +35,83 @@ struct SensorCommand: AsyncParsableCommand {
     @Option(help: "MQTT client id")
     var clientID: String = "moby-sensor-\(getpid())"
 
+    @Option(help: "Outbox folder: readings wait here until the broker acknowledges them (env MOBY_SENSOR_OUTBOX)")
+    var outbox: String = ProcessInfo.processInfo.environment["MOBY_SENSOR_OUTBOX"] ?? "./var/sensor-outbox"
+
+    @Option(help: "Disk the outbox may use (MiB); beyond it new readings are refused and counted")
+    var outboxMaxMB: Int = 256
+
     func validate() throws {
         guard devices > 0 else { throw ValidationError("--devices must be at least 1") }
         guard rate > 0 else { throw ValidationError("--rate must be positive") }
         guard count >= 0 else { throw ValidationError("--count must not be negative") }
+        guard outboxMaxMB > 0 else { throw ValidationError("--outbox-max-mb must be positive") }
     }
 
     func run() async throws {
-        var logger = Logger(label: "moby-sensor")
-        logger.logLevel = .info
+        let logger = Logger(label: "moby-sensor")
         var configuration = try MQTTConfiguration(url: mqttURL, clientID: clientID)
         configuration.cleanSession = false
         let client = MQTTClient(configuration: configuration, logger: logger)
+        let box = try Outbox(directory: outbox, maxBytes: Int64(outboxMaxMB) * 1024 * 1024)
+        if box.depth.lines > 0 {
+            logger.notice(
+                "outbox holds readings from before; sending them first", metadata: ["readings": "\(box.depth.lines)"])
+        }
         let width = max(3, String(devices).count)
-        var simulated = (1...devices).map { index in
+        let simulated = (1...devices).map { index in
             let number = String(index)
             let id = prefix + String(repeating: "0", count: max(0, width - number.count)) + number
             return SimulatedDevice(deviceID: id, seed: seed &+ UInt64(index))
         }
+        let agent = SensorAgent(client: client, outbox: box, logger: logger)
+        let stop = Task {
+            await StopSignal.wait()
+            logger.info("stopping; readings not yet acknowledged stay in the outbox")
+            agent.stop()
+        }
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await client.run() }
-            let interval = 1.0 / rate
-            let clock = ContinuousClock()
-            let start = clock.now
-            var sent = 0
-            var index = 0
-            let window = 500
-            try await withThrowingTaskGroup(of: Void.self) { publishes in
-                var inFlight = 0
-                while count == 0 || sent < count {
-                    let due = start + .nanoseconds(Int64(Double(sent) * interval * 1e9))
-                    if due > clock.now { try await Task.sleep(until: due, clock: clock) }
-                    let payload = simulated[index].reading(at: Self.now())
-                    let topic = ReadingTopic.topic(for: simulated[index].deviceID)
-                    if inFlight >= window {
-                        try await publishes.next()
-                        inFlight -= 1
-                    }
-                    publishes.addTask {
-                        try await client.publish(topic: topic, payload: ByteBuffer(string: payload), qos: .atLeastOnce)
-                    }
-                    inFlight += 1
-                    sent += 1
-                    index = (index + 1) % simulated.count
-                    if sent % max(1, Int(rate) * 10) == 0 {
-                        logger.info("published", metadata: ["readings": "\(sent)"])
-                    }
-                }
-                try await publishes.waitForAll()
+            group.addTask { try await agent.drain() }
+            group.addTask { await agent.report(every: .seconds(10)) }
+            group.addTask {
+                try await agent.generate(devices: simulated, rate: rate, count: count)
             }
-            logger.info("done", metadata: ["readings": "\(sent)"])
+            try await agent.finished()
             await client.disconnect()
             group.cancelAll()
         }
+        stop.cancel()
+        logger.info("done", metadata: agent.summary)
+    }
+}
+
+/// Waits for SIGINT or SIGTERM.
+enum StopSignal {
+    static func wait() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let once = Mutex(false)
+            var sources: [any DispatchSourceSignal] = []
+            for value in [SIGINT, SIGTERM] {
+                signal(value, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: value)
+                source.setEventHandler {
+                    let first = once.withLock { fired in
+                        defer { fired = true }
+                        return !fired
+                    }
+                    if first { continuation.resume() }
+                }
+                source.resume()
+                sources.append(source)
+            }
+            Retained.sources.withLock { $0.append(contentsOf: sources.map { SendableSource(source: $0) }) }
+        }
     }
 
-    static func now() -> Int64 {
-        Int64((Date().timeIntervalSince1970 * 1_000_000).rounded()) * 1000
+    struct SendableSource: @unchecked Sendable { let source: any DispatchSourceSignal }
+
+    enum Retained {
+        static let sources = Mutex<[SendableSource]>([])
     }
 }

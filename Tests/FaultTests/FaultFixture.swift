@@ -108,6 +108,20 @@ struct FaultFixture {
         #expect(keys.sum == expectedSum, "checksum of keys")
     }
 
+    /// Waits until InfluxDB holds `total` readings (any keys), then checks the count.
+    func expectStored(_ total: Int, timeout: Duration = .seconds(60)) async throws {
+        let client = InfluxClient(configuration: InfluxConfiguration(url: influx.url, database: "faults"))
+        let deadline = ContinuousClock.now + timeout
+        var count: Int64 = 0
+        while ContinuousClock.now < deadline {
+            let result = try? await client.query("SELECT count(temperature) FROM sensors")
+            count = result?.first?.series.first?.values.first?.last?.int ?? 0
+            if count >= Int64(total) { break }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        #expect(count == Int64(total), "readings lost: \(Int64(total) - count)\n\(server.process.logTail())")
+    }
+
     /// Peak resident memory of the server process (kB), from /proc.
     func serverPeakRSS() -> Int? {
         guard let pid = server.process.pid,

@@ -48,3 +48,38 @@ import Testing
         }
     }
 }
+
+/// The edge agent's outbox: readings generated while the broker is away reach InfluxDB later.
+@Suite(.serialized) struct SensorOutboxTests {
+    @Test func sensorStartedWhileBrokerIsDown() async throws {
+        try await FaultFixture.with { fixture in
+            fixture.broker.stop()
+            let outbox = fixture.directory.appendingPathComponent("outbox")
+            let total = 3_000
+            let sensor = ServiceProcess(
+                name: "moby-sensor", executable: try TestExecutable.path("moby-sensor"),
+                arguments: [
+                    "--mqtt-url", fixture.broker.url, "--devices", "10", "--rate", "1000", "--count", "\(total)",
+                    "--outbox", outbox.path, "--client-id", "outbox-test-sensor",
+                ],
+                logFile: fixture.directory.appendingPathComponent("moby-sensor.log"))
+            try sensor.start()
+            defer { sensor.stop() }
+            try await Task.sleep(for: .seconds(5))
+            let held = try FileManager.default.contentsOfDirectory(atPath: outbox.path).filter {
+                $0.hasSuffix(".spool")
+            }
+            #expect(!held.isEmpty, "readings wait in the outbox while the broker is down")
+            #expect(sensor.isRunning, "the agent keeps running without a broker")
+            try await fixture.broker.start()
+            let deadline = ContinuousClock.now + .seconds(60)
+            while sensor.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
+            #expect(!sensor.isRunning, "the agent finishes once everything is acknowledged:\n\(sensor.logTail())")
+            try await fixture.expectStored(total)
+            let left = try FileManager.default.contentsOfDirectory(atPath: outbox.path).filter {
+                $0.hasSuffix(".spool")
+            }
+            #expect(left.isEmpty, "a delivered outbox is empty")
+        }
+    }
+}

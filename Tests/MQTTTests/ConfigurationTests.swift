@@ -1,3 +1,4 @@
+import MobyCore
 import Testing
 
 @testable import MQTT

@@ -1,0 +1,69 @@
+import MQTT
+import Spool
+
+/// The agent's on-disk outbox: every reading is appended here first (fsynced in small groups)
+/// and removed only when the broker acknowledged it, so readings survive a broker outage and an
+/// agent restart, and go out oldest first. Bounded: when full, new readings are refused and
+/// counted rather than growing the disk without limit.
+struct Outbox: Sendable {
+    /// One message waiting to be published.
+    struct Message: Sendable, Equatable {
+        var topic: String
+        var payload: [UInt8]
+    }
+
+    /// Messages read from the outbox, to be removed once all are acknowledged.
+    struct Batch: Sendable {
+        var messages: [Message]
+        fileprivate var record: Spool.Record
+    }
+
+    let spool: Spool
+
+    init(directory: String, maxBytes: Int64) throws {
+        spool = try Spool(directory: directory, maxBytes: maxBytes)
+    }
+
+    var depth: Spool.Depth { spool.depth }
+
+    /// Appends `messages` as one durable record.
+    func append(_ messages: [Message]) throws(SpoolError) {
+        guard !messages.isEmpty else { return }
+        var body = ByteBuffer()
+        for message in messages {
+            body.writeInteger(UInt16(message.topic.utf8.count))
+            body.writeString(message.topic)
+            body.writeInteger(UInt32(message.payload.count))
+            body.writeBytes(message.payload)
+        }
+        try spool.append(body, lines: messages.count)
+    }
+
+    /// The oldest messages (whole records, up to about `maxMessages`), or nil when empty.
+    func next(maxMessages: Int) throws -> Batch? {
+        guard let record = try spool.peek(maxLines: maxMessages) else { return nil }
+        var body = record.body
+        var messages: [Message] = []
+        messages.reserveCapacity(record.lines)
+        while body.readableBytes > 0 {
+            guard let topicLength = body.readInteger(as: UInt16.self),
+                let topic = body.readString(length: Int(topicLength)),
+                let payloadLength = body.readInteger(as: UInt32.self),
+                let payload = body.readBytes(length: Int(payloadLength))
+            else { throw OutboxError.corrupt }
+            messages.append(Message(topic: topic, payload: payload))
+        }
+        return Batch(messages: messages, record: record)
+    }
+
+    /// Forgets `batch` (all of it was acknowledged).
+    func remove(_ batch: Batch) throws(SpoolError) {
+        try spool.remove(batch.record)
+    }
+}
+
+enum OutboxError: Error, CustomStringConvertible {
+    case corrupt
+
+    var description: String { "an outbox record does not hold well-formed messages" }
+}
