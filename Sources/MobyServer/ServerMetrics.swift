@@ -47,7 +47,8 @@ public final class ServerMetrics: Sendable {
             descriptor: .named(
                 "moby_dead_letters_failed_total", helpText: "Dead letters that could not be published (logged only)"))
         mqttDisconnects = registry.makeCounter(
-            descriptor: .named("moby_mqtt_disconnects_total", helpText: "MQTT connections lost"))
+            descriptor: .named(
+                "moby_mqtt_disconnects_total", helpText: "MQTT connections lost and connection attempts that failed"))
         mqttConnects = registry.makeCounter(
             descriptor: .named("moby_mqtt_connects_total", helpText: "Successful MQTT connections"))
         publishRequests = registry.makeCounter(

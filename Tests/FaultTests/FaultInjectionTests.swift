@@ -18,6 +18,23 @@ import Testing
         }
     }
 
+    @Test func serverStoppedGracefullyMidStream() async throws {
+        try await FaultFixture.with { fixture in
+            let total = 4_000
+            async let published: Void = fixture.publish(total: total, rate: 1_000)
+            try await Task.sleep(for: .milliseconds(1_500))
+            let started = ContinuousClock.now
+            let status = fixture.server.process.stop(signal: SIGTERM, timeout: 10)
+            let took = ContinuousClock.now - started
+            #expect(status == 0, "exit status after SIGTERM\n\(fixture.server.process.logTail())")
+            #expect(took < .seconds(5), "graceful shutdown took \(took)")
+            #expect(fixture.server.process.logTail().contains("MQTT client stopped"))
+            try await fixture.server.start()
+            try await published
+            try await fixture.expectExactly(total)
+        }
+    }
+
     @Test func brokerRestartedMidStream() async throws {
         try await FaultFixture.with { fixture in
             let total = 5_000

@@ -85,6 +85,31 @@ struct Letter: Decodable {
         }
     }
 
+    @Test func qos2ReadingsAreStoredExactlyOnce() async throws {
+        try await PipelineFixture.with { fixture in
+            let app = try buildApplication(configuration: try fixture.configuration(), logger: testLogger)
+            try await app.test(.live) { client in
+                try await waitUntilReady(client)
+                let total = 500
+                try await withMQTTClient(url: fixture.broker.url) { publisher in
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        for index in 0..<total {
+                            group.addTask {
+                                try await publisher.publish(
+                                    topic: "factory/sensor/data/q2",
+                                    payload: ByteBuffer(string: Self.reading(index, device: "q2")), qos: .exactlyOnce)
+                            }
+                        }
+                        try await group.waitForAll()
+                    }
+                }
+                #expect(try await fixture.waitForCount(total) == total)
+                let sum = try await fixture.influxClient.query("SELECT sum(cycle_count) FROM sensors")
+                #expect(sum.first?.series.first?.values.first?.last?.int == Int64(total * (total - 1) / 2))
+            }
+        }
+    }
+
     @Test func invalidMessagesAreDeadLetteredAndDoNotStall() async throws {
         try await PipelineFixture.with { fixture in
             let app = try buildApplication(configuration: try fixture.configuration(), logger: testLogger)
