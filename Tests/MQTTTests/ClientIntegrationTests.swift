@@ -299,7 +299,8 @@ struct ClientIntegrationTests {
             kill(pid, SIGSTOP)
             let start = ContinuousClock.now
             #expect(await iterator.next() == .disconnected(.keepAliveTimeout))
-            #expect(ContinuousClock.now - start < .seconds(3))
+            // Noticed by keep-alive, not by TCP (minutes); generous for a loaded CI machine.
+            #expect(ContinuousClock.now - start < .seconds(15))
             kill(pid, SIGCONT)
             var next = await iterator.next()
             while case .disconnected = next { next = await iterator.next() }

@@ -51,7 +51,8 @@ struct MisbehavingBrokerTests {
         }
         let start = ContinuousClock.now
         await #expect(throws: MQTTClientError.connectTimeout) { try await waiting.run() }
-        #expect(ContinuousClock.now - start < .seconds(2))
+        // Bounded by the connect timeout, not by TCP (minutes); generous for a loaded CI machine.
+        #expect(ContinuousClock.now - start < .seconds(15))
         #expect(silent.received.count == 1)
         await silent.close()
     }
