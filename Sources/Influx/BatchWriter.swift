@@ -61,6 +61,9 @@ public actor BatchWriter<Receipt: Sendable> {
         case replayRejected(InfluxError, lines: Int)
     }
 
+    /// How long a batch may wait for more lines while InfluxDB is unavailable.
+    static var spoolLinger: Duration { .milliseconds(20) }
+
     /// Writes one body of line protocol.
     public typealias Sink = @Sendable (ByteBuffer) async throws(InfluxError) -> Void
 
@@ -159,8 +162,11 @@ public actor BatchWriter<Receipt: Sendable> {
                 await withCheckedContinuation { workWaiter = $0 }
                 continue
             }
-            if options.linger > .zero, lines < options.maxLines, !finishing, let first = firstAppend {
-                let due = first + options.linger
+            // While batches go to the spool, each costs an fsync: let them grow a little (the
+            // broker's in-flight window still bounds how many readings wait).
+            let linger = influxAvailable || spool == nil ? options.linger : max(options.linger, Self.spoolLinger)
+            if linger > .zero, lines < options.maxLines, !finishing, let first = firstAppend {
+                let due = first + linger
                 if due > .now { try? await Task.sleep(until: due, clock: .continuous) }
             }
             await writePending()
