@@ -73,7 +73,7 @@ final class SensorAgent: Sendable {
                 continue
             }
             let device = index % devices.count
-            let payload = devices[device].reading(at: Self.now())
+            let payload = devices[device].reading(at: WallClock.nanoseconds())
             pending.append(
                 Outbox.Message(topic: ReadingTopic.topic(for: devices[device].deviceID), payload: Array(payload.utf8)))
             index += 1
@@ -141,9 +141,5 @@ final class SensorAgent: Sendable {
             logger.info("progress", metadata: metadata)
             last = acknowledged
         }
-    }
-
-    static func now() -> Int64 {
-        Int64((Date().timeIntervalSince1970 * 1_000_000).rounded()) * 1000
     }
 }

@@ -37,7 +37,7 @@ struct PublishController<Context: RequestContext>: Sendable {
             throw APIError(.contentTooLarge, "body larger than \(ReadingDecoder.maxPayloadBytes) bytes")
         }
         let result = body.withUnsafeReadableBytes {
-            decoder.decode($0, topicDeviceID: nil, receivedAt: IngestService.now())
+            decoder.decode($0, topicDeviceID: nil, receivedAt: WallClock.nanoseconds())
         }
         let reading: Reading
         switch result {

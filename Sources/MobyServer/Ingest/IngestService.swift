@@ -55,7 +55,7 @@ struct IngestService: Service {
 
     private func ingest(_ message: MQTTMessage) async {
         metrics.messagesReceived.increment()
-        let receivedAt = Self.now()
+        let receivedAt = WallClock.nanoseconds()
         var result: Result<Reading, ReadingRejection>
         if case .some(let topicDevice) = ReadingTopic.deviceID(inTopic: message.topic) {
             result = message.payload.withUnsafeReadableBytes {
@@ -103,19 +103,5 @@ struct IngestService: Service {
             logger.error("dead letter not published", metadata: ["topic": "\(message.topic)", "error": "\(error)"])
         }
         await writer.append(receiptOnly: message)
-    }
-
-    static func now() -> Int64 {
-        let (seconds, attoseconds) = Duration.sinceEpoch.components
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
-    }
-}
-
-extension Duration {
-    /// Wall-clock time since the Unix epoch.
-    static var sinceEpoch: Duration {
-        var spec = timespec()
-        clock_gettime(CLOCK_REALTIME, &spec)
-        return .seconds(spec.tv_sec) + .nanoseconds(spec.tv_nsec)
     }
 }
