@@ -199,13 +199,7 @@ struct SessionState<Waiter> {
     // MARK: Acknowledgements from the broker
 
     mutating func pubAck(packetID: UInt16) -> SessionEffects<Waiter> {
-        var effects = SessionEffects<Waiter>()
-        guard let entry = outgoing[packetID], entry.publish.qos == .atLeastOnce else {
-            effects.warnings.append("PUBACK for unknown packet identifier \(packetID)")
-            return effects
-        }
-        complete(packetID: packetID, into: &effects)
-        return effects
+        finish(packetID: packetID, qos: .atLeastOnce, packet: "PUBACK")
     }
 
     /// PUBREC: the broker has the QoS 2 message; PUBREL must follow (sent even for unknown ids).
@@ -221,9 +215,14 @@ struct SessionState<Waiter> {
     }
 
     mutating func pubComp(packetID: UInt16) -> SessionEffects<Waiter> {
+        finish(packetID: packetID, qos: .exactlyOnce, packet: "PUBCOMP")
+    }
+
+    /// The broker's final acknowledgement (PUBACK for QoS 1, PUBCOMP for QoS 2) of an outgoing publish.
+    private mutating func finish(packetID: UInt16, qos: MQTTQoS, packet: String) -> SessionEffects<Waiter> {
         var effects = SessionEffects<Waiter>()
-        guard let entry = outgoing[packetID], entry.publish.qos == .exactlyOnce else {
-            effects.warnings.append("PUBCOMP for unknown packet identifier \(packetID)")
+        guard let entry = outgoing[packetID], entry.publish.qos == qos else {
+            effects.warnings.append("\(packet) for unknown packet identifier \(packetID)")
             return effects
         }
         complete(packetID: packetID, into: &effects)
