@@ -40,6 +40,8 @@ public actor BatchWriter<Receipt: Sendable> {
     public struct Commit: Sendable {
         public var receipts: [Receipt]
         public var lines: Int
+        /// Lines appended without a receipt (`append(_:)`), included in `lines`.
+        public var unreceiptedLines: Int
         public var bytes: Int
         /// True when the batch went to the spool (InfluxDB unavailable), false when InfluxDB took it.
         public var spooled: Bool
@@ -74,6 +76,7 @@ public actor BatchWriter<Receipt: Sendable> {
     private let onEvent: @Sendable (Event) -> Void
     private var buffer = ByteBuffer()
     private var lines = 0
+    private var unreceiptedLines = 0
     private var receipts: [Receipt] = []
     private var firstAppend: ContinuousClock.Instant?
     private var workWaiter: CheckedContinuation<Void, Never>?
@@ -118,6 +121,18 @@ public actor BatchWriter<Receipt: Sendable> {
         try LineProtocol.encode(point, into: &buffer)
         lines += 1
         receipts.append(receipt)
+        noteWork()
+        return true
+    }
+
+    /// Adds a point nobody waits for (an alert event): stored, spooled and replayed like the
+    /// rest, but with no receipt to hand back.
+    @discardableResult
+    public func append(_ point: Point) async throws(LineProtocolError) -> Bool {
+        guard await waitForSpace() else { return false }
+        try LineProtocol.encode(point, into: &buffer)
+        lines += 1
+        unreceiptedLines += 1
         noteWork()
         return true
     }
@@ -190,6 +205,8 @@ public actor BatchWriter<Receipt: Sendable> {
         let body = buffer
         let batchLines = lines
         let batchReceipts = receipts
+        let batchUnreceipted = unreceiptedLines
+        unreceiptedLines = 0
         buffer = ByteBuffer()
         buffer.reserveCapacity(options.maxLines * 160)
         lines = 0
@@ -203,7 +220,8 @@ public actor BatchWriter<Receipt: Sendable> {
         func commit(spooled: Bool, rejected: InfluxError? = nil) {
             onCommit(
                 Commit(
-                    receipts: batchReceipts, lines: batchLines, bytes: body.readableBytes, spooled: spooled,
+                    receipts: batchReceipts, lines: batchLines, unreceiptedLines: batchUnreceipted,
+                    bytes: body.readableBytes, spooled: spooled,
                     rejected: rejected, attempts: attempt, duration: ContinuousClock.now - started))
         }
         guard batchLines > 0 else {

@@ -25,6 +25,23 @@ public enum Metric: String, CaseIterable, Sendable, Hashable, Codable {
         "gyro": ["x": .gyroX, "y": .gyroY, "z": .gyroZ],
     ]
 
+    /// Position in `allCases`, for table lookups on the hot path.
+    public var ordinal: Int {
+        switch self {
+        case .temperature: 0
+        case .humidity: 1
+        case .vibration: 2
+        case .sound: 3
+        case .accelX: 4
+        case .accelY: 5
+        case .accelZ: 6
+        case .gyroX: 7
+        case .gyroY: 8
+        case .gyroZ: 9
+        case .cycleCount: 10
+        }
+    }
+
     /// Looks a metric up by its flat name (`temperature`, `accel_x`).
     public init?(name: String) { self.init(rawValue: name) }
 }

@@ -8,7 +8,7 @@ public struct ReadingDecoder: Sendable {
 
     public var catalog: SensorCatalog
 
-    public init(catalog: SensorCatalog = .standard) {
+    public init(catalog: SensorCatalog) {
         self.catalog = catalog
     }
 

@@ -1,40 +1,78 @@
-/// What the pipeline knows about each metric: unit and physically possible range. One catalog
-/// drives validation now, and scoring, UI and Grafana threshold lines later.
-public struct SensorCatalog: Sendable {
+/// What the pipeline knows about each metric: unit, physically possible range, nominal value
+/// and scale for the anomaly score, and warning/critical limits. One file (`config/sensors.json`)
+/// drives validation, scoring, alerts and the threshold lines of the UI and Grafana.
+public struct SensorCatalog: Sendable, Equatable {
+    /// Alarm limits of one severity: a value above `high` or below `low` breaches it.
+    public struct Limits: Sendable, Equatable {
+        public var low: Double?
+        public var high: Double?
+
+        public init(low: Double? = nil, high: Double? = nil) {
+            self.low = low
+            self.high = high
+        }
+
+        /// The limit `value` is past, if any.
+        public func breached(by value: Double) -> Double? {
+            if let high, value > high { return high }
+            if let low, value < low { return low }
+            return nil
+        }
+    }
+
     /// One metric's description.
     public struct Entry: Sendable, Equatable {
         public var metric: Metric
         public var unit: String
         /// Values outside this range cannot come from a working sensor and are rejected.
         public var validRange: ClosedRange<Double>
+        /// Expected value of a healthy machine; with `scale`, the normalized deviation
+        /// `(value - nominal) / scale`. Nil for metrics that are not scored (counters).
+        public var nominal: Double?
+        /// The deviation that counts as one unit of anomaly (think: three healthy sigmas).
+        public var scale: Double?
+        public var warning: Limits
+        public var critical: Limits
 
-        public init(metric: Metric, unit: String, validRange: ClosedRange<Double>) {
+        public init(
+            metric: Metric, unit: String, validRange: ClosedRange<Double>, nominal: Double? = nil,
+            scale: Double? = nil, warning: Limits = Limits(), critical: Limits = Limits()
+        ) {
             self.metric = metric
             self.unit = unit
             self.validRange = validRange
+            self.nominal = nominal
+            self.scale = scale
+            self.warning = warning
+            self.critical = critical
+        }
+    }
+
+    /// Limits on the anomaly score (the L2 norm of all normalized deviations).
+    public struct ScoreLimits: Sendable, Equatable {
+        public var warning: Double
+        public var critical: Double
+
+        public init(warning: Double, critical: Double) {
+            self.warning = warning
+            self.critical = critical
         }
     }
 
     public private(set) var entries: [Metric: Entry]
+    public var score: ScoreLimits
+    /// Scored entries in `Metric.allCases` order, precomputed for the hot path.
+    public let scored: [Entry]
 
-    public init(entries: [Entry]) {
+    public init(entries: [Entry], score: ScoreLimits) {
         self.entries = Dictionary(entries.map { ($0.metric, $0) }, uniquingKeysWith: { $1 })
+        self.score = score
+        let byMetric = self.entries
+        self.scored = Metric.allCases.compactMap { metric in
+            guard let entry = byMetric[metric], entry.nominal != nil, entry.scale != nil else { return nil }
+            return entry
+        }
     }
 
     public subscript(metric: Metric) -> Entry? { entries[metric] }
-
-    /// Ranges for the seed's sensors: °C, %RH, mm/s RMS, dB(A), m/s², °/s, cycles.
-    public static let standard = SensorCatalog(entries: [
-        Entry(metric: .temperature, unit: "°C", validRange: -50...250),
-        Entry(metric: .humidity, unit: "%", validRange: 0...100),
-        Entry(metric: .vibration, unit: "mm/s", validRange: 0...200),
-        Entry(metric: .sound, unit: "dB", validRange: 0...200),
-        Entry(metric: .accelX, unit: "m/s²", validRange: -200...200),
-        Entry(metric: .accelY, unit: "m/s²", validRange: -200...200),
-        Entry(metric: .accelZ, unit: "m/s²", validRange: -200...200),
-        Entry(metric: .gyroX, unit: "°/s", validRange: -2000...2000),
-        Entry(metric: .gyroY, unit: "°/s", validRange: -2000...2000),
-        Entry(metric: .gyroZ, unit: "°/s", validRange: -2000...2000),
-        Entry(metric: .cycleCount, unit: "cycles", validRange: 0...9.0e18),
-    ])
 }

@@ -1,5 +1,7 @@
 import AsyncHTTPClient
+import Foundation
 import Hummingbird
+import HummingbirdWebSocket
 import Influx
 import Logging
 import MQTT
@@ -7,41 +9,74 @@ import MobyCore
 import NIOCore
 import ServiceLifecycle
 
-/// The request context of every route; the one place where HTTP authentication will go.
-public typealias MobyRequestContext = BasicRequestContext
+/// The request context of every route (HTTP and the `/ws` upgrade); the one place where HTTP
+/// authentication will go.
+public typealias MobyRequestContext = BasicWebSocketRequestContext
 
-/// Builds the whole server: MQTT connection, ingest, InfluxDB writer and the HTTP API, as
-/// services of one application. Shutdown order is the reverse of `services`: HTTP stops, ingest
-/// stops taking messages, the writer stores and acknowledges what it holds, then MQTT
-/// disconnects.
+/// Builds the whole server: MQTT connection, ingest with anomaly scoring, InfluxDB writer,
+/// alerts, and the HTTP and WebSocket API, as services of one application. Shutdown order is
+/// the reverse of `services`: HTTP stops, ingest stops taking messages, the alert center handles
+/// what ingest sent, the writer stores and acknowledges what it holds, then MQTT disconnects.
 public func buildApplication(
     configuration: ServerConfiguration, logger: Logger, metrics: ServerMetrics = ServerMetrics()
-) throws -> some ApplicationProtocol {
+) async throws -> some ApplicationProtocol {
     var mqttConfiguration = try MQTTConfiguration(url: configuration.mqttURL, clientID: configuration.mqttClientID)
     mqttConfiguration.cleanSession = false
     let client = MQTTClient(configuration: mqttConfiguration, logger: logger)
     let influx = InfluxClient(configuration: configuration.influx)
     let store = ReadingStore(client: influx, logger: logger)
-    let decoder = ReadingDecoder()
+    let decoder = ReadingDecoder(catalog: configuration.catalog)
     let writer = try ReadingWriter.make(
         configuration: configuration, store: store, client: client, metrics: metrics, logger: logger)
+
+    let alertStore: SQLiteAlertStore
+    do {
+        try FileManager.default.createDirectory(
+            atPath: configuration.dataDirectory, withIntermediateDirectories: true)
+        alertStore = try SQLiteAlertStore(path: configuration.alertDatabasePath)
+    } catch {
+        throw ConfigurationError("cannot open the alert database \(configuration.alertDatabasePath): \(error)")
+    }
+    let feed = AlertFeed(bufferLimit: configuration.webSocketBuffer)
+    let relay = AlertRelay(
+        client: client, writer: writer, topic: configuration.alertTopic, metrics: metrics, logger: logger)
+    let center = AlertCenter(
+        store: alertStore, catalog: configuration.catalog, feed: feed, autoResolve: configuration.autoResolve,
+        updateInterval: configuration.alertUpdateInterval, logger: logger, outlet: relay.send)
+    let fleet = FleetState(rules: configuration.hysteresis)
+    fleet.resume(try await center.start())
+    let (signals, signalSink) = AsyncStream<AnomalySignal>.makeStream()
 
     let status = IngestStatus()
     let router = Router(context: MobyRequestContext.self)
     router.addRoutes(HealthController(client: client, influx: influx, writer: writer, status: status).routes)
     router.addRoutes(PublishController(client: client, decoder: decoder, metrics: metrics).routes)
     router.addRoutes(MetricsController(metrics: metrics).routes)
+    router.addRoutes(AlertController(center: center, store: alertStore).routes)
+    router.addRoutes(DeviceController(fleet: fleet, center: center, staleAfter: configuration.staleAfter).routes)
+    router.addRoutes(ReadingsController(influx: influx).routes)
+    router.addRoutes(CatalogController(catalog: configuration.catalog).routes)
+    AlertStreamController(
+        store: alertStore, feed: feed, heartbeat: configuration.heartbeatInterval, metrics: metrics
+    ).register(on: router)
 
     var app = Application(
         router: router,
+        server: .http1WebSocketUpgrade(
+            webSocketRouter: router, configuration: .init(ws: .init(autoPing: .enabled(timePeriod: .seconds(30))))),
         configuration: .init(
             address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: "moby"),
         logger: logger)
     app.addServices(
         BrokerConnectionService(client: client, metrics: metrics, logger: logger),
         WriterService(writer: writer, logger: logger),
+        AlertService(
+            center: center, signals: signals, relay: relay, feed: feed,
+            flushInterval: configuration.alertUpdateInterval
+                > .zero ? configuration.alertUpdateInterval : .seconds(1), logger: logger),
         IngestService(
-            client: client, writer: writer, decoder: decoder, topicFilter: configuration.mqttTopic,
+            client: client, writer: writer, decoder: decoder, scorer: AnomalyScorer(catalog: configuration.catalog),
+            fleet: fleet, signals: signalSink, topicFilter: configuration.mqttTopic,
             deadLetterTopic: configuration.deadLetterTopic,
             retention: InfluxDuration.nanoseconds(configuration.influx.retentionDuration), metrics: metrics,
             status: status, logger: logger))

@@ -52,6 +52,32 @@ public struct ServerConfiguration: Sendable {
         Setting(key: "moby.http.host", defaultValue: "127.0.0.1", help: "HTTP listen address"),
         Setting(key: "moby.http.port", defaultValue: "8080", help: "HTTP listen port"),
         Setting(key: "moby.data.dir", defaultValue: "./var/data", help: "Folder for the server's own data"),
+        Setting(
+            key: "moby.catalog.file", defaultValue: "config/sensors.json",
+            help: "Sensor catalog: units, valid ranges, nominal/scale, warning/critical limits"),
+        Setting(
+            key: "moby.alert.raise.after", defaultValue: "3",
+            help: "Consecutive anomalous readings that raise (or escalate) an alert"),
+        Setting(
+            key: "moby.alert.clear.after", defaultValue: "5",
+            help: "Consecutive normal readings that clear an alert's condition"),
+        Setting(
+            key: "moby.alert.auto.resolve", defaultValue: "false",
+            help: "Resolve an alert by itself when its condition clears (true/false)"),
+        Setting(
+            key: "moby.alert.topic", defaultValue: "factory/alerts",
+            help: "Alert events are published to <topic>/<device_id>"),
+        Setting(
+            key: "moby.alert.update.ms", defaultValue: "1000",
+            help: "At most one alert.updated per alert per this interval while an anomaly goes on"),
+        Setting(
+            key: "moby.device.stale.seconds", defaultValue: "30",
+            help: "A device not heard from for this long is shown as stale"),
+        Setting(
+            key: "moby.ws.heartbeat.seconds", defaultValue: "15", help: "Heartbeat interval of the /ws alert stream"),
+        Setting(
+            key: "moby.ws.buffer", defaultValue: "1000",
+            help: "Events a /ws client may fall behind before it is dropped (it then reconnects and catches up)"),
         Setting(key: "moby.log.level", defaultValue: "info", help: "trace, debug, info, notice, warning, error"),
     ]
 
@@ -66,6 +92,18 @@ public struct ServerConfiguration: Sendable {
     public var httpHost: String
     public var httpPort: Int
     public var dataDirectory: String
+    public var catalogFile: String
+    public var catalog: SensorCatalog
+    public var hysteresis: Hysteresis
+    public var autoResolve: Bool
+    public var alertTopic: String
+    public var alertUpdateInterval: Duration
+    public var staleAfter: Duration
+    public var heartbeatInterval: Duration
+    public var webSocketBuffer: Int
+
+    /// The alert database.
+    public var alertDatabasePath: String { dataDirectory + "/alerts.sqlite" }
 
     /// Where batches wait while InfluxDB is unavailable.
     public var spoolDirectory: String { dataDirectory + "/spool" }
@@ -107,6 +145,27 @@ public struct ServerConfiguration: Sendable {
         httpPort = try int("moby.http.port", in: 0...65_535)
         dataDirectory = string("moby.data.dir")
         logLevel = string("moby.log.level")
+        catalogFile = string("moby.catalog.file")
+        do {
+            catalog = try SensorCatalog.load(path: catalogFile)
+        } catch {
+            throw ConfigurationError("moby.catalog.file (MOBY_CATALOG_FILE): \(error.description)")
+        }
+        hysteresis = Hysteresis(
+            raiseAfter: try int("moby.alert.raise.after", in: 1...10_000),
+            clearAfter: try int("moby.alert.clear.after", in: 1...10_000))
+        switch string("moby.alert.auto.resolve").lowercased() {
+        case "true", "1", "yes", "on": autoResolve = true
+        case "false", "0", "no", "off": autoResolve = false
+        case let other:
+            throw ConfigurationError(
+                "moby.alert.auto.resolve (MOBY_ALERT_AUTO_RESOLVE) must be true or false, got '\(other)'")
+        }
+        alertTopic = string("moby.alert.topic")
+        alertUpdateInterval = .milliseconds(try int("moby.alert.update.ms", in: 0...3_600_000))
+        staleAfter = .seconds(try int("moby.device.stale.seconds", in: 1...86_400 * 365))
+        heartbeatInterval = .seconds(try int("moby.ws.heartbeat.seconds", in: 1...3_600))
+        webSocketBuffer = try int("moby.ws.buffer", in: 1...1_000_000)
         _ = try MQTTConfiguration(url: mqttURL, clientID: mqttClientID)
         if influx.retentionDuration.uppercased() != "INF", InfluxDuration.nanoseconds(influx.retentionDuration) == nil {
             throw ConfigurationError(

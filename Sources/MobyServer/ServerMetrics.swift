@@ -19,6 +19,10 @@ public final class ServerMetrics: Sendable {
     let readingsReplayed: Counter
     let spoolReadings: Gauge
     let spoolBytes: Gauge
+    let alertEventsPublished: Counter
+    let alertEventsUnpublished: Counter
+    let webSocketClients: Gauge
+    let webSocketClientsDropped: Counter
     let batchLines: ValueHistogram
     let batchDuration: DurationHistogram
 
@@ -62,6 +66,17 @@ public final class ServerMetrics: Sendable {
         spoolReadings = registry.makeGauge(
             descriptor: .named("moby_spool_readings", helpText: "Readings waiting in the spool"))
         spoolBytes = registry.makeGauge(descriptor: .named("moby_spool_bytes", helpText: "Bytes in the spool"))
+        alertEventsPublished = registry.makeCounter(
+            descriptor: .named("moby_alert_events_published_total", helpText: "Alert events published to MQTT"))
+        alertEventsUnpublished = registry.makeCounter(
+            descriptor: .named(
+                "moby_alert_events_unpublished_total",
+                helpText: "Alert events MQTT did not take (the store and WebSocket still have them)"))
+        webSocketClients = registry.makeGauge(
+            descriptor: .named("moby_websocket_clients", helpText: "Connected /ws alert stream clients"))
+        webSocketClientsDropped = registry.makeCounter(
+            descriptor: .named(
+                "moby_websocket_clients_dropped_total", helpText: "/ws clients dropped for falling behind"))
         batchLines = registry.makeValueHistogram(
             descriptor: .named("moby_influx_batch_lines", helpText: "Readings per InfluxDB write"),
             buckets: [1, 10, 100, 500, 1000, 2000, 5000, 10000])

@@ -24,7 +24,7 @@ struct MobyServerMain {
         var logger = Logger(label: "moby-server")
         logger.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info
         do {
-            let app = try buildApplication(configuration: configuration, logger: logger)
+            let app = try await buildApplication(configuration: configuration, logger: logger)
             try await app.runService()
         } catch {
             logger.critical("moby-server stopped: \(error)")

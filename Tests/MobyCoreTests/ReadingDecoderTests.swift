@@ -1,10 +1,15 @@
+import MobyTestSupport
 import Testing
 
 @testable import MobyCore
 
 @Suite struct ReadingDecoderTests {
-    let decoder = ReadingDecoder()
+    let decoder: ReadingDecoder
     let now: Int64 = 1_700_000_000_000_000_000
+
+    init() throws {
+        decoder = ReadingDecoder(catalog: try SensorCatalog.load(path: RepositoryFile.catalog))
+    }
 
     func decode(_ json: String, topicDevice: String? = nil) -> Result<Reading, ReadingRejection> {
         decoder.decode(Array(json.utf8), topicDeviceID: topicDevice, receivedAt: now)

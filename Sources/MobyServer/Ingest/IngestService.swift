@@ -9,13 +9,18 @@ import ServiceLifecycle
     import Glibc
 #endif
 
-/// Consumes sensor messages from the broker: each becomes a reading in the next InfluxDB batch,
-/// or a dead letter with its reasons. Nothing is acknowledged here; the batch writer
-/// acknowledges each message once its batch is stored, in arrival order.
+/// Consumes sensor messages from the broker: each becomes a scored reading in the next InfluxDB
+/// batch, or a dead letter with its reasons. Changes to a device's anomaly episode go to the
+/// alert center. Nothing is acknowledged here; the batch writer acknowledges each message once
+/// its batch is stored, in arrival order.
 struct IngestService: Service {
     let client: MQTTClient
     let writer: BatchWriter<MQTTMessage>
     let decoder: ReadingDecoder
+    let scorer: AnomalyScorer
+    let fleet: FleetState
+    /// Episode changes for the alert center; finished when ingest stops.
+    let signals: AsyncStream<AnomalySignal>.Continuation
     let topicFilter: String
     let deadLetterTopic: String
     /// Readings older than this (ns) would be dropped by InfluxDB's retention policy; nil: kept forever.
@@ -25,6 +30,7 @@ struct IngestService: Service {
     let logger: Logger
 
     func run() async throws {
+        defer { signals.finish() }
         try await subscribe()
         for await message in client.messages.cancelOnGracefulShutdown() {
             await ingest(message)
@@ -73,8 +79,16 @@ struct IngestService: Service {
         }
         switch result {
         case .success(let reading):
+            let (score, severity) = scorer.score(reading)
+            if let (change, episode) = fleet.observe(reading, score: score, severity: severity, receivedAt: receivedAt)
+            {
+                signals.yield(
+                    AnomalySignal(
+                        deviceID: reading.deviceID, change: change, severity: episode,
+                        assessment: scorer.assess(reading), readingAt: reading.timestamp))
+            }
             do {
-                try await writer.append(reading.point, receipt: message)
+                try await writer.append(reading.point(anomalyScore: score), receipt: message)
             } catch {
                 await reject(message, ReadingRejection(field: "payload", error.description), receivedAt: receivedAt)
             }

@@ -5,17 +5,15 @@ extension Reading {
     /// The InfluxDB measurement readings are stored in.
     static let measurement = "sensors"
 
-    /// The reading as one wide point: tag `device_id`, one field per metric.
-    var point: Point {
-        Point(
-            measurement: Self.measurement,
-            tags: [(key: "device_id", value: deviceID)],
-            fields: values.map { value in
-                (
-                    key: value.metric.name,
-                    value: value.metric.isInteger ? .integer(Int64(value.value)) : .float(value.value)
-                )
-            },
+    /// The reading as one wide point: tag `device_id`, one field per metric, and its
+    /// `anomaly_score`.
+    func point(anomalyScore: Double) -> Point {
+        var fields: [(key: String, value: FieldValue)] = values.map { value in
+            (key: value.metric.name, value: value.metric.isInteger ? .integer(Int64(value.value)) : .float(value.value))
+        }
+        fields.append((key: "anomaly_score", value: .float(anomalyScore)))
+        return Point(
+            measurement: Self.measurement, tags: [(key: "device_id", value: deviceID)], fields: fields,
             timestamp: timestamp)
     }
 }

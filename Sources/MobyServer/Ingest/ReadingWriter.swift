@@ -49,10 +49,10 @@ enum ReadingWriter {
             metrics.spoolBytes.set(depth.bytes)
             return
         }
-        var stored = commit.lines
+        var stored = commit.lines - commit.unreceiptedLines
         if let rejected = commit.rejected, case .rejected(_, let message, let badLines) = rejected {
             let refused = min(commit.lines, BadLine.droppedCount(in: message) ?? max(badLines.count, 1))
-            stored = commit.lines - refused
+            stored = max(0, stored - refused)
             metrics.linesRefusedByInflux.increment(by: Int64(refused))
             logger.error(
                 "InfluxDB refused lines of a batch",

@@ -1,0 +1,224 @@
+import Logging
+import MobyCore
+
+/// Why an operator action on an alert failed: unknown alert (404), not allowed (409), or the
+/// store is unavailable (503).
+enum AlertActionError: Error, Sendable {
+    case notFound(Int64)
+    case conflict(LifecycleError)
+    case unavailable(String)
+}
+
+/// Owns the open alerts: turns anomaly episode changes into alerts (one open alert per device
+/// and rule), applies operator actions, stores every change with its history, and hands each
+/// event to the WebSocket feed and the outlets (InfluxDB `alerts`, MQTT `factory/alerts/…`).
+/// Updates from a continuing episode are coalesced to one event per `updateInterval`.
+actor AlertCenter {
+    /// The actor recorded in history for changes the server makes by itself.
+    static let systemActor = "moby"
+
+    let store: any AlertStore
+    let catalog: SensorCatalog
+    let feed: AlertFeed
+    let autoResolve: Bool
+    let updateInterval: Int64
+    let logger: Logger
+    private let outlet: @Sendable (AlertEvent, Alert) -> Void
+    private var open: [String: Alert] = [:]
+    /// Alerts changed in memory but not yet stored (coalesced updates, failed writes).
+    private var dirty: Set<String> = []
+    private var lastStored: [String: Int64] = [:]
+
+    init(
+        store: any AlertStore, catalog: SensorCatalog, feed: AlertFeed, autoResolve: Bool,
+        updateInterval: Duration = .seconds(1), logger: Logger,
+        outlet: @escaping @Sendable (AlertEvent, Alert) -> Void = { _, _ in }
+    ) {
+        self.store = store
+        self.catalog = catalog
+        self.feed = feed
+        self.autoResolve = autoResolve
+        self.updateInterval =
+            Int64(updateInterval.components.seconds) * 1_000_000_000
+            + updateInterval.components.attoseconds / 1_000_000_000
+        self.logger = logger
+        self.outlet = outlet
+    }
+
+    /// Loads the open alerts from the store; returns them so ingest can resume their episodes.
+    func start() async throws -> [Alert] {
+        let alerts = try await store.openAlerts()
+        for alert in alerts { open[Self.key(alert.deviceID, alert.rule)] = alert }
+        return alerts
+    }
+
+    /// The alerts not resolved yet.
+    func openAlerts() -> [Alert] { Array(open.values) }
+
+    // MARK: Anomaly episodes
+
+    func handle(_ signal: AnomalySignal) async {
+        let key = Self.key(signal.deviceID, Alert.anomalyRule)
+        let now = WallClock.nanoseconds()
+        switch signal.change {
+        case .raised(let severity):
+            if var alert = open[key] {
+                let reopened = alert.clearedAt != nil
+                alert.absorb(signal.assessment, catalog: catalog, at: signal.readingAt)
+                alert.severity = max(alert.severity, severity)
+                await store(
+                    alert, history: reopened ? entry("reopened", alert, now) : nil, event: .updated, now: now)
+            } else {
+                await raise(signal, severity: severity, now: now)
+            }
+        case .escalated:
+            guard var alert = open[key] else {
+                await raise(signal, severity: .critical, now: now)
+                return
+            }
+            alert.absorb(signal.assessment, catalog: catalog, at: signal.readingAt)
+            alert.severity = .critical
+            await store(alert, history: entry("escalated", alert, now), event: .updated, now: now)
+        case .continued:
+            guard var alert = open[key] else {
+                // The operator resolved the alert while the condition goes on: a new alert.
+                await raise(signal, severity: signal.severity ?? .warning, now: now)
+                return
+            }
+            alert.absorb(signal.assessment, catalog: catalog, at: signal.readingAt)
+            if now - (lastStored[key] ?? 0) >= updateInterval {
+                await store(alert, history: nil, event: .updated, now: now)
+            } else {
+                open[key] = alert
+                dirty.insert(key)
+            }
+        case .cleared:
+            guard var alert = open[key] else { return }
+            alert.clearedAt = signal.readingAt
+            alert.updatedAt = now
+            if autoResolve {
+                try? alert.resolve(by: Self.systemActor, at: now)
+                await store(
+                    alert, history: entry("resolved", alert, now, note: "condition cleared"), event: .resolved,
+                    now: now)
+            } else {
+                await store(alert, history: entry("cleared", alert, now), event: .updated, now: now)
+            }
+        }
+    }
+
+    /// Stores coalesced updates whose interval has passed (called every interval).
+    func flush() async {
+        let now = WallClock.nanoseconds()
+        for key in dirty {
+            guard let alert = open[key], now - (lastStored[key] ?? 0) >= updateInterval else { continue }
+            if alert.id == 0 {  // its raise was not stored
+                await store(alert, history: entry("raised", alert, now), event: .raised, now: now)
+            } else {
+                await store(alert, history: nil, event: .updated, now: now)
+            }
+        }
+    }
+
+    // MARK: Operator actions
+
+    func acknowledge(id: Int64, actor: String, note: String?) async throws(AlertActionError) -> Alert {
+        try await act(id: id, action: "acknowledged", actor: actor, note: note, event: .acknowledged) {
+            (alert, now) throws(LifecycleError) in try alert.acknowledge(by: actor, at: now)
+        }
+    }
+
+    func resolve(id: Int64, actor: String, note: String?) async throws(AlertActionError) -> Alert {
+        try await act(id: id, action: "resolved", actor: actor, note: note, event: .resolved) {
+            (alert, now) throws(LifecycleError) in try alert.resolve(by: actor, at: now)
+        }
+    }
+
+    private func act(
+        id: Int64, action: String, actor: String, note: String?, event: AlertEventType,
+        change: (inout Alert, Int64) throws(LifecycleError) -> Void
+    ) async throws(AlertActionError) -> Alert {
+        var alert: Alert
+        if let current = open.values.first(where: { $0.id == id }) {
+            alert = current
+        } else {
+            let stored: Alert?
+            do {
+                stored = try await store.alert(id: id)
+            } catch {
+                throw .unavailable("alert store: \(error)")
+            }
+            guard let stored else { throw .notFound(id) }
+            alert = stored
+        }
+        let now = WallClock.nanoseconds()
+        do {
+            try change(&alert, now)
+        } catch {
+            throw .conflict(error)
+        }
+        guard
+            let stored = await store(
+                alert, history: entry(action, alert, now, actor: actor, note: note), event: event, now: now)
+        else { throw .unavailable("the alert store did not take the change; try again") }
+        return stored
+    }
+
+    // MARK: Storing and publishing
+
+    private func raise(_ signal: AnomalySignal, severity: Severity, now: Int64) async {
+        let alert = Alert(
+            deviceID: signal.deviceID, severity: severity, assessment: signal.assessment, catalog: catalog,
+            at: signal.readingAt)
+        await store(alert, history: entry("raised", alert, now), event: .raised, now: now)
+    }
+
+    /// Commits `alert` with its history entry and event, keeps the open set current, and
+    /// publishes the event. Returns nil (and keeps the change in memory to retry) on failure.
+    @discardableResult
+    private func store(_ alert: Alert, history: AlertHistoryEntry?, event: AlertEventType, now: Int64) async
+        -> Alert?
+    {
+        var alert = alert
+        alert.updatedAt = now
+        let key = Self.key(alert.deviceID, alert.rule)
+        do {
+            let (stored, logged) = try await store.commit(alert, history: history, event: event)
+            lastStored[key] = now
+            dirty.remove(key)
+            if stored.status.isOpen { open[key] = stored } else { open.removeValue(forKey: key) }
+            if let logged {
+                let dropped = feed.publish(logged)
+                if dropped > 0 {
+                    logger.warning("dropped slow WebSocket clients", metadata: ["clients": "\(dropped)"])
+                }
+                outlet(logged, stored)
+            }
+            if event == .raised {
+                logger.notice(
+                    "alert raised",
+                    metadata: [
+                        "alert": "\(stored.id)", "device": "\(stored.deviceID)", "severity": "\(stored.severity)",
+                        "score": "\(stored.score)",
+                    ])
+            }
+            return stored
+        } catch {
+            logger.error(
+                "alert not stored; will retry", metadata: ["device": "\(alert.deviceID)", "error": "\(error)"])
+            if alert.status.isOpen, alert.id != 0 || open[key] == nil {
+                open[key] = alert
+                dirty.insert(key)
+            }
+            return nil
+        }
+    }
+
+    private func entry(
+        _ action: String, _ alert: Alert, _ now: Int64, actor: String = AlertCenter.systemActor, note: String? = nil
+    ) -> AlertHistoryEntry {
+        AlertHistoryEntry(action: action, actor: actor, at: now, note: note, status: alert.status)
+    }
+
+    private static func key(_ deviceID: String, _ rule: String) -> String { deviceID + "\u{1F}" + rule }
+}

@@ -1,0 +1,36 @@
+import Logging
+import ServiceLifecycle
+
+/// Runs the alert center: consumes episode changes from ingest (in order, never blocking
+/// ingest), stores coalesced updates every interval and relays events to InfluxDB and MQTT.
+/// On shutdown it handles what ingest already sent, relays it, then ends the WebSocket
+/// subscriptions.
+struct AlertService: Service {
+    let center: AlertCenter
+    let signals: AsyncStream<AnomalySignal>
+    let relay: AlertRelay
+    let feed: AlertFeed
+    let flushInterval: Duration
+    let logger: Logger
+
+    func run() async throws {
+        let ticker = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: flushInterval)
+                await center.flush()
+            }
+        }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                // Not cancelled on graceful shutdown: ingest finishes the stream once it stops.
+                for await signal in signals { await center.handle(signal) }
+                ticker.cancel()
+                await center.flush()
+                relay.finish()
+            }
+            group.addTask { await relay.run() }
+        }
+        feed.finishAll()
+        logger.info("alerts stopped")
+    }
+}

@@ -1,0 +1,12 @@
+import MobyCore
+
+/// A change in a device's anomaly episode, passed from ingest to the alert center.
+struct AnomalySignal: Sendable {
+    var deviceID: String
+    var change: AnomalyEpisode.Change
+    /// The episode's severity after the change (nil once cleared).
+    var severity: Severity?
+    var assessment: AnomalyAssessment
+    /// The reading's timestamp (ns).
+    var readingAt: Int64
+}
