@@ -83,10 +83,15 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .target(
+            name: "Simulation",
+            dependencies: ["MobyCore"],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "moby-sensor",
             dependencies: [
-                "MQTT", "MobyCore", "Spool",
+                "MQTT", "MobyCore", "Spool", "Simulation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -121,6 +126,11 @@ let package = Package(
         .testTarget(
             name: "MobyCoreTests",
             dependencies: ["MobyCore", "MobyTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "SimulationTests",
+            dependencies: ["Simulation", "MobyCore", "MobyTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -172,7 +172,7 @@ public actor BatchWriter<Receipt: Sendable> {
 
     private func writeLoop() async {
         while true {
-            if receipts.isEmpty {
+            if receipts.isEmpty && lines == 0 {
                 if finishing { return }
                 await withCheckedContinuation { workWaiter = $0 }
                 continue

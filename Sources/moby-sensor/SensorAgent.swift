@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import MQTT
 import MobyCore
+import Simulation
 import Synchronization
 
 /// Moves readings from the simulators into the outbox and from the outbox to the broker.
@@ -73,10 +74,12 @@ final class SensorAgent: Sendable {
                 continue
             }
             let device = index % devices.count
-            let payload = devices[device].reading(at: WallClock.nanoseconds())
+            index += 1
+            guard let payload = devices[device].reading(at: WallClock.nanoseconds(), elapsed: clock.now - start) else {
+                continue  // an injected dropout
+            }
             pending.append(
                 Outbox.Message(topic: ReadingTopic.topic(for: devices[device].deviceID), payload: Array(payload.utf8)))
-            index += 1
             if pending.count >= 2_000 || clock.now - lastFlush >= flushEvery {
                 flush(&pending)
                 lastFlush = clock.now

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import MQTT
 import MobyCore
+import Simulation
 import Synchronization
 
 /// moby-sensor: the edge agent. Simulates factory devices publishing seed-format readings over
@@ -41,7 +42,21 @@ struct SensorCommand: AsyncParsableCommand {
     @Option(help: "Disk the outbox may use (MiB); beyond it new readings are refused and counted")
     var outboxMaxMB: Int = 256
 
+    @Option(
+        name: .customLong("anomaly"),
+        help: ArgumentHelp(
+            "Inject an anomaly: KIND:DEVICE@START[+DURATION], KIND one of spike, drift, stuck, noise, dropout (repeatable)",
+            valueName: "injection"))
+    var anomalies: [String] = []
+
     func validate() throws {
+        for text in anomalies {
+            do {
+                _ = try AnomalyInjection(parsing: text)
+            } catch {
+                throw ValidationError("--anomaly \(error.description)")
+            }
+        }
         guard devices > 0 else { throw ValidationError("--devices must be at least 1") }
         guard rate > 0 else { throw ValidationError("--rate must be positive") }
         guard count >= 0 else { throw ValidationError("--count must not be negative") }
@@ -59,10 +74,15 @@ struct SensorCommand: AsyncParsableCommand {
                 "outbox holds readings from before; sending them first", metadata: ["readings": "\(box.depth.lines)"])
         }
         let width = max(3, String(devices).count)
+        let injections = try anomalies.map { try AnomalyInjection(parsing: $0) }
         let simulated = (1...devices).map { index in
             let number = String(index)
             let id = prefix + String(repeating: "0", count: max(0, width - number.count)) + number
-            return SimulatedDevice(deviceID: id, seed: seed &+ UInt64(index))
+            return SimulatedDevice(
+                deviceID: id, seed: seed &+ UInt64(index), injections: injections.filter { $0.deviceID == id })
+        }
+        for injection in injections where !simulated.contains(where: { $0.deviceID == injection.deviceID }) {
+            throw ValidationError("--anomaly names \(injection.deviceID), which is not one of the simulated devices")
         }
         let agent = SensorAgent(client: client, outbox: box, logger: logger)
         let stop = Task {

@@ -26,7 +26,7 @@ struct FaultFixture {
             environment: [
                 "MOBY_MQTT_URL": broker.url, "MOBY_INFLUX_URL": influx.url, "MOBY_INFLUX_DB": "faults",
                 "MOBY_DATA_DIR": directory.appendingPathComponent("server").path, "MOBY_LOG_LEVEL": "info",
-                "MOBY_MQTT_CLIENT_ID": "moby-server-faults", "MOBY_CATALOG_FILE": RepositoryFile.catalog,
+                "MOBY_MQTT_CLIENT_ID": "moby-server-faults", "MOBY_CATALOG_FILE": TestPaths.catalog,
             ], directory: directory)
         defer {
             server.process.stop()

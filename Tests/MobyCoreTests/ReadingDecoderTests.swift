@@ -8,7 +8,7 @@ import Testing
     let now: Int64 = 1_700_000_000_000_000_000
 
     init() throws {
-        decoder = ReadingDecoder(catalog: try SensorCatalog.load(path: RepositoryFile.catalog))
+        decoder = ReadingDecoder(catalog: try SensorCatalog.load(path: TestPaths.catalog))
     }
 
     func decode(_ json: String, topicDevice: String? = nil) -> Result<Reading, ReadingRejection> {

@@ -28,7 +28,7 @@ struct PipelineFixture {
             "moby.influx.db": database,
             "moby.http.port": "0",
             "moby.data.dir": broker.directory.path,
-            "moby.catalog.file": RepositoryFile.catalog,
+            "moby.catalog.file": TestPaths.catalog,
         ]
         values.merge(overrides) { $1 }
         return try ServerConfiguration(values)

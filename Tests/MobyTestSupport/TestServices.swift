@@ -6,6 +6,9 @@ public enum TestPaths {
     public static let repository: URL = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
+    /// `config/sensors.json`, the sensor catalog the server and the tests use.
+    public static var catalog: String { repository.appendingPathComponent("config/sensors.json").path }
+
     /// A fresh scratch folder under `$MOBY_TEST_TMP` (or the system temp folder).
     public static func scratch(_ label: String) throws -> URL {
         let base =

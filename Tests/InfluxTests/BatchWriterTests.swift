@@ -1,0 +1,63 @@
+import NIOCore
+import Synchronization
+import Testing
+
+@testable import Influx
+
+/// The batch writer's grouping and hand-back, with a sink that records what it was given.
+@Suite struct BatchWriterTests {
+    final class Recorder: Sendable {
+        let bodies = Mutex<[String]>([])
+        let commits = Mutex<[(receipts: [Int], lines: Int, unreceipted: Int)]>([])
+    }
+
+    func point(_ value: Int) -> Point {
+        Point(measurement: "m", tags: [], fields: [(key: "v", value: .integer(Int64(value)))], timestamp: Int64(value))
+    }
+
+    func withWriter(_ body: (BatchWriter<Int>, Recorder) async throws -> Void) async throws {
+        let recorder = Recorder()
+        let writer = BatchWriter<Int>(
+            sink: { buffer in recorder.bodies.withLock { $0.append(String(buffer: buffer)) } },
+            onCommit: { commit in
+                recorder.commits.withLock {
+                    $0.append((commit.receipts, commit.lines, commit.unreceiptedLines))
+                }
+            })
+        let running = Task { await writer.run() }
+        try await body(writer, recorder)
+        await writer.finish()
+        await running.value
+    }
+
+    func waitUntil(_ condition: () -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !condition(), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+    }
+
+    @Test func aPointWithoutAReceiptIsWrittenOnItsOwn() async throws {
+        try await withWriter { writer, recorder in
+            try await writer.append(point(7))
+            try await waitUntil { !recorder.bodies.withLock { $0.isEmpty } }
+            #expect(recorder.bodies.withLock { $0 } == ["m v=7i 7\n"])
+            #expect(recorder.commits.withLock { $0.map(\.unreceipted) } == [1])
+        }
+    }
+
+    @Test func receiptsComeBackInOrderOnceTheirBatchIsWritten() async throws {
+        try await withWriter { writer, recorder in
+            for value in 0..<100 {
+                try await writer.append(point(value), receipt: value)
+                if value % 10 == 0 { try await writer.append(point(1000 + value)) }
+            }
+            await writer.append(receiptOnly: 100)
+            try await waitUntil { recorder.commits.withLock { $0.flatMap(\.receipts) }.count == 101 }
+            let commits = recorder.commits.withLock { $0 }
+            #expect(commits.flatMap(\.receipts) == Array(0...100))
+            #expect(commits.map(\.lines).reduce(0, +) == 110)
+            #expect(commits.map(\.unreceipted).reduce(0, +) == 10)
+            let lines = recorder.bodies.withLock { $0 }.joined().split(separator: "\n")
+            #expect(lines.count == 110)
+        }
+    }
+}

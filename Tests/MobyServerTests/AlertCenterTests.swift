@@ -1,0 +1,186 @@
+import Foundation
+import Logging
+import MobyCore
+import MobyTestSupport
+import Testing
+
+@testable import MobyServer
+
+/// The alert center and its SQLite store, without network: episode changes in, stored alerts,
+/// history and sequenced events out.
+@Suite struct AlertCenterTests {
+    let catalog: SensorCatalog
+    let path: String
+
+    init() throws {
+        catalog = try SensorCatalog.load(path: TestPaths.catalog)
+        path = try TestPaths.scratch("alerts").appendingPathComponent("alerts.sqlite").path
+    }
+
+    func center(
+        autoResolve: Bool = false, updateInterval: Duration = .seconds(3600),
+        feed: AlertFeed = AlertFeed(bufferLimit: 100)
+    ) throws -> (AlertCenter, SQLiteAlertStore) {
+        let store = try SQLiteAlertStore(path: path)
+        let center = AlertCenter(
+            store: store, catalog: catalog, feed: feed, autoResolve: autoResolve, updateInterval: updateInterval,
+            logger: Logger(label: "test"))
+        return (center, store)
+    }
+
+    func signal(
+        _ change: AnomalyEpisode.Change, device: String = "press-1", temperature: Double = 70, at: Int64 = 1_000
+    )
+        -> AnomalySignal
+    {
+        let reading = Reading(deviceID: device, timestamp: at, values: [MetricValue(.temperature, temperature)])
+        let severity: Severity? = change == .cleared ? nil : .critical
+        return AnomalySignal(
+            deviceID: device, change: change, severity: severity,
+            assessment: AnomalyScorer(catalog: catalog).assess(reading), readingAt: at)
+    }
+
+    @Test func oneAlertPerEpisodeWithCoalescedUpdatesAndSequencedEvents() async throws {
+        let feed = AlertFeed(bufferLimit: 100)
+        let (center, store) = try center(feed: feed)
+        _ = try await center.start()
+        let (_, events) = feed.subscribe()
+        await center.handle(signal(.raised(.warning), temperature: 50))
+        for index in 1...20 {
+            await center.handle(signal(.continued, temperature: 50 + Double(index), at: 1_000 + Int64(index)))
+        }
+        await center.handle(signal(.escalated, temperature: 75, at: 2_000))
+        await center.handle(signal(.cleared, at: 3_000))
+
+        let page = try await store.alerts(AlertQuery())
+        #expect(page.total == 1)
+        let alert = try #require(page.alerts.first)
+        #expect(alert.severity == .critical)
+        #expect(alert.readingCount == 22)
+        #expect(
+            alert.peakScore
+                == AnomalyScorer(catalog: catalog).score(
+                    Reading(deviceID: "x", timestamp: 0, values: [MetricValue(.temperature, 75)])
+                ).score)
+        #expect(alert.clearedAt == 3_000)
+        #expect(alert.lastSeenAt == 2_000)
+        #expect(alert.status == .pending)
+
+        // raised, escalation update, clear update: the 20 continued readings were coalesced.
+        var received: [AlertEvent] = []
+        for await event in events {
+            received.append(event)
+            if received.count == 3 { break }
+        }
+        #expect(received.map(\.type) == [.raised, .updated, .updated])
+        #expect(received.map(\.sequence) == [1, 2, 3])
+        #expect(try await store.history(alertID: alert.id).map(\.action) == ["raised", "escalated", "cleared"])
+        let message = try JSONDecoder().decode(StreamMessage.self, from: Data(received[0].message.utf8))
+        #expect(message.type == "alert.raised" && message.seq == 1 && message.alert?.deviceID == "press-1")
+    }
+
+    @Test func operatorActionsFollowTheLifecycle() async throws {
+        let (center, store) = try center()
+        _ = try await center.start()
+        await center.handle(signal(.raised(.critical)))
+        let id = try #require(try await store.openAlerts().first?.id)
+        let acknowledged = try await center.acknowledge(id: id, actor: "alice", note: "looking")
+        #expect(acknowledged.status == .acknowledged && acknowledged.acknowledgedBy == "alice")
+        await #expect(throws: AlertActionError.self) { try await center.acknowledge(id: id, actor: "bob", note: nil) }
+        let resolved = try await center.resolve(id: id, actor: "bob", note: "bearing replaced")
+        #expect(resolved.status == .resolved && resolved.resolvedBy == "bob")
+        do {
+            _ = try await center.resolve(id: id, actor: "carol", note: nil)
+            Issue.record("resolved twice")
+        } catch {
+            guard case .conflict(let reason) = error else { throw error }
+            #expect(reason.description.contains("already resolved"))
+        }
+        do {
+            _ = try await center.acknowledge(id: 999, actor: "carol", note: nil)
+            Issue.record("acknowledged a missing alert")
+        } catch {
+            guard case .notFound(999) = error else { throw error }
+        }
+        let history = try await store.history(alertID: id)
+        #expect(history.map(\.action) == ["raised", "acknowledged", "resolved"])
+        #expect(history.map(\.actor) == ["moby", "alice", "bob"])
+        #expect(history[2].note == "bearing replaced")
+        #expect(try await store.openAlerts().isEmpty)
+
+        // The condition goes on after the operator resolved it: a new alert, not the old one.
+        await center.handle(signal(.continued))
+        let reopened = try await store.openAlerts()
+        #expect(reopened.count == 1 && reopened.first?.id != id)
+    }
+
+    @Test func openAlertsSurviveARestartAndAreNotDuplicated() async throws {
+        do {
+            let (center, _) = try center()
+            _ = try await center.start()
+            await center.handle(signal(.raised(.warning), device: "a"))
+            await center.handle(signal(.raised(.critical), device: "b"))
+            await center.handle(signal(.cleared, device: "b"))
+        }
+        let (center, store) = try center()
+        let open = try await center.start()
+        #expect(Set(open.map(\.deviceID)) == ["a", "b"])
+        // After the restart, device a's episode is seen again: the same alert is updated.
+        await center.handle(signal(.raised(.critical), device: "a", at: 5_000))
+        // Device b's condition comes back after it had cleared: the alert is reopened.
+        await center.handle(signal(.raised(.warning), device: "b", at: 6_000))
+        let alerts = try await store.alerts(AlertQuery()).alerts
+        #expect(alerts.count == 2)
+        let a = try #require(alerts.first { $0.deviceID == "a" })
+        #expect(a.severity == .critical && a.readingCount == 2)
+        let b = try #require(alerts.first { $0.deviceID == "b" })
+        #expect(b.clearedAt == nil)
+        #expect(try await store.history(alertID: b.id).map(\.action) == ["raised", "cleared", "reopened"])
+    }
+
+    @Test func autoResolveOnClearWhenConfigured() async throws {
+        let (center, store) = try center(autoResolve: true)
+        _ = try await center.start()
+        await center.handle(signal(.raised(.warning)))
+        await center.handle(signal(.cleared, at: 9_000))
+        let alert = try #require(try await store.alerts(AlertQuery()).alerts.first)
+        #expect(alert.status == .resolved && alert.resolvedBy == "moby" && alert.clearedAt == 9_000)
+    }
+
+    @Test func eventLogReplaysExactlyWhatWasMissedOrAsksForASnapshot() async throws {
+        let store = try SQLiteAlertStore(path: path, eventsKept: 200)
+        let center = AlertCenter(
+            store: store, catalog: catalog, feed: AlertFeed(bufferLimit: 10), autoResolve: false,
+            updateInterval: .zero, logger: Logger(label: "test"))
+        _ = try await center.start()
+        await center.handle(signal(.raised(.warning)))
+        for index in 1...299 { await center.handle(signal(.continued, at: 1_000 + Int64(index))) }
+        let snapshot = try await store.snapshot()
+        #expect(snapshot.sequence == 300 && snapshot.alerts.count == 1)
+        let missed = try #require(try await store.events(after: 295, limit: 1000))
+        #expect(missed.map(\.sequence) == [296, 297, 298, 299, 300])
+        #expect(try await store.events(after: 300, limit: 1000)?.isEmpty == true)
+        // Pruned (only the last 200 kept at the last prune), from the future, or too many: snapshot.
+        #expect(try await store.events(after: 5, limit: 1000) == nil)
+        #expect(try await store.events(after: 301, limit: 1000) == nil)
+        #expect(try await store.events(after: 150, limit: 100) == nil)
+    }
+
+    @Test func filtersAndPagination() async throws {
+        let (center, store) = try center()
+        _ = try await center.start()
+        for device in 0..<5 {
+            await center.handle(
+                signal(.raised(device < 2 ? .critical : .warning), device: "d\(device)", at: Int64(device) * 10))
+        }
+        let first = try await store.openAlerts().first!
+        _ = try await center.acknowledge(id: first.id, actor: "x", note: nil)
+        #expect(try await store.alerts(AlertQuery(statuses: [.acknowledged])).total == 1)
+        #expect(try await store.alerts(AlertQuery(statuses: [.pending])).total == 4)
+        #expect(try await store.alerts(AlertQuery(severities: [.critical])).total == 2)
+        #expect(try await store.alerts(AlertQuery(deviceID: "d3")).alerts.map(\.deviceID) == ["d3"])
+        #expect(try await store.alerts(AlertQuery(from: 20, to: 40)).alerts.map(\.deviceID) == ["d3", "d2"])
+        let page = try await store.alerts(AlertQuery(limit: 2, offset: 2))
+        #expect(page.total == 5 && page.alerts.map(\.deviceID) == ["d2", "d1"])
+    }
+}

@@ -1,0 +1,206 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import MQTT
+import MobyCore
+import MobyTestSupport
+import NIOCore
+import Testing
+
+@testable import MobyServer
+
+/// The alert path end to end with a real broker and InfluxDB: readings over MQTT, the alert on
+/// the WebSocket, operator actions over HTTP, the events on MQTT and in InfluxDB.
+@Suite(.serialized) struct AlertStreamTests {
+    struct Detail: Decodable {
+        var alert: AlertDocument
+        var history: [AlertHistoryDocument]?
+    }
+
+    struct AlertList: Decodable {
+        var alerts: [AlertDocument]
+        var total: Int
+    }
+
+    struct ErrorBody: Decodable {
+        var error: String
+    }
+
+    /// A reading `seconds` after a base time a minute ago; normal unless `temperature` is high.
+    static func reading(_ device: String, _ index: Int, temperature: Double = 25) -> String {
+        let base = (WallClock.nanoseconds() / 1_000_000_000 - 60) * 1_000_000_000
+        let time = RFC3339.format(base + Int64(index) * 10_000_000)
+        return #"{"device_id":"\#(device)","temperature":\#(temperature),"humidity":45,"vibration":2.0,"#
+            + #""sound":65,"accel":{"x":0,"y":0,"z":9.81},"gyro":{"x":0,"y":0,"z":0},"cycle_count":\#(index),"#
+            + #""timestamp":"\#(time)"}"#
+    }
+
+    /// Publishes `normal` healthy readings then `anomalous` ones at 80 °C (past critical).
+    static func publishEpisode(
+        _ publisher: MQTTClient, device: String, normal: Int, anomalous: Int, from start: Int = 0
+    )
+        async throws
+    {
+        for index in start..<(start + normal + anomalous) {
+            let hot = index >= start + normal
+            try await publisher.publish(
+                topic: "factory/sensor/data/\(device)",
+                payload: ByteBuffer(string: reading(device, index, temperature: hot ? 80 : 25)), qos: .atLeastOnce)
+        }
+    }
+
+    func post(_ client: some TestClientProtocol, _ uri: String, _ body: String) async throws -> (
+        HTTPResponse.Status, Data
+    ) {
+        try await client.execute(
+            uri: uri, method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: body)
+        ) { ($0.status, Data($0.body.readableBytesView)) }
+    }
+
+    func get(_ client: some TestClientProtocol, _ uri: String) async throws -> (HTTPResponse.Status, Data) {
+        try await client.execute(uri: uri, method: .get) { ($0.status, Data($0.body.readableBytesView)) }
+    }
+
+    @Test func anomalyRaisesAnAlertOnTheStreamAndOperatorsAcknowledgeAndResolveIt() async throws {
+        try await PipelineFixture.with { fixture in
+            let configuration = try fixture.configuration(["moby.alert.raise.after": "3"])
+            let app = try await buildApplication(configuration: configuration, logger: testLogger)
+            try await app.test(.live) { client in
+                try await waitUntilReady(client)
+                let port = try #require(client.port)
+                try await withMQTTClient(url: fixture.broker.url) { mqtt in
+                    _ = try await mqtt.subscribe([("factory/alerts/#", .atLeastOnce)])
+                    try await withAlertStream(port: port) { stream in
+                        let snapshot = try await stream.first { $0.type == "snapshot" }
+                        #expect(snapshot.alerts == [] && snapshot.seq == 0)
+
+                        try await Self.publishEpisode(mqtt, device: "press-1", normal: 20, anomalous: 5)
+                        let raised = try await stream.first { $0.type == "alert.raised" }
+                        let alert = try #require(raised.alert)
+                        #expect(alert.deviceID == "press-1" && alert.severity == .critical && alert.status == .pending)
+                        #expect(alert.contributors.first?.metric == "temperature")
+                        #expect(alert.summary.contains("temperature 80 °C"))
+                        #expect(stream.events.filter { $0.type == "alert.raised" }.count == 1)
+
+                        let (ackStatus, ackBody) = try await post(
+                            client, "/api/v1/alerts/\(alert.id)/acknowledge", #"{"actor":"alice","note":"on it"}"#)
+                        #expect(ackStatus == .ok)
+                        #expect(try JSONDecoder().decode(Detail.self, from: ackBody).alert.acknowledgedBy == "alice")
+                        let acknowledged = try await stream.first { $0.type == "alert.acknowledged" }
+                        #expect(acknowledged.alert?.id == alert.id && acknowledged.seq > raised.seq)
+
+                        let (again, againBody) = try await post(client, "/api/v1/alerts/\(alert.id)/acknowledge", "")
+                        #expect(again == .conflict)
+                        #expect(
+                            try JSONDecoder().decode(ErrorBody.self, from: againBody).error.contains("acknowledged"))
+
+                        let (resolveStatus, _) = try await post(
+                            client, "/api/v1/alerts/\(alert.id)/resolve", #"{"actor":"bob","note":"fan replaced"}"#)
+                        #expect(resolveStatus == .ok)
+                        let resolved = try await stream.first { $0.type == "alert.resolved" }
+                        #expect(resolved.alert?.resolvedBy == "bob" && resolved.seq > acknowledged.seq)
+                        let sequences = stream.events.map(\.seq)
+                        #expect(sequences == Array(sequences.sorted()) && Set(sequences).count == sequences.count)
+                    }
+
+                    // The same events went to MQTT factory/alerts/press-1.
+                    var types: [String] = []
+                    let deadline = ContinuousClock.now + .seconds(10)
+                    for await message in mqtt.messages {
+                        #expect(message.topic == "factory/alerts/press-1")
+                        let event = try JSONDecoder().decode(
+                            StreamMessage.self, from: Data(message.payload.readableBytesView))
+                        types.append(event.type)
+                        if event.type == "alert.resolved" || ContinuousClock.now > deadline { break }
+                    }
+                    #expect(types.first == "alert.raised" && types.last == "alert.resolved")
+                    #expect(types.contains("alert.acknowledged"))
+                }
+
+                let (status, body) = try await get(client, "/api/v1/alerts?status=resolved&device=press-1")
+                #expect(status == .ok)
+                let list = try JSONDecoder().decode(AlertList.self, from: body)
+                #expect(list.total == 1)
+                let id = try #require(list.alerts.first?.id)
+                let detail = try JSONDecoder().decode(
+                    Detail.self, from: try await get(client, "/api/v1/alerts/\(id)").1)
+                #expect(detail.history?.map(\.action).prefix(1) == ["raised"])
+                #expect(detail.history?.suffix(2).map(\.action) == ["acknowledged", "resolved"])
+                #expect(detail.history?.last?.note == "fan replaced")
+                #expect(try await get(client, "/api/v1/alerts/99999").0 == .notFound)
+                #expect(try await get(client, "/api/v1/alerts?status=open&limit=0").0 == .badRequest)
+
+                // Readings carry their anomaly score; alert events are in measurement `alerts`.
+                #expect(try await fixture.waitForCount(25, field: "anomaly_score") == 25)
+                let hot = try await fixture.influxClient.query(
+                    "SELECT min(anomaly_score) FROM sensors WHERE temperature > 70")
+                #expect((hot.first?.series.first?.values.first?.last?.double ?? 0) >= 5)
+                var stored: Int64 = 0
+                let deadline = ContinuousClock.now + .seconds(20)
+                while stored < 3, ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(100))
+                    let events = try? await fixture.influxClient.query(
+                        "SELECT count(alert_id) FROM alerts WHERE device_id = 'press-1' AND event != 'alert.updated'")
+                    stored = events?.first?.series.first?.values.first?.last?.int ?? 0
+                }
+                #expect(stored == 3)
+            }
+        }
+    }
+
+    @Test func aReconnectingClientGetsExactlyWhatItMissed() async throws {
+        try await PipelineFixture.with { fixture in
+            let configuration = try fixture.configuration(["moby.alert.raise.after": "2"])
+            let app = try await buildApplication(configuration: configuration, logger: testLogger)
+            try await app.test(.live) { client in
+                try await waitUntilReady(client)
+                let port = try #require(client.port)
+                // Connected while the first alert is raised.
+                let (seen, firstID) = try await withAlertStream(port: port) { stream in
+                    try await withMQTTClient(url: fixture.broker.url) { mqtt in
+                        try await Self.publishEpisode(mqtt, device: "lathe-1", normal: 5, anomalous: 3)
+                    }
+                    let raised = try await stream.first { $0.type == "alert.raised" }
+                    return (raised.seq, try #require(raised.alert?.id))
+                }
+                // Disconnected: another device alerts, and the first alert is acknowledged.
+                try await withMQTTClient(url: fixture.broker.url) { mqtt in
+                    try await Self.publishEpisode(mqtt, device: "lathe-2", normal: 5, anomalous: 3)
+                }
+                #expect(try await post(client, "/api/v1/alerts/\(firstID)/acknowledge", "").0 == .ok)
+                var expected: [Int64] = []
+                let deadline = ContinuousClock.now + .seconds(30)
+                while ContinuousClock.now < deadline {
+                    let all = try await AlertCenterTestAccess.events(fixture: fixture, configuration: configuration)
+                    expected = all.filter { $0 > seen }
+                    if expected.count >= 2 { break }
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+                #expect(expected.count >= 2)
+
+                // Reconnecting with the last sequence: the missed events, in order, and no snapshot.
+                try await withAlertStream(port: port, query: "?since=\(seen)") { stream in
+                    _ = try await stream.first { $0.seq == expected.last! && $0.type.hasPrefix("alert.") }
+                    #expect(stream.messages.allSatisfy { $0.type != "snapshot" })
+                    #expect(stream.events.map(\.seq) == expected)
+                    #expect(stream.events.contains { $0.type == "alert.raised" && $0.alert?.deviceID == "lathe-2" })
+                    #expect(stream.events.contains { $0.type == "alert.acknowledged" && $0.alert?.id == firstID })
+                }
+                // A sequence the server never issued: a fresh snapshot, with the reason.
+                try await withAlertStream(port: port, query: "?since=999999") { stream in
+                    let snapshot = try await stream.first { $0.type == "snapshot" }
+                    #expect(snapshot.reason?.contains("999999") == true)
+                    #expect(Set(snapshot.alerts?.map(\.deviceID) ?? []) == ["lathe-1", "lathe-2"])
+                }
+            }
+        }
+    }
+}
+
+/// Reads the server's event log directly (the same SQLite file), to know what a client missed.
+enum AlertCenterTestAccess {
+    static func events(fixture: PipelineFixture, configuration: ServerConfiguration) async throws -> [Int64] {
+        let store = try SQLiteAlertStore(path: configuration.alertDatabasePath)
+        return try await store.events(after: 0, limit: 100_000)?.map(\.sequence) ?? []
+    }
+}
