@@ -42,7 +42,9 @@ public func buildApplication(
         client: client, writer: writer, topic: configuration.alertTopic, metrics: metrics, logger: logger)
     let center = AlertCenter(
         store: alertStore, catalog: configuration.catalog, feed: feed, autoResolve: configuration.autoResolve,
-        updateInterval: configuration.alertUpdateInterval, logger: logger, outlet: relay.send)
+        updateInterval: configuration.alertUpdateInterval, logger: logger,
+        rewriter: configuration.summaryEndpoint.map { SummaryRewriter(endpoint: $0, metrics: metrics, logger: logger) },
+        outlet: relay.send)
     let fleet = FleetState(rules: configuration.hysteresis)
     fleet.resume(try await center.start())
     let (signals, signalSink) = AsyncStream<AnomalySignal>.makeStream()

@@ -37,7 +37,7 @@ public enum ServerCommandLine {
                 guard index < arguments.count else { throw ConfigurationError("\(name) needs a value") }
                 value = arguments[index]
             }
-            let isSecret = setting.key.hasSuffix("password") || setting.key.hasSuffix("token")
+            let isSecret = ["password", "token", "key"].contains { setting.key.hasSuffix($0) }
             values[AbsoluteConfigKey(ConfigKey(setting.key))] = ConfigValue(.string(value!), isSecret: isSecret)
             index += 1
         }

@@ -68,7 +68,7 @@ public struct ServerConfiguration: Sendable {
             key: "moby.alert.topic", defaultValue: "factory/alerts",
             help: "Alert events are published to <topic>/<device_id>"),
         Setting(
-            key: "moby.alert.update.ms", defaultValue: "1000",
+            key: "moby.alert.update.ms", defaultValue: "5000",
             help: "At most one alert.updated per alert per this interval while an anomaly goes on"),
         Setting(
             key: "moby.device.stale.seconds", defaultValue: "30",
@@ -78,6 +78,14 @@ public struct ServerConfiguration: Sendable {
         Setting(
             key: "moby.ws.buffer", defaultValue: "1000",
             help: "Events a /ws client may fall behind before it is dropped (it then reconnects and catches up)"),
+        Setting(
+            key: "moby.llm.url", defaultValue: "",
+            help: "OpenAI-compatible API base (…/v1) that rewrites alert summaries; empty: templates only"),
+        Setting(key: "moby.llm.model", defaultValue: "gpt-4o-mini", help: "Chat model for summaries"),
+        Setting(key: "moby.llm.key", defaultValue: "", help: "API key for the summary endpoint (Bearer)"),
+        Setting(
+            key: "moby.llm.timeout.ms", defaultValue: "3000",
+            help: "Give up on a summary rewrite after this long (the template stays)"),
         Setting(key: "moby.log.level", defaultValue: "info", help: "trace, debug, info, notice, warning, error"),
     ]
 
@@ -101,6 +109,8 @@ public struct ServerConfiguration: Sendable {
     public var staleAfter: Duration
     public var heartbeatInterval: Duration
     public var webSocketBuffer: Int
+    /// The LLM that rewrites summaries; nil when not configured.
+    public var summaryEndpoint: SummaryEndpoint?
 
     /// The alert database.
     public var alertDatabasePath: String { dataDirectory + "/alerts.sqlite" }
@@ -166,6 +176,15 @@ public struct ServerConfiguration: Sendable {
         staleAfter = .seconds(try int("moby.device.stale.seconds", in: 1...86_400 * 365))
         heartbeatInterval = .seconds(try int("moby.ws.heartbeat.seconds", in: 1...3_600))
         webSocketBuffer = try int("moby.ws.buffer", in: 1...1_000_000)
+        if let url = optional("moby.llm.url") {
+            guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
+                throw ConfigurationError(
+                    "moby.llm.url (MOBY_LLM_URL) must start with http:// or https://, got '\(url)'")
+            }
+            summaryEndpoint = SummaryEndpoint(
+                url: url, model: string("moby.llm.model"), apiKey: optional("moby.llm.key"),
+                timeout: .milliseconds(try int("moby.llm.timeout.ms", in: 1...600_000)))
+        }
         _ = try MQTTConfiguration(url: mqttURL, clientID: mqttClientID)
         if influx.retentionDuration.uppercased() != "INF", InfluxDuration.nanoseconds(influx.retentionDuration) == nil {
             throw ConfigurationError(
@@ -186,6 +205,14 @@ public struct ServerConfiguration: Sendable {
         }
         try self.init(reader: ConfigReader(provider: InMemoryProvider(values: entries)))
     }
+}
+
+/// An OpenAI-compatible chat-completions endpoint: `url` is the API base (`…/v1`).
+public struct SummaryEndpoint: Sendable {
+    public var url: String
+    public var model: String
+    public var apiKey: String?
+    public var timeout: Duration
 }
 
 /// A setting with a value that cannot work; the message names the setting and what it expects.

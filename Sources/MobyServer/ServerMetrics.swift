@@ -23,6 +23,9 @@ public final class ServerMetrics: Sendable {
     let alertEventsUnpublished: Counter
     let webSocketClients: Gauge
     let webSocketClientsDropped: Counter
+    let summariesRewritten: Counter
+    let summariesFailed: Counter
+    let summariesSkipped: Counter
     let batchLines: ValueHistogram
     let batchDuration: DurationHistogram
 
@@ -77,6 +80,14 @@ public final class ServerMetrics: Sendable {
         webSocketClientsDropped = registry.makeCounter(
             descriptor: .named(
                 "moby_websocket_clients_dropped_total", helpText: "/ws clients dropped for falling behind"))
+        summariesRewritten = registry.makeCounter(
+            descriptor: .named("moby_llm_summaries_total", helpText: "Alert summaries rewritten by the LLM"))
+        summariesFailed = registry.makeCounter(
+            descriptor: .named(
+                "moby_llm_summary_failures_total", helpText: "LLM rewrites that failed or timed out (template kept)"))
+        summariesSkipped = registry.makeCounter(
+            descriptor: .named(
+                "moby_llm_summaries_skipped_total", helpText: "LLM rewrites skipped because too many were in flight"))
         batchLines = registry.makeValueHistogram(
             descriptor: .named("moby_influx_batch_lines", helpText: "Readings per InfluxDB write"),
             buckets: [1, 10, 100, 500, 1000, 2000, 5000, 10000])

@@ -104,14 +104,24 @@ import Testing
                     }
 
                     // The same events went to MQTT factory/alerts/press-1.
-                    var types: [String] = []
-                    let deadline = ContinuousClock.now + .seconds(10)
-                    for await message in mqtt.messages {
-                        #expect(message.topic == "factory/alerts/press-1")
-                        let event = try JSONDecoder().decode(
-                            StreamMessage.self, from: Data(message.payload.readableBytesView))
-                        types.append(event.type)
-                        if event.type == "alert.resolved" || ContinuousClock.now > deadline { break }
+                    let types = try await withThrowingTaskGroup(of: [String].self) { group in
+                        group.addTask {
+                            var types: [String] = []
+                            for await message in mqtt.messages {
+                                #expect(message.topic == "factory/alerts/press-1")
+                                let event = try JSONDecoder().decode(
+                                    StreamMessage.self, from: Data(message.payload.readableBytesView))
+                                types.append(event.type)
+                                if event.type == "alert.resolved" { break }
+                            }
+                            return types
+                        }
+                        group.addTask {
+                            try await Task.sleep(for: .seconds(20))
+                            return ["timed out"]
+                        }
+                        defer { group.cancelAll() }
+                        return try await group.next() ?? []
                     }
                     #expect(types.first == "alert.raised" && types.last == "alert.resolved")
                     #expect(types.contains("alert.acknowledged"))
@@ -129,6 +139,43 @@ import Testing
                 #expect(detail.history?.last?.note == "fan replaced")
                 #expect(try await get(client, "/api/v1/alerts/99999").0 == .notFound)
                 #expect(try await get(client, "/api/v1/alerts?status=open&limit=0").0 == .badRequest)
+
+                // The device overview and the chart series.
+                struct Devices: Decodable {
+                    struct Device: Decodable {
+                        var deviceID: String
+                        var status: String
+                        var values: [String: Double]
+                        var readings: Int
+
+                        enum CodingKeys: String, CodingKey {
+                            case status, values, readings
+                            case deviceID = "device_id"
+                        }
+                    }
+                    var devices: [Device]
+                }
+                let devices = try JSONDecoder().decode(Devices.self, from: try await get(client, "/api/v1/devices").1)
+                let press = try #require(devices.devices.first { $0.deviceID == "press-1" })
+                #expect(press.status == "online" && press.readings == 25 && press.values["temperature"] == 80)
+                struct Series: Decodable {
+                    var columns: [String]
+                    var values: [[Double?]]
+                    var times: [String]
+                }
+                let from = RFC3339.format(WallClock.nanoseconds() - 120 * 1_000_000_000)
+                let (seriesStatus, seriesBody) = try await get(
+                    client, "/api/v1/readings?device=press-1&metric=temperature,anomaly_score&from=\(from)&points=1000")
+                #expect(seriesStatus == .ok)
+                let series = try JSONDecoder().decode(Series.self, from: seriesBody)
+                #expect(series.columns == ["temperature", "anomaly_score"])
+                // 25 readings 10 ms apart, averaged into 1 s buckets: one or two rows of means.
+                let temperatures = series.values.compactMap { $0.first ?? nil }
+                #expect(!temperatures.isEmpty && temperatures.count <= 2)
+                #expect(temperatures.allSatisfy { $0 >= 25 && $0 <= 80 } && temperatures.max()! > 25)
+                if temperatures.count == 1 { #expect(abs(temperatures[0] - 36) < 1e-9) }  // (20×25 + 5×80) / 25
+                #expect(series.values.count == series.times.count && !series.values.isEmpty)
+                #expect(try await get(client, "/api/v1/readings?metric=pressure").0 == .badRequest)
 
                 // Readings carry their anomaly score; alert events are in measurement `alerts`.
                 #expect(try await fixture.waitForCount(25, field: "anomaly_score") == 25)

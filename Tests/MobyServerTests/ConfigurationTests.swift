@@ -1,5 +1,7 @@
 import Configuration
+import Foundation
 import MobyServer
+import MobyTestSupport
 import Testing
 
 @Suite struct ConfigurationTests {
@@ -58,6 +60,38 @@ import Testing
             Issue.record("accepted 0")
         } catch {
             #expect("\(error)".contains("MOBY_BATCH_MAX_LINES"))
+        }
+    }
+
+    @Test func alertSettings() throws {
+        let defaults = try configuration([])
+        #expect(defaults.hysteresis.raiseAfter == 3 && defaults.hysteresis.clearAfter == 5)
+        #expect(defaults.autoResolve == false)
+        #expect(defaults.catalogFile == "config/sensors.json")
+        let custom = try configuration(
+            ["--alert-raise-after", "5", "--alert-auto-resolve", "yes"], environment: ["MOBY_ALERT_CLEAR_AFTER": "9"])
+        #expect(custom.hysteresis.raiseAfter == 5 && custom.hysteresis.clearAfter == 9 && custom.autoResolve)
+        #expect(throws: ConfigurationError.self) { try configuration(["--alert-auto-resolve", "maybe"]) }
+        #expect(throws: ConfigurationError.self) { try configuration(["--alert-raise-after", "0"]) }
+    }
+
+    @Test func aBadCatalogStopsTheServerWithTheReason() throws {
+        let file = try TestPaths.scratch("catalog").appendingPathComponent("sensors.json")
+        let good = try String(contentsOfFile: TestPaths.catalog, encoding: .utf8)
+        try good.replacingOccurrences(of: #""nominal": 65, "scale": 12"#, with: #""nominal": 65, "scale": -1"#)
+            .write(to: file, atomically: true, encoding: .utf8)
+        do {
+            _ = try configuration(["--catalog-file", file.path])
+            Issue.record("accepted a catalog with a negative scale")
+        } catch {
+            #expect("\(error)".contains("MOBY_CATALOG_FILE"))
+            #expect("\(error)".contains("metrics.sound.scale: must be greater than 0"))
+        }
+        do {
+            _ = try configuration(["--catalog-file", "/nowhere/sensors.json"])
+            Issue.record("accepted a missing catalog")
+        } catch {
+            #expect("\(error)".contains("/nowhere/sensors.json: cannot read the file"))
         }
     }
 

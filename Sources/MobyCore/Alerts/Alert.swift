@@ -61,7 +61,10 @@ public struct Alert: Sendable, Equatable {
     public var acknowledgedBy: String?
     public var resolvedAt: Int64?
     public var resolvedBy: String?
+    /// The deterministic template summary (`AlertSummary`), always current.
     public var summary: String
+    /// An LLM's rewrite of the summary, when one is configured and answered in time.
+    public var narrative: String?
     public var updatedAt: Int64
 
     public init(
@@ -69,7 +72,7 @@ public struct Alert: Sendable, Equatable {
         status: AlertStatus = .pending, score: Double, peakScore: Double, contributors: [Contributor],
         readingCount: Int, raisedAt: Int64, lastSeenAt: Int64, clearedAt: Int64? = nil,
         acknowledgedAt: Int64? = nil, acknowledgedBy: String? = nil, resolvedAt: Int64? = nil,
-        resolvedBy: String? = nil, summary: String = "", updatedAt: Int64
+        resolvedBy: String? = nil, summary: String = "", narrative: String? = nil, updatedAt: Int64
     ) {
         self.id = id
         self.deviceID = deviceID
@@ -88,6 +91,7 @@ public struct Alert: Sendable, Equatable {
         self.resolvedAt = resolvedAt
         self.resolvedBy = resolvedBy
         self.summary = summary
+        self.narrative = narrative
         self.updatedAt = updatedAt
     }
 }

@@ -23,6 +23,8 @@ actor AlertCenter {
     let autoResolve: Bool
     let updateInterval: Int64
     let logger: Logger
+    /// Rewrites summaries of raised and escalated alerts, when an LLM is configured.
+    let rewriter: SummaryRewriter?
     private let outlet: @Sendable (AlertEvent, Alert) -> Void
     private var open: [String: Alert] = [:]
     /// Alerts changed in memory but not yet stored (coalesced updates, failed writes).
@@ -31,7 +33,7 @@ actor AlertCenter {
 
     init(
         store: any AlertStore, catalog: SensorCatalog, feed: AlertFeed, autoResolve: Bool,
-        updateInterval: Duration = .seconds(1), logger: Logger,
+        updateInterval: Duration = .seconds(1), logger: Logger, rewriter: SummaryRewriter? = nil,
         outlet: @escaping @Sendable (AlertEvent, Alert) -> Void = { _, _ in }
     ) {
         self.store = store
@@ -42,6 +44,7 @@ actor AlertCenter {
             Int64(updateInterval.components.seconds) * 1_000_000_000
             + updateInterval.components.attoseconds / 1_000_000_000
         self.logger = logger
+        self.rewriter = rewriter
         self.outlet = outlet
     }
 
@@ -78,7 +81,9 @@ actor AlertCenter {
             }
             alert.absorb(signal.assessment, catalog: catalog, at: signal.readingAt)
             alert.severity = .critical
-            await store(alert, history: entry("escalated", alert, now), event: .updated, now: now)
+            if let stored = await store(alert, history: entry("escalated", alert, now), event: .updated, now: now) {
+                requestNarrative(for: stored)
+            }
         case .continued:
             guard var alert = open[key] else {
                 // The operator resolved the alert while the condition goes on: a new alert.
@@ -170,7 +175,28 @@ actor AlertCenter {
         let alert = Alert(
             deviceID: signal.deviceID, severity: severity, assessment: signal.assessment, catalog: catalog,
             at: signal.readingAt)
-        await store(alert, history: entry("raised", alert, now), event: .raised, now: now)
+        if let stored = await store(alert, history: entry("raised", alert, now), event: .raised, now: now) {
+            requestNarrative(for: stored)
+        }
+    }
+
+    // MARK: LLM summaries
+
+    /// Asks the rewriter in the background; the answer becomes an update if the alert is still open.
+    private func requestNarrative(for alert: Alert) {
+        guard let rewriter else { return }
+        Task {
+            guard let text = await rewriter.rewrite(alert) else { return }
+            await self.applyNarrative(text, to: alert.id)
+        }
+    }
+
+    func applyNarrative(_ text: String, to id: Int64) async {
+        guard var alert = open.values.first(where: { $0.id == id }) else { return }
+        alert.narrative = text
+        await store(
+            alert, history: entry("summarized", alert, WallClock.nanoseconds(), actor: "llm"), event: .updated,
+            now: WallClock.nanoseconds())
     }
 
     /// Commits `alert` with its history entry and event, keeps the open set current, and

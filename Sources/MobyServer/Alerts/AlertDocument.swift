@@ -20,10 +20,11 @@ struct AlertDocument: Codable, Sendable, Equatable {
     var resolvedAt: String?
     var resolvedBy: String?
     var summary: String
+    var narrative: String?
     var updatedAt: String
 
     enum CodingKeys: String, CodingKey {
-        case id, rule, severity, status, score, contributors, summary
+        case id, rule, severity, status, score, contributors, summary, narrative
         case deviceID = "device_id"
         case peakScore = "peak_score"
         case readingCount = "reading_count"
@@ -55,6 +56,7 @@ struct AlertDocument: Codable, Sendable, Equatable {
         resolvedAt = alert.resolvedAt.map(RFC3339.format)
         resolvedBy = alert.resolvedBy
         summary = alert.summary
+        narrative = alert.narrative
         updatedAt = RFC3339.format(alert.updatedAt)
     }
 }

@@ -64,6 +64,9 @@ final class SQLiteAlertStore: AlertStore {
                     );
                     """)
         }
+        migrator.registerMigration("v2: LLM narrative") { db in
+            try db.execute(sql: "ALTER TABLE alert ADD COLUMN narrative TEXT")
+        }
         return migrator
     }
 
@@ -87,14 +90,15 @@ final class SQLiteAlertStore: AlertStore {
             let optional: [(any DatabaseValueConvertible & Sendable)?] = [
                 alert.clearedAt, alert.acknowledgedAt, alert.acknowledgedBy, alert.resolvedAt, alert.resolvedBy,
             ]
-            let arguments = StatementArguments(columns + optional + [alert.summary, alert.updatedAt])
+            let arguments = StatementArguments(
+                columns + optional + [alert.summary, alert.updatedAt, alert.narrative])
             if alert.id == 0 {
                 try db.execute(
                     sql: """
                         INSERT INTO alert (device_id, rule, severity, status, score, peak_score, contributors,
                             reading_count, raised_at, last_seen_at, cleared_at, acknowledged_at, acknowledged_by,
-                            resolved_at, resolved_by, summary, updated_at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                            resolved_at, resolved_by, summary, updated_at, narrative)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """, arguments: arguments)
                 alert.id = db.lastInsertedRowID
             } else {
@@ -103,7 +107,7 @@ final class SQLiteAlertStore: AlertStore {
                         UPDATE alert SET device_id = ?, rule = ?, severity = ?, status = ?, score = ?, peak_score = ?,
                             contributors = ?, reading_count = ?, raised_at = ?, last_seen_at = ?, cleared_at = ?,
                             acknowledged_at = ?, acknowledged_by = ?, resolved_at = ?, resolved_by = ?, summary = ?,
-                            updated_at = ?
+                            updated_at = ?, narrative = ?
                         WHERE id = ?
                         """, arguments: arguments + [alert.id])
             }
@@ -224,6 +228,6 @@ final class SQLiteAlertStore: AlertStore {
             contributors: contributors, readingCount: row["reading_count"], raisedAt: row["raised_at"],
             lastSeenAt: row["last_seen_at"], clearedAt: row["cleared_at"], acknowledgedAt: row["acknowledged_at"],
             acknowledgedBy: row["acknowledged_by"], resolvedAt: row["resolved_at"], resolvedBy: row["resolved_by"],
-            summary: row["summary"], updatedAt: row["updated_at"])
+            summary: row["summary"], narrative: row["narrative"], updatedAt: row["updated_at"])
     }
 }
