@@ -44,6 +44,7 @@ public func buildApplication(
         store: alertStore, catalog: configuration.catalog, feed: feed, autoResolve: configuration.autoResolve,
         updateInterval: configuration.alertUpdateInterval, logger: logger,
         rewriter: configuration.summaryEndpoint.map { SummaryRewriter(endpoint: $0, metrics: metrics, logger: logger) },
+        metrics: metrics,
         outlet: relay.send)
     let fleet = FleetState(rules: configuration.hysteresis)
     fleet.resume(try await center.start())

@@ -28,6 +28,7 @@ public final class ServerMetrics: Sendable {
     let summariesSkipped: Counter
     let batchLines: ValueHistogram
     let batchDuration: DurationHistogram
+    let alertRaiseDuration: DurationHistogram
 
     public init() {
         messagesReceived = registry.makeCounter(
@@ -91,6 +92,14 @@ public final class ServerMetrics: Sendable {
         batchLines = registry.makeValueHistogram(
             descriptor: .named("moby_influx_batch_lines", helpText: "Readings per InfluxDB write"),
             buckets: [1, 10, 100, 500, 1000, 2000, 5000, 10000])
+        alertRaiseDuration = registry.makeDurationHistogram(
+            descriptor: .named(
+                "moby_alert_raise_seconds",
+                helpText: "From receiving the reading that opens an episode to its alert being stored and streamed"),
+            buckets: [
+                .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10),
+                .milliseconds(20), .milliseconds(50), .milliseconds(100), .milliseconds(500),
+            ])
         batchDuration = registry.makeDurationHistogram(
             descriptor: .named(
                 "moby_influx_write_seconds", helpText: "Time from a batch's first attempt to InfluxDB accepting it"),

@@ -25,6 +25,7 @@ actor AlertCenter {
     let logger: Logger
     /// Rewrites summaries of raised and escalated alerts, when an LLM is configured.
     let rewriter: SummaryRewriter?
+    let metrics: ServerMetrics
     private let outlet: @Sendable (AlertEvent, Alert) -> Void
     private var open: [String: Alert] = [:]
     /// Alerts changed in memory but not yet stored (coalesced updates, failed writes).
@@ -34,6 +35,7 @@ actor AlertCenter {
     init(
         store: any AlertStore, catalog: SensorCatalog, feed: AlertFeed, autoResolve: Bool,
         updateInterval: Duration = .seconds(1), logger: Logger, rewriter: SummaryRewriter? = nil,
+        metrics: ServerMetrics = ServerMetrics(),
         outlet: @escaping @Sendable (AlertEvent, Alert) -> Void = { _, _ in }
     ) {
         self.store = store
@@ -45,6 +47,7 @@ actor AlertCenter {
             + updateInterval.components.attoseconds / 1_000_000_000
         self.logger = logger
         self.rewriter = rewriter
+        self.metrics = metrics
         self.outlet = outlet
     }
 
@@ -61,6 +64,11 @@ actor AlertCenter {
     // MARK: Anomaly episodes
 
     func handle(_ signal: AnomalySignal) async {
+        defer {
+            if case .raised = signal.change {
+                metrics.alertRaiseDuration.record(.nanoseconds(WallClock.nanoseconds() - signal.receivedAt))
+            }
+        }
         let key = Self.key(signal.deviceID, Alert.anomalyRule)
         let now = WallClock.nanoseconds()
         switch signal.change {

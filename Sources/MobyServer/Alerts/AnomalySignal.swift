@@ -9,4 +9,6 @@ struct AnomalySignal: Sendable {
     var assessment: AnomalyAssessment
     /// The reading's timestamp (ns).
     var readingAt: Int64
+    /// When the server received the reading (ns), for the raise latency metric.
+    var receivedAt: Int64 = WallClock.nanoseconds()
 }

@@ -85,7 +85,7 @@ struct IngestService: Service {
                 signals.yield(
                     AnomalySignal(
                         deviceID: reading.deviceID, change: change, severity: episode,
-                        assessment: scorer.assess(reading), readingAt: reading.timestamp))
+                        assessment: scorer.assess(reading), readingAt: reading.timestamp, receivedAt: receivedAt))
             }
             do {
                 try await writer.append(reading.point(anomalyScore: score), receipt: message)
