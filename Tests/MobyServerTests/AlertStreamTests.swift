@@ -26,9 +26,11 @@ import Testing
         var error: String
     }
 
-    /// A reading `seconds` after a base time a minute ago; normal unless `temperature` is high.
+    /// A whole second a minute before the suite first needs it; readings are 10 ms apart from it.
+    static let base = (WallClock.nanoseconds() / 1_000_000_000 - 60) * 1_000_000_000
+
+    /// Reading `index` of a device, 10 ms after the previous; normal unless `temperature` is high.
     static func reading(_ device: String, _ index: Int, temperature: Double = 25) -> String {
-        let base = (WallClock.nanoseconds() / 1_000_000_000 - 60) * 1_000_000_000
         let time = RFC3339.format(base + Int64(index) * 10_000_000)
         return #"{"device_id":"\#(device)","temperature":\#(temperature),"humidity":45,"vibration":2.0,"#
             + #""sound":65,"accel":{"x":0,"y":0,"z":9.81},"gyro":{"x":0,"y":0,"z":0},"cycle_count":\#(index),"#
@@ -163,17 +165,18 @@ import Testing
                     var values: [[Double?]]
                     var times: [String]
                 }
-                let from = RFC3339.format(WallClock.nanoseconds() - 120 * 1_000_000_000)
+                let from = RFC3339.format(Self.base)
+                let to = RFC3339.format(Self.base + 10 * 1_000_000_000)
                 let (seriesStatus, seriesBody) = try await get(
-                    client, "/api/v1/readings?device=press-1&metric=temperature,anomaly_score&from=\(from)&points=1000")
+                    client,
+                    "/api/v1/readings?device=press-1&metric=temperature,anomaly_score&from=\(from)&to=\(to)&points=10")
                 #expect(seriesStatus == .ok)
                 let series = try JSONDecoder().decode(Series.self, from: seriesBody)
                 #expect(series.columns == ["temperature", "anomaly_score"])
-                // 25 readings 10 ms apart, averaged into 1 s buckets: one or two rows of means.
-                let temperatures = series.values.compactMap { $0.first ?? nil }
-                #expect(!temperatures.isEmpty && temperatures.count <= 2)
-                #expect(temperatures.allSatisfy { $0 >= 25 && $0 <= 80 } && temperatures.max()! > 25)
-                if temperatures.count == 1 { #expect(abs(temperatures[0] - 36) < 1e-9) }  // (20×25 + 5×80) / 25
+                // 25 readings 10 ms apart from a whole second, averaged into 1 s buckets: one row.
+                #expect(series.values.count == 1)
+                let mean = try #require(series.values.first?.first ?? nil)
+                #expect(abs(mean - 36) < 1e-9)  // (20 × 25 °C + 5 × 80 °C) / 25
                 #expect(series.values.count == series.times.count && !series.values.isEmpty)
                 #expect(try await get(client, "/api/v1/readings?metric=pressure").0 == .badRequest)
 
@@ -238,6 +241,28 @@ import Testing
                     let snapshot = try await stream.first { $0.type == "snapshot" }
                     #expect(snapshot.reason?.contains("999999") == true)
                     #expect(Set(snapshot.alerts?.map(\.deviceID) ?? []) == ["lathe-1", "lathe-2"])
+                }
+            }
+        }
+    }
+}
+
+extension AlertStreamTests {
+    @Test func idleStreamSendsHeartbeatsWithTheLastSequence() async throws {
+        try await PipelineFixture.with { fixture in
+            let configuration = try fixture.configuration(["moby.ws.heartbeat.seconds": "1"])
+            let app = try await buildApplication(configuration: configuration, logger: testLogger)
+            try await app.test(.live) { client in
+                try await waitUntilReady(client)
+                try await withAlertStream(port: try #require(client.port)) { stream in
+                    let snapshot = try await stream.first { $0.type == "snapshot" }
+                    let heartbeat = try await stream.first(timeout: .seconds(10)) { $0.type == "heartbeat" }
+                    #expect(heartbeat.seq == snapshot.seq && heartbeat.at != nil)
+                }
+                // A malformed `since` is refused instead of upgraded.
+                let port = try #require(client.port)
+                await #expect(throws: (any Error).self) {
+                    try await withAlertStream(port: port, query: "?since=minus-one") { _ in }
                 }
             }
         }
