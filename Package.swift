@@ -88,10 +88,19 @@ let package = Package(
             dependencies: ["MobyCore"],
             swiftSettings: strict
         ),
+        .target(
+            name: "Edge",
+            dependencies: [
+                "MQTT", "MobyCore", "Spool", "Simulation",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "moby-sensor",
             dependencies: [
-                "MQTT", "MobyCore", "Spool", "Simulation",
+                "MQTT", "MobyCore", "Spool", "Simulation", "Edge",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -126,6 +135,14 @@ let package = Package(
         .testTarget(
             name: "MobyCoreTests",
             dependencies: ["MobyCore", "MobyTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "EdgeTests",
+            dependencies: [
+                "Edge", "MQTT", "MobyCore", "Simulation", "Spool", "MobyTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Edge
 import Foundation
 import Logging
 import MQTT
@@ -13,7 +14,13 @@ import Synchronization
 struct SensorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "moby-sensor",
-        abstract: "Simulated factory sensors publishing readings to MQTT through a durable outbox.")
+        abstract:
+            "The MOBY edge agent: simulated or real factory sensors publishing readings to MQTT through a durable outbox.",
+        discussion: """
+            Simulates --devices machines (or forwards real readings with --stdin or --command) and \
+            publishes each reading with QoS 1 to factory/sensor/data/<device_id>. Every reading is \
+            written to the on-disk outbox first and removed only when the broker acknowledged it.
+            """)
 
     @Option(help: "MQTT broker, mqtt://user:pass@host:port (env MOBY_MQTT_URL)")
     var mqttURL: String = ProcessInfo.processInfo.environment["MOBY_MQTT_URL"] ?? "mqtt://127.0.0.1:1883"
@@ -33,7 +40,7 @@ struct SensorCommand: AsyncParsableCommand {
     @Option(help: "Device id prefix")
     var prefix: String = "sensor_"
 
-    @Option(help: "MQTT client id")
+    @Option(help: "MQTT client id (per-device connections append -<device_id>)")
     var clientID: String = "moby-sensor-\(getpid())"
 
     @Option(help: "Outbox folder: readings wait here until the broker acknowledges them (env MOBY_SENSOR_OUTBOX)")
@@ -49,6 +56,34 @@ struct SensorCommand: AsyncParsableCommand {
             valueName: "injection"))
     var anomalies: [String] = []
 
+    @Flag(help: "Forward real readings: JSON lines on standard input, one reading per line")
+    var stdin = false
+
+    @Option(help: "Forward real readings: run this shell command every --interval; each line it prints is a reading")
+    var command: String?
+
+    @Option(help: "Seconds between runs of --command")
+    var interval: Double = 1
+
+    @Option(help: "Device id for forwarded lines that have no device_id")
+    var device: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "File of per-device MQTT credentials, one 'device_id username password' per line; those devices get their own connection and outbox",
+            valueName: "file"))
+    var credentials: String?
+
+    @Option(help: "Log format when not on a terminal: text or json")
+    var logFormat: LogFormat = .text
+
+    @Flag(help: "Only warnings and errors; no progress")
+    var quiet = false
+
+    enum LogFormat: String, ExpressibleByArgument, CaseIterable {
+        case text, json
+    }
+
     func validate() throws {
         for text in anomalies {
             do {
@@ -61,18 +96,96 @@ struct SensorCommand: AsyncParsableCommand {
         guard rate > 0 else { throw ValidationError("--rate must be positive") }
         guard count >= 0 else { throw ValidationError("--count must not be negative") }
         guard outboxMaxMB > 0 else { throw ValidationError("--outbox-max-mb must be positive") }
+        guard interval > 0 else { throw ValidationError("--interval must be positive") }
+        guard !(stdin && command != nil) else { throw ValidationError("use --stdin or --command, not both") }
+        if let device, let problem = ReadingDecoder.deviceIDProblem(device) {
+            throw ValidationError("--device \(problem)")
+        }
+    }
+
+    /// One MQTT connection with its outbox and the simulated devices it carries.
+    struct Link {
+        var devices: [SimulatedDevice]
+        var username: String?
+        var password: String?
+        var clientID: String
+        var outbox: String
     }
 
     func run() async throws {
+        let terminal = isatty(STDERR_FILENO) == 1 && !quiet
+        bootstrapLogging(terminal: terminal)
         let logger = Logger(label: "moby-sensor")
-        var configuration = try MQTTConfiguration(url: mqttURL, clientID: clientID)
-        configuration.cleanSession = false
-        let client = MQTTClient(configuration: configuration, logger: logger)
-        let box = try Outbox(directory: outbox, maxBytes: Int64(outboxMaxMB) * 1024 * 1024)
-        if box.depth.lines > 0 {
-            logger.notice(
-                "outbox holds readings from before; sending them first", metadata: ["readings": "\(box.depth.lines)"])
+        let forwarding = stdin || command != nil
+        let links = try makeLinks(simulated: forwarding ? [] : try simulatedDevices())
+        let agents: [(SensorAgent, MQTTClient, Link)] = try links.map { link in
+            var configuration = try MQTTConfiguration(url: mqttURL, clientID: link.clientID)
+            configuration.cleanSession = false
+            if let username = link.username {
+                configuration.username = username
+                configuration.password = link.password
+            }
+            let client = MQTTClient(configuration: configuration, logger: logger)
+            let box = try Outbox(directory: link.outbox, maxBytes: Int64(outboxMaxMB) * 1024 * 1024)
+            if box.depth.lines > 0 {
+                logger.notice(
+                    "outbox holds readings from before; sending them first",
+                    metadata: ["readings": "\(box.depth.lines)", "outbox": "\(link.outbox)"])
+            }
+            return (SensorAgent(client: client, outbox: box, logger: logger), client, link)
         }
+        let stop = Task {
+            await StopSignal.wait()
+            logger.info("stopping; readings not yet acknowledged stay in the outbox")
+            for (agent, _, _) in agents { agent.stop() }
+        }
+        let simulatedTotal = max(1, links.reduce(0) { $0 + $1.devices.count })
+        let source: AsyncStream<String>? =
+            stdin
+            ? LineSource.standardInput()
+            : command.map { LineSource.command($0, every: .milliseconds(Int64(interval * 1000)), logger: logger) }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            var remaining = count
+            for (index, (agent, client, link)) in agents.enumerated() {
+                group.addTask { try await client.run() }
+                group.addTask { try await agent.drain() }
+                if let source {
+                    group.addTask { try await agent.forward(source, defaultDeviceID: device) }
+                    continue
+                }
+                let share = Double(link.devices.count) / Double(simulatedTotal)
+                var linkCount = count == 0 ? 0 : Int((Double(count) * share).rounded(.down))
+                if index == agents.count - 1 { linkCount = remaining }
+                remaining -= linkCount
+                if count > 0 && linkCount == 0 { continue }
+                group.addTask {
+                    try await agent.generate(devices: link.devices, rate: rate * share, count: linkCount)
+                }
+            }
+            if !quiet {
+                group.addTask {
+                    await SensorAgent.report(agents.map(\.0), every: .seconds(10), terminal: terminal, logger: logger)
+                }
+            }
+            for (agent, _, _) in agents { try await agent.finished() }
+            for (_, client, _) in agents { await client.disconnect() }
+            group.cancelAll()
+        }
+        stop.cancel()
+        let counts = agents.map(\.0.counts)
+        let generated = counts.reduce(0) { $0 + $1.generated }
+        let acknowledged = counts.reduce(0) { $0 + $1.acknowledged }
+        let refused = counts.reduce(0) { $0 + $1.refused }
+        let rejected = counts.reduce(0) { $0 + $1.rejected }
+        logger.info(
+            "done",
+            metadata: [
+                "generated": "\(generated)", "acknowledged": "\(acknowledged)", "refused": "\(refused)",
+                "rejected": "\(rejected)", "connections": "\(agents.count)",
+            ])
+    }
+
+    private func simulatedDevices() throws -> [SimulatedDevice] {
         let width = max(3, String(devices).count)
         let injections = try anomalies.map { try AnomalyInjection(parsing: $0) }
         let simulated = (1...devices).map { index in
@@ -84,25 +197,56 @@ struct SensorCommand: AsyncParsableCommand {
         for injection in injections where !simulated.contains(where: { $0.deviceID == injection.deviceID }) {
             throw ValidationError("--anomaly names \(injection.deviceID), which is not one of the simulated devices")
         }
-        let agent = SensorAgent(client: client, outbox: box, logger: logger)
-        let stop = Task {
-            await StopSignal.wait()
-            logger.info("stopping; readings not yet acknowledged stay in the outbox")
-            agent.stop()
-        }
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await client.run() }
-            group.addTask { try await agent.drain() }
-            group.addTask { await agent.report(every: .seconds(10)) }
-            group.addTask {
-                try await agent.generate(devices: simulated, rate: rate, count: count)
+        return simulated
+    }
+
+    /// One shared connection, plus one per device listed in --credentials.
+    private func makeLinks(simulated: [SimulatedDevice]) throws -> [Link] {
+        let table = try credentials.map(Self.readCredentials) ?? [:]
+        var shared = Link(devices: [], clientID: clientID, outbox: outbox)
+        var links: [Link] = []
+        for device in simulated {
+            guard let (username, password) = table[device.deviceID] else {
+                shared.devices.append(device)
+                continue
             }
-            try await agent.finished()
-            await client.disconnect()
-            group.cancelAll()
+            let folder = device.deviceID.map { $0 == "/" ? "_" : String($0) }.joined()
+            links.append(
+                Link(
+                    devices: [device], username: username, password: password,
+                    clientID: "\(clientID)-\(device.deviceID)", outbox: "\(outbox)/devices/\(folder)"))
         }
-        stop.cancel()
-        logger.info("done", metadata: agent.summary)
+        if !shared.devices.isEmpty || links.isEmpty { links.insert(shared, at: 0) }
+        return links
+    }
+
+    /// `device_id username password` per line; blank lines and `#` comments are skipped.
+    static func readCredentials(_ path: String) throws -> [String: (String, String)] {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw ValidationError("--credentials: cannot read \(path)")
+        }
+        var table: [String: (String, String)] = [:]
+        for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
+            let fields = trimmed.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            guard fields.count == 3 else {
+                throw ValidationError("--credentials \(path):\(number + 1): expected 'device_id username password'")
+            }
+            table[String(fields[0])] = (String(fields[1]), String(fields[2]))
+        }
+        return table
+    }
+
+    private func bootstrapLogging(terminal: Bool) {
+        let level: Logger.Level = quiet ? .warning : .info
+        let json = logFormat == .json && !terminal
+        LoggingSystem.bootstrap { label in
+            var handler: any LogHandler =
+                json ? JSONLogHandler(label: label) : StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
     }
 }
 

@@ -38,6 +38,14 @@ struct FaultFixture {
     }
 
     func payload(_ index: Int, devices: Int) -> ByteBuffer {
+        ByteBuffer(
+            string:
+                #"{"device_id":"dev_\#(index % devices)","temperature":\#(20 + Double(index % 50) / 10),"cycle_count":\#(index),"timestamp":"\#(stamp(index))"}"#
+        )
+    }
+
+    /// The RFC 3339 timestamp of reading `index`: 1 ms apart from `base`.
+    func stamp(_ index: Int) -> String {
         let nanos = base + Int64(index) * 1_000_000
         let seconds = nanos / 1_000_000_000
         let millis = (nanos / 1_000_000) % 1000
@@ -45,13 +53,9 @@ struct FaultFixture {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "UTC")!
         let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
-        let stamp = String(
+        return String(
             format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", c.year!, c.month!, c.day!, c.hour!, c.minute!, c.second!,
             Int(millis))
-        return ByteBuffer(
-            string:
-                #"{"device_id":"dev_\#(index % devices)","temperature":\#(20 + Double(index % 50) / 10),"cycle_count":\#(index),"timestamp":"\#(stamp)"}"#
-        )
     }
 
     /// Publishes readings `0..<total` with QoS 1 at about `rate` per second from one client that

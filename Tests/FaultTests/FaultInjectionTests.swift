@@ -99,4 +99,63 @@ import Testing
             #expect(left.isEmpty, "a delivered outbox is empty")
         }
     }
+
+    @Test func brokerDownForThirtySecondsWhileTheAgentRuns() async throws {
+        try await FaultFixture.with { fixture in
+            let outbox = fixture.directory.appendingPathComponent("outbox-30s")
+            let total = 10_000
+            let sensor = ServiceProcess(
+                name: "moby-sensor", executable: try TestExecutable.path("moby-sensor"),
+                arguments: [
+                    "--mqtt-url", fixture.broker.url, "--devices", "20", "--rate", "250", "--count", "\(total)",
+                    "--outbox", outbox.path, "--client-id", "outage-test-sensor",
+                ],
+                logFile: fixture.directory.appendingPathComponent("moby-sensor-30s.log"))
+            try sensor.start()
+            defer { sensor.stop() }
+            try await Task.sleep(for: .seconds(4))
+            fixture.broker.stop()
+            try await Task.sleep(for: .seconds(30))
+            #expect(sensor.isRunning, "the agent keeps generating while the broker is away")
+            try await fixture.broker.start()
+            let deadline = ContinuousClock.now + .seconds(90)
+            while sensor.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
+            #expect(!sensor.isRunning, "the agent finishes once everything is acknowledged:\n\(sensor.logTail())")
+            try await fixture.expectStored(total)
+        }
+    }
+
+    @Test func readingsPipedIntoTheAgentAreAllStored() async throws {
+        try await FaultFixture.with { fixture in
+            let total = 2_000
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: try TestExecutable.path("moby-sensor"))
+            process.arguments = [
+                "--mqtt-url", fixture.broker.url, "--stdin", "--device", "pi-9", "--client-id", "stdin-test",
+                "--outbox", fixture.directory.appendingPathComponent("outbox-stdin").path,
+            ]
+            let input = Pipe()
+            process.standardInput = input
+            let log = fixture.directory.appendingPathComponent("moby-sensor-stdin.log")
+            _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+            process.standardError = try FileHandle(forWritingTo: log)
+            try process.run()
+            var lines = ""
+            for index in 0..<total {
+                // Every 500th line is broken: it must be refused, not sent or lost silently.
+                if index % 500 == 250 { lines += "{broken\n" }
+                lines += #"{"temperature":20.5,"cycle_count":\#(index),"timestamp":"\#(fixture.stamp(index))"}"# + "\n"
+            }
+            input.fileHandleForWriting.write(Data(lines.utf8))
+            try input.fileHandleForWriting.close()
+            let deadline = ContinuousClock.now + .seconds(60)
+            while process.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+            #expect(!process.isRunning, "the agent exits once standard input is done and everything is acknowledged")
+            if process.isRunning { process.terminate() }
+            try await fixture.expectExactly(total)
+            let output = try String(contentsOf: log, encoding: .utf8)
+            #expect(output.contains("acknowledged=\(total) "), "sent exactly once:\n\(output.suffix(2000))")
+            #expect(output.contains("rejected=4"), "\(output.suffix(2000))")
+        }
+    }
 }

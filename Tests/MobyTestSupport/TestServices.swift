@@ -41,13 +41,15 @@ public final class TestBroker: Sendable {
     public let directory: URL
     public let process: ServiceProcess
 
-    public init(label: String = "mosquitto") throws {
+    /// `auth` returns the broker's authentication section (anonymous by default); it gets the
+    /// broker's folder, where a test writes its password and ACL files.
+    public init(label: String = "mosquitto", auth: (URL) throws -> String = { _ in "allow_anonymous true" }) throws {
         directory = try TestPaths.scratch(label)
         port = Loopback.freePort()
         let conf = try TestPaths.render(
             template: "mosquitto/mosquitto.conf.in",
             values: [
-                "PORT": "\(port)", "DATA_DIR": directory.path, "AUTH": "allow_anonymous true",
+                "PORT": "\(port)", "DATA_DIR": directory.path, "AUTH": try auth(directory),
                 "USER": TestPaths.userName,
             ])
         let confURL = directory.appendingPathComponent("mosquitto.conf")

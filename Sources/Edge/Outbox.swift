@@ -5,29 +5,34 @@ import Spool
 /// and removed only when the broker acknowledged it, so readings survive a broker outage and an
 /// agent restart, and go out oldest first. Bounded: when full, new readings are refused and
 /// counted rather than growing the disk without limit.
-struct Outbox: Sendable {
+public struct Outbox: Sendable {
     /// One message waiting to be published.
-    struct Message: Sendable, Equatable {
-        var topic: String
-        var payload: [UInt8]
+    public struct Message: Sendable, Equatable {
+        public var topic: String
+        public var payload: [UInt8]
+
+        public init(topic: String, payload: [UInt8]) {
+            self.topic = topic
+            self.payload = payload
+        }
     }
 
     /// Messages read from the outbox, to be removed once all are acknowledged.
-    struct Batch: Sendable {
-        var messages: [Message]
+    public struct Batch: Sendable {
+        public var messages: [Message]
         fileprivate var record: Spool.Record
     }
 
-    let spool: Spool
+    public let spool: Spool
 
-    init(directory: String, maxBytes: Int64) throws {
+    public init(directory: String, maxBytes: Int64) throws {
         spool = try Spool(directory: directory, maxBytes: maxBytes)
     }
 
-    var depth: Spool.Depth { spool.depth }
+    public var depth: Spool.Depth { spool.depth }
 
     /// Appends `messages` as one durable record.
-    func append(_ messages: [Message]) throws(SpoolError) {
+    public func append(_ messages: [Message]) throws(SpoolError) {
         guard !messages.isEmpty else { return }
         var body = ByteBuffer()
         for message in messages {
@@ -40,7 +45,7 @@ struct Outbox: Sendable {
     }
 
     /// The oldest messages (whole records, up to about `maxMessages`), or nil when empty.
-    func next(maxMessages: Int) throws -> Batch? {
+    public func next(maxMessages: Int) throws -> Batch? {
         guard let record = try spool.peek(maxLines: maxMessages) else { return nil }
         var body = record.body
         var messages: [Message] = []
@@ -57,13 +62,13 @@ struct Outbox: Sendable {
     }
 
     /// Forgets `batch` (all of it was acknowledged).
-    func remove(_ batch: Batch) throws(SpoolError) {
+    public func remove(_ batch: Batch) throws(SpoolError) {
         try spool.remove(batch.record)
     }
 }
 
-enum OutboxError: Error, CustomStringConvertible {
+public enum OutboxError: Error, CustomStringConvertible {
     case corrupt
 
-    var description: String { "an outbox record does not hold well-formed messages" }
+    public var description: String { "an outbox record does not hold well-formed messages" }
 }
