@@ -171,7 +171,7 @@ public actor BatchWriter<Receipt: Sendable> {
     // MARK: Writing
 
     private func writeLoop() async {
-        while true {
+        while !Task.isCancelled {
             if receipts.isEmpty && lines == 0 {
                 if finishing { return }
                 await withCheckedContinuation { workWaiter = $0 }
@@ -261,6 +261,9 @@ public actor BatchWriter<Receipt: Sendable> {
             } else if case .unavailable(_, let retryAfter?) = lastError {
                 delay = max(delay, retryAfter)
             }
+            // Cancelled (not a graceful finish): sleeping would return at once and the loop
+            // would spin; leave the batch unacknowledged for the broker to redeliver.
+            if Task.isCancelled { return }
             if let deadline = finishDeadline {
                 // Shutting down and the batch is not durable: leave it unacknowledged; the
                 // broker redelivers it to the next session.

@@ -126,6 +126,21 @@ struct FaultFixture {
         #expect(count == Int64(total), "readings lost: \(Int64(total) - count)\n\(server.process.logTail())")
     }
 
+    /// A moby-sensor process publishing to this fixture's broker (not started yet).
+    func sensor(_ arguments: [String], name: String) throws -> ServiceProcess {
+        ServiceProcess(
+            name: "moby-sensor", executable: try TestExecutable.path("moby-sensor"),
+            arguments: ["--mqtt-url", broker.url, "--client-id", name] + arguments,
+            logFile: directory.appendingPathComponent("\(name).log"))
+    }
+
+    /// Waits for `sensor` to exit by itself (everything generated was acknowledged).
+    func expectFinished(_ sensor: ServiceProcess, within timeout: Duration) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while sensor.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
+        #expect(!sensor.isRunning, "the agent finishes once everything is acknowledged:\n\(sensor.logTail())")
+    }
+
     /// Peak resident memory of the server process (kB), from /proc.
     func serverPeakRSS() -> Int? {
         guard let pid = server.process.pid,

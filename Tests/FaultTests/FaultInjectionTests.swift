@@ -73,13 +73,9 @@ import Testing
             fixture.broker.stop()
             let outbox = fixture.directory.appendingPathComponent("outbox")
             let total = 3_000
-            let sensor = ServiceProcess(
-                name: "moby-sensor", executable: try TestExecutable.path("moby-sensor"),
-                arguments: [
-                    "--mqtt-url", fixture.broker.url, "--devices", "10", "--rate", "1000", "--count", "\(total)",
-                    "--outbox", outbox.path, "--client-id", "outbox-test-sensor",
-                ],
-                logFile: fixture.directory.appendingPathComponent("moby-sensor.log"))
+            let sensor = try fixture.sensor(
+                ["--devices", "10", "--rate", "1000", "--count", "\(total)", "--outbox", outbox.path],
+                name: "outbox-test")
             try sensor.start()
             defer { sensor.stop() }
             try await Task.sleep(for: .seconds(5))
@@ -89,9 +85,7 @@ import Testing
             #expect(!held.isEmpty, "readings wait in the outbox while the broker is down")
             #expect(sensor.isRunning, "the agent keeps running without a broker")
             try await fixture.broker.start()
-            let deadline = ContinuousClock.now + .seconds(60)
-            while sensor.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
-            #expect(!sensor.isRunning, "the agent finishes once everything is acknowledged:\n\(sensor.logTail())")
+            try await fixture.expectFinished(sensor, within: .seconds(60))
             try await fixture.expectStored(total)
             let left = try FileManager.default.contentsOfDirectory(atPath: outbox.path).filter {
                 $0.hasSuffix(".spool")
@@ -104,13 +98,9 @@ import Testing
         try await FaultFixture.with { fixture in
             let outbox = fixture.directory.appendingPathComponent("outbox-30s")
             let total = 10_000
-            let sensor = ServiceProcess(
-                name: "moby-sensor", executable: try TestExecutable.path("moby-sensor"),
-                arguments: [
-                    "--mqtt-url", fixture.broker.url, "--devices", "20", "--rate", "250", "--count", "\(total)",
-                    "--outbox", outbox.path, "--client-id", "outage-test-sensor",
-                ],
-                logFile: fixture.directory.appendingPathComponent("moby-sensor-30s.log"))
+            let sensor = try fixture.sensor(
+                ["--devices", "20", "--rate", "250", "--count", "\(total)", "--outbox", outbox.path],
+                name: "outage-test")
             try sensor.start()
             defer { sensor.stop() }
             try await Task.sleep(for: .seconds(4))
@@ -118,9 +108,7 @@ import Testing
             try await Task.sleep(for: .seconds(30))
             #expect(sensor.isRunning, "the agent keeps generating while the broker is away")
             try await fixture.broker.start()
-            let deadline = ContinuousClock.now + .seconds(90)
-            while sensor.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
-            #expect(!sensor.isRunning, "the agent finishes once everything is acknowledged:\n\(sensor.logTail())")
+            try await fixture.expectFinished(sensor, within: .seconds(90))
             try await fixture.expectStored(total)
         }
     }

@@ -38,7 +38,7 @@ import Testing
     @Test func aPointWithoutAReceiptIsWrittenOnItsOwn() async throws {
         try await withWriter { writer, recorder in
             try await writer.append(point(7))
-            try await waitUntil { !recorder.bodies.withLock { $0.isEmpty } }
+            try await waitUntil { !recorder.commits.withLock { $0.isEmpty } }
             #expect(recorder.bodies.withLock { $0 } == ["m v=7i 7\n"])
             #expect(recorder.commits.withLock { $0.map(\.unreceipted) } == [1])
         }

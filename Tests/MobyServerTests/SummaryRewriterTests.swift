@@ -68,7 +68,7 @@ import Testing
     }
 
     func waitForAlert(_ store: SQLiteAlertStore, until condition: (Alert) -> Bool) async throws -> Alert? {
-        let deadline = ContinuousClock.now + .seconds(10)
+        let deadline = ContinuousClock.now + .seconds(30)
         while ContinuousClock.now < deadline {
             if let alert = try await store.openAlerts().first, condition(alert) { return alert }
             try await Task.sleep(for: .milliseconds(20))
@@ -79,7 +79,7 @@ import Testing
     @Test func theRewriteArrivesLaterAsAnUpdate() async throws {
         try await withStandIn(delay: .seconds(2)) { port, requests in
             let metrics = ServerMetrics()
-            let (center, store) = try center("http://127.0.0.1:\(port)/ok/", metrics: metrics)
+            let (center, store) = try center("http://127.0.0.1:\(port)/ok/", timeout: .seconds(20), metrics: metrics)
             _ = try await center.start()
             let started = ContinuousClock.now
             await center.handle(raised)

@@ -32,5 +32,8 @@ struct AlertService: Service {
         }
         feed.finishAll()
         logger.info("alerts stopped")
+        // Ingest (shut down before us) ended the stream; returning before the group asks us to
+        // stop would count as an unexpected exit and cancel the writer mid-flush.
+        try await gracefulShutdown()
     }
 }
