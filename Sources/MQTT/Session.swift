@@ -291,15 +291,20 @@ final class Session: Sendable {
             }
             continuation?.resume()
         }
-        let scheduled = eventLoop.scheduleTask(in: TimeAmount(delay)) { wake() }
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let now = locked.withLock { locked -> Bool in
                 guard locked.lifecycle == .running else { return true }
                 locked.sleeper = (id, continuation)
                 return false
             }
-            if now { continuation.resume() }
+            if now {
+                continuation.resume()
+                return
+            }
+            // Scheduled only once the sleeper is registered: a short delay that fired before
+            // would find no one to wake, and the reconnect loop would sleep forever. A timer
+            // that fires after shutdown woke the sleeper finds another id and does nothing.
+            eventLoop.scheduleTask(in: TimeAmount(delay)) { wake() }
         }
-        scheduled.cancel()
     }
 }
