@@ -206,9 +206,7 @@ public final class SensorAgent: Sendable {
             if Task.isCancelled { break }
             let now = ContinuousClock.now
             let counts = total()
-            let seconds =
-                Double((now - lastTime).components.attoseconds) / 1e18
-                + Double((now - lastTime).components.seconds)
+            let seconds = Double((now - lastTime).nanoseconds) / 1e9
             let rate = Int((Double(counts.acknowledged - last) / max(seconds, 0.001)).rounded())
             last = counts.acknowledged
             lastTime = now

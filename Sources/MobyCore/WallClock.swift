@@ -10,3 +10,10 @@ public enum WallClock {
         return Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec)
     }
 }
+
+extension Duration {
+    /// The duration in whole nanoseconds (for comparing with `WallClock` times).
+    public var nanoseconds: Int64 {
+        components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000
+    }
+}

@@ -138,6 +138,13 @@ public struct ServerConfiguration: Sendable {
             }
             return value
         }
+        func requireHTTP(_ key: String, _ url: String) throws {
+            guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
+                throw ConfigurationError(
+                    "\(key) (\(Setting(key: key, defaultValue: "", help: "").environmentName)) must start with http:// or https://, got '\(url)'"
+                )
+            }
+        }
         mqttURL = string("moby.mqtt.url")
         mqttClientID = string("moby.mqtt.client.id")
         mqttTopic = string("moby.mqtt.topic")
@@ -177,10 +184,7 @@ public struct ServerConfiguration: Sendable {
         heartbeatInterval = .seconds(try int("moby.ws.heartbeat.seconds", in: 1...3_600))
         webSocketBuffer = try int("moby.ws.buffer", in: 1...1_000_000)
         if let url = optional("moby.llm.url") {
-            guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
-                throw ConfigurationError(
-                    "moby.llm.url (MOBY_LLM_URL) must start with http:// or https://, got '\(url)'")
-            }
+            try requireHTTP("moby.llm.url", url)
             summaryEndpoint = SummaryEndpoint(
                 url: url, model: string("moby.llm.model"), apiKey: optional("moby.llm.key"),
                 timeout: .milliseconds(try int("moby.llm.timeout.ms", in: 1...600_000)))
@@ -191,10 +195,7 @@ public struct ServerConfiguration: Sendable {
                 "moby.influx.retention (MOBY_INFLUX_RETENTION) must be an InfluxQL duration like 30d, 12w or INF, got '\(influx.retentionDuration)'"
             )
         }
-        guard influx.url.hasPrefix("http://") || influx.url.hasPrefix("https://") else {
-            throw ConfigurationError(
-                "moby.influx.url (MOBY_INFLUX_URL) must start with http:// or https://, got '\(influx.url)'")
-        }
+        try requireHTTP("moby.influx.url", influx.url)
     }
 
     /// Defaults overridden by `values` (configuration key → value); for tests and tools.

@@ -42,9 +42,7 @@ actor AlertCenter {
         self.catalog = catalog
         self.feed = feed
         self.autoResolve = autoResolve
-        self.updateInterval =
-            Int64(updateInterval.components.seconds) * 1_000_000_000
-            + updateInterval.components.attoseconds / 1_000_000_000
+        self.updateInterval = updateInterval.nanoseconds
         self.logger = logger
         self.rewriter = rewriter
         self.metrics = metrics

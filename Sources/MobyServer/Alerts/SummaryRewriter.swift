@@ -96,11 +96,7 @@ final class SummaryRewriter: Sendable {
         request.headers.add(name: "Content-Type", value: "application/json")
         if let key = endpoint.apiKey { request.headers.add(name: "Authorization", value: "Bearer \(key)") }
         request.body = .bytes(ByteBuffer(bytes: try JSONEncoder().encode(chat)))
-        let deadline =
-            NIODeadline.now()
-            + .nanoseconds(
-                Int64(endpoint.timeout.components.seconds) * 1_000_000_000
-                    + endpoint.timeout.components.attoseconds / 1_000_000_000)
+        let deadline = NIODeadline.now() + .nanoseconds(endpoint.timeout.nanoseconds)
         let response = try await http.execute(request, deadline: deadline)
         let body = try await response.body.collect(upTo: 256 * 1024)
         guard response.status.code == 200 else {

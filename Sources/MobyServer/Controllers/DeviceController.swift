@@ -50,7 +50,7 @@ struct DeviceController<Context: RequestContext>: Sendable {
 
     private func list() async -> DeviceList {
         let now = WallClock.nanoseconds()
-        let stale = staleAfter.components.seconds * 1_000_000_000
+        let stale = staleAfter.nanoseconds
         let alerts = Dictionary(
             await center.openAlerts().map { ($0.deviceID, $0) }, uniquingKeysWith: { a, b in a.id > b.id ? a : b })
         let devices = fleet.snapshot().map { id, device in
