@@ -125,6 +125,20 @@ public actor BatchWriter<Receipt: Sendable> {
         return true
     }
 
+    /// Adds lines the caller encoded (`lines` of them, each ending in a newline) and the receipts
+    /// that go with them, in order — there may be more receipts than lines (messages acknowledged
+    /// without a line). One call per run of messages instead of one per point; waits while the
+    /// next batch is full. Returns false once the writer finished.
+    @discardableResult
+    public func append(encoded body: ByteBuffer, lines count: Int, receipts batchReceipts: [Receipt]) async -> Bool {
+        guard await waitForSpace() else { return false }
+        buffer.writeImmutableBuffer(body)
+        lines += count
+        receipts.append(contentsOf: batchReceipts)
+        noteWork()
+        return true
+    }
+
     /// Adds a point nobody waits for (an alert event): stored, spooled and replayed like the
     /// rest, but with no receipt to hand back.
     @discardableResult

@@ -30,6 +30,46 @@ public enum LineProtocol {
         return String(buffer: buffer)
     }
 
+    // MARK: Pieces, for encoders of a fixed shape that skip `Point` on a hot path
+
+    /// Appends `text` escaped as a tag value (or tag key, or field key).
+    public static func writeTagValue(_ text: String, into buffer: inout ByteBuffer) throws(LineProtocolError) {
+        try writeEscaped(text, what: "tag value '\(text)'", kind: .key, into: &buffer)
+    }
+
+    /// Appends a float field value; throws for infinities and NaN, which InfluxDB cannot store.
+    public static func writeFloatValue(
+        _ value: Double, field: @autoclosure () -> String, into buffer: inout ByteBuffer
+    ) throws(LineProtocolError) {
+        guard value.isFinite else {
+            throw LineProtocolError(reason: "field '\(field())' is \(value); InfluxDB stores finite numbers only")
+        }
+        writeFloat(value, into: &buffer)
+    }
+
+    /// Appends the decimal digits of `value` (no suffix), without making a string.
+    public static func writeDecimal(_ value: Int64, into buffer: inout ByteBuffer) {
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 20) { out in
+            var magnitude = value.magnitude
+            var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes of scratch, right-aligned
+            return withUnsafeMutableBytes(of: &digits) { scratch in
+                var start = scratch.count
+                repeat {
+                    start -= 1
+                    scratch[start] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                    magnitude /= 10
+                } while magnitude > 0
+                if value < 0 {
+                    start -= 1
+                    scratch[start] = UInt8(ascii: "-")
+                }
+                let count = scratch.count - start
+                out.copyMemory(from: UnsafeRawBufferPointer(rebasing: scratch[start...]))
+                return count
+            }
+        }
+    }
+
     private static func writeLine(_ point: Point, into buffer: inout ByteBuffer) throws(LineProtocolError) {
         guard !point.measurement.isEmpty else { throw LineProtocolError(reason: "empty measurement name") }
         guard !point.fields.isEmpty else { throw LineProtocolError(reason: "a point needs at least one field") }
@@ -60,7 +100,7 @@ public enum LineProtocol {
                 }
                 writeFloat(value, into: &buffer)
             case .integer(let value):
-                buffer.writeString(String(value))
+                writeDecimal(value, into: &buffer)
                 buffer.writeInteger(UInt8(ascii: "i"))
             case .unsigned(let value):
                 buffer.writeString(String(value))
@@ -75,7 +115,7 @@ public enum LineProtocol {
         }
         if let timestamp = point.timestamp {
             buffer.writeInteger(UInt8(ascii: " "))
-            buffer.writeString(String(timestamp))
+            writeDecimal(timestamp, into: &buffer)
         }
         buffer.writeInteger(UInt8(ascii: "\n"))
     }
@@ -124,7 +164,7 @@ public enum LineProtocol {
     /// Shortest round-tripping decimal form (Swift's description), without exponent surprises.
     private static func writeFloat(_ value: Double, into buffer: inout ByteBuffer) {
         if value == value.rounded(), abs(value) < 1e15 {
-            buffer.writeString(String(Int64(value)))
+            writeDecimal(Int64(value), into: &buffer)
         } else {
             buffer.writeString(value.description)
         }

@@ -51,6 +51,40 @@ public struct MQTTMessages: AsyncSequence, Sendable {
         AsyncIterator(buffer: buffer)
     }
 
+    /// The same messages in runs: each element holds everything buffered when the consumer asked
+    /// (at least one message, at most `maximum`), so a busy consumer pays one suspension per run
+    /// instead of one per message.
+    public func runs(upTo maximum: Int) -> Runs {
+        Runs(buffer: buffer, maximum: Swift.max(maximum, 1))
+    }
+
+    /// Received messages in arrival order, grouped into runs; see `runs(upTo:)`.
+    public struct Runs: AsyncSequence, Sendable {
+        public typealias Element = [MQTTMessage]
+        public typealias Failure = Never
+
+        let buffer: InboundBuffer
+        let maximum: Int
+
+        public func makeAsyncIterator() -> AsyncIterator {
+            AsyncIterator(buffer: buffer, maximum: maximum)
+        }
+
+        /// Yields the next run, suspending while nothing is buffered.
+        public struct AsyncIterator: AsyncIteratorProtocol {
+            let buffer: InboundBuffer
+            let maximum: Int
+
+            public mutating func next() async -> [MQTTMessage]? {
+                await buffer.nextRun(upTo: maximum)
+            }
+
+            public mutating func next(isolation actor: isolated (any Actor)?) async -> [MQTTMessage]? {
+                await buffer.nextRun(upTo: maximum)
+            }
+        }
+    }
+
     /// Yields the next buffered message, suspending while there is none.
     public struct AsyncIterator: AsyncIteratorProtocol {
         let buffer: InboundBuffer
@@ -170,6 +204,22 @@ final class InboundBuffer: Sendable {
             }
             waiter?.resume(returning: nil)
         }
+    }
+
+    /// The first buffered message (waiting for one if needed) and up to `maximum - 1` more that
+    /// are already buffered; nil once finished and drained.
+    nonisolated(nonsending) func nextRun(upTo maximum: Int) async -> [MQTTMessage]? {
+        guard let first = await next() else { return nil }
+        var run = [first]
+        let resume = state.withLock { state -> (@Sendable () -> Void)? in
+            let count = min(state.messages.count, maximum - 1)
+            guard count > 0 else { return nil }
+            run.reserveCapacity(count + 1)
+            for _ in 0..<count { run.append(state.messages.removeFirst()) }
+            return takeResume(&state)
+        }
+        resume?()
+        return run
     }
 
     private func takeResume(_ state: inout State) -> (@Sendable () -> Void)? {

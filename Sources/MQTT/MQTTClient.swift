@@ -172,11 +172,33 @@ public final class MQTTClient: Sendable {
     /// automatically); QoS 0: nothing. A message from an earlier connection is ignored (the broker
     /// redelivers it). Cheap and non-blocking; acknowledgements go out in call order.
     public func acknowledge(_ message: MQTTMessage) {
-        guard let id = message.packetID, let connection = message.connection else { return }
+        guard let connection = message.connection, let packet = Self.acknowledgement(of: message) else { return }
+        connection.send(packet)
+    }
+
+    /// Acknowledges `messages` in order, handing each connection its packets at once (one lock
+    /// and at most one event-loop hop per run of messages from the same connection).
+    public func acknowledge(contentsOf messages: some Sequence<MQTTMessage>) {
+        var connection: Connection?
+        var packets: [MQTTPacket] = []
+        for message in messages {
+            guard let owner = message.connection, let packet = Self.acknowledgement(of: message) else { continue }
+            if owner !== connection {
+                connection?.send(contentsOf: packets)
+                packets.removeAll(keepingCapacity: true)
+                connection = owner
+            }
+            packets.append(packet)
+        }
+        connection?.send(contentsOf: packets)
+    }
+
+    private static func acknowledgement(of message: MQTTMessage) -> MQTTPacket? {
+        guard let id = message.packetID else { return nil }
         switch message.qos {
-        case .atMostOnce: return
-        case .atLeastOnce: connection.send(.puback(packetID: id))
-        case .exactlyOnce: connection.send(.pubrec(packetID: id))
+        case .atMostOnce: return nil
+        case .atLeastOnce: return .puback(packetID: id)
+        case .exactlyOnce: return .pubrec(packetID: id)
         }
     }
 

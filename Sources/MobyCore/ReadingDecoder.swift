@@ -22,6 +22,11 @@ public struct ReadingDecoder: Sendable {
                 ReadingRejection(
                     field: "payload", "\(payload.count) bytes is larger than the limit of \(Self.maxPayloadBytes)"))
         }
+        if let reading = ReadingScanner.scan(
+            payload, topicDeviceID: topicDeviceID, receivedAt: receivedAt, catalog: catalog)
+        {
+            return .success(reading)
+        }
         let document: JSONValue
         do {
             document = try JSONParser.parse(payload.bindMemory(to: UInt8.self))
@@ -113,7 +118,11 @@ public struct ReadingDecoder: Sendable {
         if deviceID == nil, !errors.contains(where: { $0.field == "device_id" }) {
             if let topicDeviceID {
                 // The per-device topic names the device; the payload may leave it out.
-                deviceID = topicDeviceID
+                if let problem = Self.deviceIDProblem(topicDeviceID) {
+                    errors.append(FieldError(field: "topic", message: "device id '\(topicDeviceID.prefix(64))' \(problem)"))
+                } else {
+                    deviceID = topicDeviceID
+                }
             } else {
                 errors.append(FieldError(field: "device_id", message: "required"))
             }
@@ -192,14 +201,18 @@ public enum ReadingTopic {
     /// The subscription that covers both.
     public static let filter = "factory/sensor/data/#"
 
+    private static let devicePrefix = base + "/"
+
     /// The per-device topic for `deviceID`.
     public static func topic(for deviceID: String) -> String { "\(base)/\(deviceID)" }
 
     /// The device named by `topic`, nil for the shared topic. Throws for topics outside `base`.
     public static func deviceID(inTopic topic: String) -> String?? {
         if topic == base { return .some(nil) }
-        let prefix = base + "/"
-        guard topic.hasPrefix(prefix), topic.count > prefix.count else { return nil }
-        return .some(String(topic.dropFirst(prefix.count)))
+        // Byte-wise, as MQTT compares topics (and without counting characters per message).
+        guard topic.utf8.count > devicePrefix.utf8.count, topic.utf8.starts(with: devicePrefix.utf8) else {
+            return nil
+        }
+        return .some(String(Substring(topic.utf8.dropFirst(devicePrefix.utf8.count))))
     }
 }

@@ -63,16 +63,19 @@ public struct SensorCatalog: Sendable, Equatable {
     public var score: ScoreLimits
     /// Scored entries in `Metric.allCases` order, precomputed for the hot path.
     public let scored: [Entry]
+    /// Entries by `Metric.ordinal` (an enum with a string raw value hashes its string).
+    private let byOrdinal: [Entry?]
 
     public init(entries: [Entry], score: ScoreLimits) {
         self.entries = Dictionary(entries.map { ($0.metric, $0) }, uniquingKeysWith: { $1 })
         self.score = score
         let byMetric = self.entries
+        self.byOrdinal = Metric.allCases.map { byMetric[$0] }
         self.scored = Metric.allCases.compactMap { metric in
             guard let entry = byMetric[metric], entry.nominal != nil, entry.scale != nil else { return nil }
             return entry
         }
     }
 
-    public subscript(metric: Metric) -> Entry? { entries[metric] }
+    public subscript(metric: Metric) -> Entry? { byOrdinal[metric.ordinal] }
 }

@@ -90,3 +90,22 @@ import Testing
         #expect(BadLine.droppedCount(in: "unable to parse") == nil)
     }
 }
+
+@Suite struct LineProtocolPieceTests {
+    @Test func decimalsWithoutStrings() {
+        for value: Int64 in [0, 7, -7, 10, 1_700_000_000_123_456_789, .max, .min, -1_000_000] {
+            var buffer = ByteBuffer()
+            LineProtocol.writeDecimal(value, into: &buffer)
+            #expect(String(buffer: buffer) == String(value))
+        }
+    }
+
+    @Test func floatValuesRefuseWhatInfluxCannotStore() throws {
+        var buffer = ByteBuffer()
+        try LineProtocol.writeFloatValue(21.5, field: "temperature", into: &buffer)
+        #expect(String(buffer: buffer) == "21.5")
+        #expect(throws: LineProtocolError.self) {
+            try LineProtocol.writeFloatValue(.infinity, field: "temperature", into: &buffer)
+        }
+    }
+}

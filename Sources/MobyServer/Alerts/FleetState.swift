@@ -22,29 +22,48 @@ final class FleetState: Sendable {
         self.rules = rules
     }
 
-    /// Records `reading`; returns the change to its device's anomaly episode (nil: none) and
-    /// the episode's severity after it.
-    func observe(_ reading: Reading, score: Double, severity: Severity?, receivedAt: Int64) -> (
-        change: AnomalyEpisode.Change, severity: Severity?
-    )? {
+    /// A reading with its score, as ingest hands it over.
+    struct Observation {
+        var reading: Reading
+        var score: Double
+        var severity: Severity?
+    }
+
+    /// A change to a device's anomaly episode, and the episode's severity after it.
+    struct EpisodeChange {
+        var observation: Observation
+        var change: AnomalyEpisode.Change
+        var severity: Severity?
+    }
+
+    /// Records a run of readings in order, under one lock; returns the episode changes they caused.
+    func observe(_ observations: [Observation], receivedAt: Int64) -> [EpisodeChange] {
         devices.withLock { devices in
-            func update(_ device: inout Device) -> (change: AnomalyEpisode.Change, severity: Severity?)? {
-                if reading.timestamp >= device.lastReadingAt {
-                    device.lastReadingAt = reading.timestamp
-                    device.values = reading.values
-                    device.score = score
+            var changes: [EpisodeChange] = []
+            for observation in observations {
+                let reading = observation.reading
+                func update(_ device: inout Device) {
+                    if reading.timestamp >= device.lastReadingAt {
+                        device.lastReadingAt = reading.timestamp
+                        device.values = reading.values
+                        device.score = observation.score
+                    }
+                    device.receivedAt = receivedAt
+                    device.readings += 1
+                    if let change = device.episode.observe(observation.severity, rules: rules) {
+                        changes.append(
+                            EpisodeChange(observation: observation, change: change, severity: device.episode.severity))
+                    }
                 }
-                device.receivedAt = receivedAt
-                device.readings += 1
-                return device.episode.observe(severity, rules: rules).map { ($0, device.episode.severity) }
+                update(
+                    &devices[
+                        reading.deviceID,
+                        default: Device(
+                            lastReadingAt: reading.timestamp, receivedAt: receivedAt, values: reading.values,
+                            score: observation.score, episode: AnomalyEpisode(), readings: 0)
+                    ])
             }
-            return update(
-                &devices[
-                    reading.deviceID,
-                    default: Device(
-                        lastReadingAt: reading.timestamp, receivedAt: receivedAt, values: reading.values, score: score,
-                        episode: AnomalyEpisode(), readings: 0)
-                ])
+            return changes
         }
     }
 

@@ -29,11 +29,15 @@ struct IngestService: Service {
     let status: IngestStatus
     let logger: Logger
 
+    /// Messages taken from the client at once: one suspension, one writer call and one fleet
+    /// update per run instead of per message.
+    static let maxRun = 1_024
+
     func run() async throws {
         defer { signals.finish() }
         try await subscribe()
-        for await message in client.messages.cancelOnGracefulShutdown() {
-            await ingest(message)
+        for await run in client.messages.runs(upTo: Self.maxRun).cancelOnGracefulShutdown() {
+            await ingest(run)
         }
         logger.info("ingest stopped")
     }
@@ -59,41 +63,69 @@ struct IngestService: Service {
         }
     }
 
-    private func ingest(_ message: MQTTMessage) async {
-        metrics.messagesReceived.increment()
+    /// Decodes, scores and encodes a run of messages, then hands the lines and every message (the
+    /// rejected ones too, after their dead letters are out) to the writer, in arrival order.
+    private func ingest(_ messages: [MQTTMessage]) async {
+        metrics.messagesReceived.increment(by: Int64(messages.count))
         let receivedAt = WallClock.nanoseconds()
-        var result: Result<Reading, ReadingRejection>
-        if case .some(let topicDevice) = ReadingTopic.deviceID(inTopic: message.topic) {
-            result = message.payload.withUnsafeReadableBytes {
-                decoder.decode($0, topicDeviceID: topicDevice, receivedAt: receivedAt)
+        var lines = ByteBuffer()
+        lines.reserveCapacity(messages.count * 256)
+        var count = 0
+        var observations: [FleetState.Observation] = []
+        observations.reserveCapacity(messages.count)
+        var rejections: [(MQTTMessage, ReadingRejection)] = []
+        for message in messages {
+            switch check(message, receivedAt: receivedAt) {
+            case .success(let reading):
+                let (score, severity) = scorer.score(reading)
+                do {
+                    try reading.writeLine(anomalyScore: score, into: &lines)
+                } catch {
+                    rejections.append((message, ReadingRejection(field: "payload", error.description)))
+                    continue
+                }
+                count += 1
+                observations.append(FleetState.Observation(reading: reading, score: score, severity: severity))
+            case .failure(let rejection):
+                rejections.append((message, rejection))
             }
-        } else {
-            result = .failure(
+        }
+        for change in fleet.observe(observations, receivedAt: receivedAt) {
+            let reading = change.observation.reading
+            signals.yield(
+                AnomalySignal(
+                    deviceID: reading.deviceID, change: change.change, severity: change.severity,
+                    assessment: scorer.assess(reading), readingAt: reading.timestamp, receivedAt: receivedAt))
+        }
+        if !rejections.isEmpty { await deadLetter(rejections, receivedAt: receivedAt) }
+        await writer.append(encoded: lines, lines: count, receipts: messages)
+    }
+
+    /// The reading in `message`, or why it is refused.
+    private func check(_ message: MQTTMessage, receivedAt: Int64) -> Result<Reading, ReadingRejection> {
+        guard case .some(let topicDevice) = ReadingTopic.deviceID(inTopic: message.topic) else {
+            return .failure(
                 ReadingRejection(field: "topic", "'\(message.topic)' is not \(ReadingTopic.base)[/<device_id>]"))
         }
+        let result = message.payload.withUnsafeReadableBytes {
+            decoder.decode($0, topicDeviceID: topicDevice, receivedAt: receivedAt)
+        }
         if case .success(let reading) = result, let retention, reading.timestamp < receivedAt - retention {
-            result = .failure(
+            return .failure(
                 ReadingRejection(
                     field: "timestamp",
                     "\(RFC3339.format(reading.timestamp)) is older than the retention period; InfluxDB would drop it"))
         }
-        switch result {
-        case .success(let reading):
-            let (score, severity) = scorer.score(reading)
-            if let (change, episode) = fleet.observe(reading, score: score, severity: severity, receivedAt: receivedAt)
-            {
-                signals.yield(
-                    AnomalySignal(
-                        deviceID: reading.deviceID, change: change, severity: episode,
-                        assessment: scorer.assess(reading), readingAt: reading.timestamp, receivedAt: receivedAt))
+        return result
+    }
+
+    /// Publishes a dead letter for each rejected message (all at once) and returns when the
+    /// broker has them all, or has failed to take them; only then may the originals be acknowledged.
+    private func deadLetter(_ rejections: [(MQTTMessage, ReadingRejection)], receivedAt: Int64) async {
+        await withTaskGroup(of: Void.self) { group in
+            for (message, rejection) in rejections {
+                group.addTask { await reject(message, rejection, receivedAt: receivedAt) }
             }
-            do {
-                try await writer.append(reading.point(anomalyScore: score), receipt: message)
-            } catch {
-                await reject(message, ReadingRejection(field: "payload", error.description), receivedAt: receivedAt)
-            }
-        case .failure(let rejection):
-            await reject(message, rejection, receivedAt: receivedAt)
         }
     }
 
@@ -116,6 +148,5 @@ struct IngestService: Service {
             metrics.deadLettersFailed.increment()
             logger.error("dead letter not published", metadata: ["topic": "\(message.topic)", "error": "\(error)"])
         }
-        await writer.append(receiptOnly: message)
     }
 }

@@ -30,7 +30,7 @@ enum ReadingWriter {
             spool: spool,
             sink: { body throws(InfluxError) in try await store.write(body) },
             onCommit: { commit in
-                for message in commit.receipts { client.acknowledge(message) }
+                client.acknowledge(contentsOf: commit.receipts)
                 record(commit, spool: spool, metrics: metrics, logger: logger)
             },
             onEvent: { event in record(event, metrics: metrics, logger: logger) })
