@@ -30,43 +30,19 @@ public enum LineProtocol {
         return String(buffer: buffer)
     }
 
-    // MARK: Pieces, for encoders of a fixed shape that skip `Point` on a hot path
-
-    /// Appends `text` escaped as a tag value (or tag key, or field key).
-    public static func writeTagValue(_ text: String, into buffer: inout ByteBuffer) throws(LineProtocolError) {
-        try writeEscaped(text, what: "tag value '\(text)'", kind: .key, into: &buffer)
+    /// Appends the decimal digits of `value` (no suffix), without making a string.
+    public static func writeDecimal(_ value: Int64, into buffer: inout ByteBuffer) {
+        try? LineWriter.append(to: &buffer, capacity: LineWriter.maxNumberBytes) { writer throws(LineProtocolError) in
+            try writer.write(decimal: value)
+        }
     }
 
     /// Appends a float field value; throws for infinities and NaN, which InfluxDB cannot store.
     public static func writeFloatValue(
         _ value: Double, field: @autoclosure () -> String, into buffer: inout ByteBuffer
     ) throws(LineProtocolError) {
-        guard value.isFinite else {
-            throw LineProtocolError(reason: "field '\(field())' is \(value); InfluxDB stores finite numbers only")
-        }
-        writeFloat(value, into: &buffer)
-    }
-
-    /// Appends the decimal digits of `value` (no suffix), without making a string.
-    public static func writeDecimal(_ value: Int64, into buffer: inout ByteBuffer) {
-        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 20) { out in
-            var magnitude = value.magnitude
-            var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes of scratch, right-aligned
-            return withUnsafeMutableBytes(of: &digits) { scratch in
-                var start = scratch.count
-                repeat {
-                    start -= 1
-                    scratch[start] = UInt8(ascii: "0") + UInt8(magnitude % 10)
-                    magnitude /= 10
-                } while magnitude > 0
-                if value < 0 {
-                    start -= 1
-                    scratch[start] = UInt8(ascii: "-")
-                }
-                let count = scratch.count - start
-                out.copyMemory(from: UnsafeRawBufferPointer(rebasing: scratch[start...]))
-                return count
-            }
+        try LineWriter.append(to: &buffer, capacity: LineWriter.maxNumberBytes) { writer throws(LineProtocolError) in
+            try writer.write(float: value, field: field())
         }
     }
 
@@ -94,11 +70,7 @@ public enum LineProtocol {
             buffer.writeInteger(UInt8(ascii: "="))
             switch field.value {
             case .float(let value):
-                guard value.isFinite else {
-                    throw LineProtocolError(
-                        reason: "field '\(field.key)' is \(value); InfluxDB stores finite numbers only")
-                }
-                writeFloat(value, into: &buffer)
+                try writeFloatValue(value, field: field.key, into: &buffer)
             case .integer(let value):
                 writeDecimal(value, into: &buffer)
                 buffer.writeInteger(UInt8(ascii: "i"))
@@ -161,12 +133,4 @@ public enum LineProtocol {
         }
     }
 
-    /// Shortest round-tripping decimal form (Swift's description), without exponent surprises.
-    private static func writeFloat(_ value: Double, into buffer: inout ByteBuffer) {
-        if value == value.rounded(), abs(value) < 1e15 {
-            writeDecimal(Int64(value), into: &buffer)
-        } else {
-            buffer.writeString(value.description)
-        }
-    }
 }

@@ -74,8 +74,7 @@ final class Connection: Sendable {
             return outbox.packets
         }
         guard !packets.isEmpty else { return }
-        for packet in packets { channel.write(packet, promise: nil) }
-        channel.flush()
+        channel.writeAndFlush(packets, promise: nil)
     }
 }
 

@@ -5,8 +5,9 @@
 /// is full. Everything else (what to resend, who to resume) is decided by `Session`.
 final class MQTTConnectionHandler: ChannelDuplexHandler {
     typealias InboundIn = MQTTPacket
-    typealias OutboundIn = MQTTPacket
-    typealias OutboundOut = MQTTPacket
+    /// Runs of packets (see `MQTTPacketEncoder`).
+    typealias OutboundIn = [MQTTPacket]
+    typealias OutboundOut = [MQTTPacket]
 
     private enum Phase {
         case awaitingConnAck
@@ -208,7 +209,7 @@ final class MQTTConnectionHandler: ChannelDuplexHandler {
         case .connected:
             // The session forgets this connection at once, so nothing more is queued on it.
             finish(context: context)
-            context.writeAndFlush(wrapOutboundOut(.disconnect)).assumeIsolated().whenComplete { _ in
+            context.writeAndFlush(wrapOutboundOut([.disconnect])).assumeIsolated().whenComplete { _ in
                 context.close(promise: nil)
             }
             context.channel.closeFuture.cascade(to: promise)
@@ -228,7 +229,7 @@ final class MQTTConnectionHandler: ChannelDuplexHandler {
     }
 
     private func write(_ packet: MQTTPacket, context: ChannelHandlerContext) {
-        context.write(wrapOutboundOut(packet), promise: nil)
+        context.write(wrapOutboundOut([packet]), promise: nil)
         needsFlush = true
     }
 

@@ -189,13 +189,14 @@ extension MQTTPacket {
     }
 }
 
-/// Plugs the encoder into a NIO pipeline: `MQTTPacket` in, bytes out.
+/// Plugs the encoder into a NIO pipeline: runs of `MQTTPacket`s in, one buffer of bytes out per
+/// run (a batch of acknowledgements costs one pipeline pass and one buffer, not one per packet).
 public struct MQTTPacketEncoder: MessageToByteEncoder, Sendable {
-    public typealias OutboundIn = MQTTPacket
+    public typealias OutboundIn = [MQTTPacket]
 
     public init() {}
 
-    public func encode(data: MQTTPacket, out: inout ByteBuffer) throws {
-        try data.write(into: &out)
+    public func encode(data: [MQTTPacket], out: inout ByteBuffer) throws {
+        for packet in data { try packet.write(into: &out) }
     }
 }

@@ -119,7 +119,8 @@ public struct ReadingDecoder: Sendable {
             if let topicDeviceID {
                 // The per-device topic names the device; the payload may leave it out.
                 if let problem = Self.deviceIDProblem(topicDeviceID) {
-                    errors.append(FieldError(field: "topic", message: "device id '\(topicDeviceID.prefix(64))' \(problem)"))
+                    errors.append(
+                        FieldError(field: "topic", message: "device id '\(topicDeviceID.prefix(64))' \(problem)"))
                 } else {
                     deviceID = topicDeviceID
                 }

@@ -39,7 +39,8 @@ struct ReadingScanner {
                 guard let id = Self.deviceID(text, topicDeviceID: topicDeviceID) else { return nil }
                 deviceID = id
             case .timestamp:
-                guard let text = plainString(), let parsed = RFC3339.parse(utf8: text.assumingMemoryBound(to: UInt8.self))
+                guard let text = plainString(),
+                    let parsed = RFC3339.parse(utf8: text.assumingMemoryBound(to: UInt8.self))
                 else { return nil }
                 timestamp = parsed
             case .accel, .gyro:

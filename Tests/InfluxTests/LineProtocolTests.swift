@@ -100,6 +100,36 @@ import Testing
         }
     }
 
+    @Test func floatsRoundTripInTheirShortestForm() throws {
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next() -> UInt64 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return state >> 11
+        }
+        for index in 0..<20_000 {
+            let places = Double([1, 10, 100, 1_000, 1e6, 1e9][index % 6])
+            var value = Double(Int64(next() % 2_000_000_000) - 1_000_000_000) / places
+            if index % 7 == 0 { value = Double(bitPattern: next() >> 2) }  // any double
+            if index % 11 == 0 { value = 0.1 + Double(index) * 0.2 }  // inexact sums
+            guard value.isFinite else { continue }
+            var buffer = ByteBuffer()
+            try LineProtocol.writeFloatValue(value, field: "f", into: &buffer)
+            let text = String(buffer: buffer)
+            #expect(Double(text) == value, "\(value) written as \(text)")
+            // Never longer than Swift's own shortest form (when that has no exponent; Swift
+            // writes ".0" for whole numbers).
+            if !value.description.contains("e") {
+                #expect(text.count <= value.description.count, "\(value) written as \(text)")
+            }
+        }
+        var buffer = ByteBuffer()
+        for value in [0.05, -0.5, 21.25, -1234.000001, 3.0] {
+            try LineProtocol.writeFloatValue(value, field: "f", into: &buffer)
+            buffer.writeString(" ")
+        }
+        #expect(String(buffer: buffer) == "0.05 -0.5 21.25 -1234.000001 3 ")
+    }
+
     @Test func floatValuesRefuseWhatInfluxCannotStore() throws {
         var buffer = ByteBuffer()
         try LineProtocol.writeFloatValue(21.5, field: "temperature", into: &buffer)

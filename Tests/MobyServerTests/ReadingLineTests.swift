@@ -21,7 +21,9 @@ import Testing
                 values: values)
             let score = Double(random.next() % 10_000) / 7
             var buffer = ByteBuffer(string: "before\n")
-            let expected = Result { () throws(LineProtocolError) in try LineProtocol.line(reading.point(anomalyScore: score)) }
+            let expected = Result { () throws(LineProtocolError) in
+                try LineProtocol.line(reading.point(anomalyScore: score))
+            }
             do {
                 try reading.writeLine(anomalyScore: score, into: &buffer)
                 #expect("before\n" + (try expected.get()) == String(buffer: buffer))

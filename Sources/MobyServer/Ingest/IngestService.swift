@@ -119,14 +119,10 @@ struct IngestService: Service {
         return result
     }
 
-    /// Publishes a dead letter for each rejected message (all at once) and returns when the
-    /// broker has them all, or has failed to take them; only then may the originals be acknowledged.
+    /// Publishes a dead letter for each rejected message, in arrival order, and returns when the
+    /// broker has them all (or has failed to take one); only then may the originals be acknowledged.
     private func deadLetter(_ rejections: [(MQTTMessage, ReadingRejection)], receivedAt: Int64) async {
-        await withTaskGroup(of: Void.self) { group in
-            for (message, rejection) in rejections {
-                group.addTask { await reject(message, rejection, receivedAt: receivedAt) }
-            }
-        }
+        for (message, rejection) in rejections { await reject(message, rejection, receivedAt: receivedAt) }
     }
 
     private func reject(_ message: MQTTMessage, _ rejection: ReadingRejection, receivedAt: Int64) async {

@@ -24,35 +24,47 @@ extension Reading {
             timestamp: timestamp)
     }
 
-    /// Appends the line of `point(anomalyScore:)` to `buffer`, with the fixed parts written as
-    /// prepared bytes (the hot path of ingest). On error the buffer is unchanged.
+    /// Appends the line of `point(anomalyScore:)` to `buffer`, written in place with the fixed
+    /// parts as prepared bytes (the hot path of ingest). On error the buffer is unchanged.
     func writeLine(anomalyScore: Double, into buffer: inout ByteBuffer) throws(LineProtocolError) {
-        let start = buffer.writerIndex
-        do {
-            buffer.writeStaticString("sensors,device_id=")
-            try LineProtocol.writeTagValue(deviceID, into: &buffer)
-            buffer.writeInteger(UInt8(ascii: " "))
+        // Escaping at most doubles the id; each field is a key and a number.
+        let capacity = 64 + 2 * deviceID.utf8.count + (values.count + 1) * (16 + LineWriter.maxNumberBytes)
+        try LineWriter.append(to: &buffer, capacity: capacity) { line throws(LineProtocolError) in
+            try line.write("sensors,device_id=")
+            try line.write(tagValue: deviceID, of: "device_id")
+            try line.write(byte: UInt8(ascii: " "))
             for (position, value) in values.enumerated() {
-                let key = Self.fieldKeys[value.metric.ordinal]
-                buffer.writeBytes(position == 0 ? key.dropFirst() : key[...])
+                if position > 0 { try line.write(byte: UInt8(ascii: ",")) }
+                try line.write(Self.fieldKey(value.metric))
                 if value.metric.isInteger {
-                    LineProtocol.writeDecimal(Int64(value.value), into: &buffer)
-                    buffer.writeInteger(UInt8(ascii: "i"))
+                    try line.write(decimal: Int64(value.value))
+                    try line.write(byte: UInt8(ascii: "i"))
                 } else {
-                    try LineProtocol.writeFloatValue(value.value, field: value.metric.name, into: &buffer)
+                    try line.write(float: value.value, field: value.metric.name)
                 }
             }
-            buffer.writeStaticString(values.isEmpty ? "anomaly_score=" : ",anomaly_score=")
-            try LineProtocol.writeFloatValue(anomalyScore, field: "anomaly_score", into: &buffer)
-            buffer.writeInteger(UInt8(ascii: " "))
-            LineProtocol.writeDecimal(timestamp, into: &buffer)
-            buffer.writeInteger(UInt8(ascii: "\n"))
-        } catch {
-            buffer.moveWriterIndex(to: start)
-            throw error
+            try line.write(values.isEmpty ? "anomaly_score=" : ",anomaly_score=")
+            try line.write(float: anomalyScore, field: "anomaly_score")
+            try line.write(byte: UInt8(ascii: " "))
+            try line.write(decimal: timestamp)
+            try line.write(byte: UInt8(ascii: "\n"))
         }
     }
 
-    /// `,<field>=` per metric, by ordinal (metric names need no escaping).
-    private static let fieldKeys: [[UInt8]] = Metric.allCases.map { Array(",\($0.name)=".utf8) }
+    /// `<field>=` per metric (metric names need no escaping).
+    private static func fieldKey(_ metric: Metric) -> StaticString {
+        switch metric {
+        case .temperature: "temperature="
+        case .humidity: "humidity="
+        case .vibration: "vibration="
+        case .sound: "sound="
+        case .accelX: "accel_x="
+        case .accelY: "accel_y="
+        case .accelZ: "accel_z="
+        case .gyroX: "gyro_x="
+        case .gyroY: "gyro_y="
+        case .gyroZ: "gyro_z="
+        case .cycleCount: "cycle_count="
+        }
+    }
 }
