@@ -21,18 +21,11 @@ def reading(device, temperature):
                        "sound": 65, "timestamp": now})
 
 
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--mqtt-port", type=int, required=True)
-    parser.add_argument("--http-port", type=int, required=True)
-    parser.add_argument("--episodes", type=int, default=200)
-    parser.add_argument("--raise-after", type=int, default=3)
-    parser.add_argument("--pause", type=float, default=0.2, help="seconds between episodes")
-    args = parser.parse_args()
-
+def measure(mqtt_port, http_port, episodes=200, raise_after=3, pause=0.2):
+    """Runs `episodes` anomaly episodes; returns latency percentiles (ms) and misses."""
     raised = {}
     cond = threading.Condition()
-    ws = connect(f"ws://127.0.0.1:{args.http_port}/ws", max_size=1 << 24)
+    ws = connect(f"ws://127.0.0.1:{http_port}/ws", max_size=1 << 24)
 
     def listen():
         try:
@@ -48,13 +41,13 @@ def main():
 
     threading.Thread(target=listen, daemon=True).start()
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"latency-probe-{time.time_ns()}")
-    client.connect("127.0.0.1", args.mqtt_port)
+    client.connect("127.0.0.1", mqtt_port)
     client.loop_start()
     run = time.time_ns()
     latencies, missing = [], 0
-    for episode in range(args.episodes):
+    for episode in range(episodes):
         device = f"probe_{run}_{episode}"
-        for index in range(args.raise_after):
+        for index in range(raise_after):
             sent = time.perf_counter()
             info = client.publish(f"factory/sensor/data/{device}", reading(device, 80.0), qos=1)
             info.wait_for_publish(5)
@@ -64,18 +57,35 @@ def main():
                 latencies.append((raised[device] - sent) * 1000)
             else:
                 missing += 1
-        time.sleep(args.pause)
+        time.sleep(pause)
     client.loop_stop()
     ws.close()
-    latencies.sort()
+    return summarize(latencies, episodes, missing)
+
+
+def summarize(latencies, attempts, missing):
+    """Nearest-rank percentiles of latencies in ms."""
+    latencies = sorted(latencies)
 
     def pct(p):
-        return latencies[min(len(latencies) - 1, int(round(p / 100 * (len(latencies) - 1))))] if latencies else None
+        if not latencies:
+            return None
+        return round(latencies[min(len(latencies) - 1, int(round(p / 100 * (len(latencies) - 1))))], 2)
 
-    result = {"episodes": args.episodes, "alerts_seen": len(latencies), "missing": missing,
-              "p50_ms": round(pct(50), 2), "p95_ms": round(pct(95), 2), "p99_ms": round(pct(99), 2),
-              "max_ms": round(latencies[-1], 2), "mean_ms": round(statistics.mean(latencies), 2)}
-    print(json.dumps(result))
+    return {"attempts": attempts, "seen": len(latencies), "missing": missing,
+            "p50_ms": pct(50), "p95_ms": pct(95), "p99_ms": pct(99), "max_ms": pct(100),
+            "mean_ms": round(statistics.mean(latencies), 2) if latencies else None}
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--mqtt-port", type=int, required=True)
+    parser.add_argument("--http-port", type=int, required=True)
+    parser.add_argument("--episodes", type=int, default=200)
+    parser.add_argument("--raise-after", type=int, default=3)
+    parser.add_argument("--pause", type=float, default=0.2, help="seconds between episodes")
+    args = parser.parse_args()
+    print(json.dumps(measure(args.mqtt_port, args.http_port, args.episodes, args.raise_after, args.pause)))
 
 
 if __name__ == "__main__":

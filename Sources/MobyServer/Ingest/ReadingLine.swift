@@ -26,7 +26,7 @@ extension Reading {
 
     /// Appends the line of `point(anomalyScore:)` to `buffer`, written in place with the fixed
     /// parts as prepared bytes (the hot path of ingest). On error the buffer is unchanged.
-    func writeLine(anomalyScore: Double, into buffer: inout ByteBuffer) throws(LineProtocolError) {
+    public func writeLine(anomalyScore: Double, into buffer: inout ByteBuffer) throws(LineProtocolError) {
         // Escaping at most doubles the id; each field is a key and a number.
         let capacity = 64 + 2 * deviceID.utf8.count + (values.count + 1) * (16 + LineWriter.maxNumberBytes)
         try LineWriter.append(to: &buffer, capacity: capacity) { line throws(LineProtocolError) in

@@ -1,0 +1,432 @@
+#!/usr/bin/env python3
+"""The MOBY benchmark (`make bench`): with Mosquitto, InfluxDB and a release moby-server already
+started by bench/run, measures in one go
+
+  1. the broker's ceiling: mosquitto_pub (QoS 1) -> Mosquitto -> mosquitto_sub (QoS 1, discards);
+  2. InfluxDB's ceiling: pre-encoded line protocol in 5,000-line batches;
+  3. the whole pipeline: moby-sensor load mode -> Mosquitto -> moby-server -> InfluxDB at full
+     speed, counted in InfluxDB (zero loss), with every process's CPU per reading;
+  4. under a 5,000 readings/s background: publish -> stored in InfluxDB (InfluxDB forwards each
+     write to a UDP subscription) and publish -> alert on the WebSocket, p50/p99; moby-server's
+     CPU per reading at that rate;
+
+then prints a table against the targets and writes everything as JSON.
+"""
+import argparse
+import json
+import os
+import platform
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+import urllib.request
+
+import paho.mqtt.client as mqtt
+
+sys.path.insert(0, os.path.dirname(__file__))
+import alert_latency  # noqa: E402
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+# MARK: Processes and services
+
+
+def cpu_seconds(pid):
+    """User + system CPU seconds of a process so far."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def peak_rss_mb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return None
+
+
+class Influx:
+    def __init__(self, port):
+        self.url = f"http://127.0.0.1:{port}"
+
+    def query(self, q, db=None, method="GET"):
+        params = {"q": q}
+        if db:
+            params["db"] = db
+        data = urllib.parse.urlencode(params).encode()
+        if method == "GET":
+            request = urllib.request.Request(f"{self.url}/query?{data.decode()}")
+        else:
+            request = urllib.request.Request(f"{self.url}/query", data=data, method="POST")
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.load(response)
+
+    def count(self, db, measurement, where=""):
+        try:
+            body = self.query(f"SELECT count(temperature) FROM {measurement} {where}", db=db)
+        except Exception:
+            return 0
+        series = body["results"][0].get("series")
+        return series[0]["values"][0][1] if series else 0
+
+    def write(self, db, body):
+        request = urllib.request.Request(f"{self.url}/write?db={db}&precision=ns", data=body, method="POST")
+        with urllib.request.urlopen(request, timeout=60) as response:
+            response.read()
+
+
+def metric(http_port, name):
+    with urllib.request.urlopen(f"http://127.0.0.1:{http_port}/metrics", timeout=10) as response:
+        for line in response.read().decode().splitlines():
+            parts = line.split()
+            if len(parts) == 2 and parts[0] == name:
+                return float(parts[1])
+    return 0.0
+
+
+def rfc3339(ns):
+    seconds, fraction = divmod(ns, 1_000_000_000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{fraction:09d}Z"
+
+
+def seed_reading(device, ns, index):
+    """A reading in the seed's format, every metric present (what moby-sensor sends)."""
+    return json.dumps({
+        "device_id": device, "timestamp": rfc3339(ns), "temperature": 24.5 + index % 10 / 10,
+        "humidity": 45.2, "vibration": 1.25, "sound": 62.5, "accel": {"x": 0.01, "y": -0.02, "z": 9.81},
+        "gyro": {"x": 0.1, "y": 0.2, "z": -0.1}, "cycle_count": 1000 + index,
+    }, separators=(",", ":"))
+
+
+def say(text):
+    print(f"\033[1m[bench]\033[0m {text}", file=sys.stderr, flush=True)
+
+
+def sensor(a, name, *options):
+    """Starts moby-sensor in load mode; its JSON log goes to <dir>/<name>.log."""
+    log = open(os.path.join(a.dir, f"{name}.log"), "w")
+    command = [os.path.join(a.bin, "moby-sensor"), "--mqtt-url", f"mqtt://127.0.0.1:{a.mqtt_port}",
+               "--outbox", os.path.join(a.dir, f"outbox-{name}"), "--client-id", f"bench-{name}",
+               "--log-format", "json", *map(str, options)]
+    return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT), log.name
+
+
+def acknowledged(log_path):
+    """The last `acknowledged` count moby-sensor logged."""
+    found = 0
+    with open(log_path) as f:
+        for line in f:
+            match = re.search(r'"acknowledged"\s*:\s*"?(\d+)', line) or re.search(r"acknowledged=(\d+)", line)
+            if match:
+                found = int(match.group(1))
+    return found
+
+
+# MARK: Stages
+
+
+def broker_ceiling(a, publishers=4):
+    """QoS 1 both ways through Mosquitto, with its own C clients: `publishers` mosquitto_pub
+    processes (one alone is held back by its window of 20 messages in flight) and one
+    mosquitto_sub that counts and discards."""
+    n = a.broker_messages - a.broker_messages % publishers
+    base = time.time_ns()
+    paths = []
+    for p in range(publishers):
+        path = os.path.join(a.dir, f"ceiling-{p}.jsonl")
+        with open(path, "w") as f:
+            for i in range(p, n, publishers):
+                f.write(seed_reading(f"ceiling_{i % 1000:04d}", base + i * 1000, i) + "\n")
+        paths.append(path)
+    say(f"broker ceiling: {n} QoS 1 messages, {publishers} × mosquitto_pub -> mosquitto_sub…")
+    received = os.path.join(a.dir, "ceiling-received.txt")
+    with open(received, "w") as sink:
+        sub = subprocess.Popen(["mosquitto_sub", "-p", str(a.mqtt_port), "-q", "1", "-t", "bench/ceiling", "-C", str(n),
+                                "-i", f"ceiling-sub-{os.getpid()}", "-F", "%m"], stdout=sink)
+    time.sleep(1.0)  # subscribed
+    broker_cpu = cpu_seconds(a.mosquitto_pid)
+    started = time.perf_counter()
+    pubs = []
+    for p, path in enumerate(paths):
+        with open(path) as lines:
+            pubs.append(subprocess.Popen(["mosquitto_pub", "-p", str(a.mqtt_port), "-q", "1", "-t", "bench/ceiling",
+                                          "-l", "-i", f"ceiling-pub-{p}-{os.getpid()}"], stdin=lines))
+    for pub in pubs:
+        pub.wait(timeout=300)
+    try:
+        sub.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        sub.kill()
+        with open(received) as f:
+            got = sum(1 for _ in f)
+        raise SystemExit(f"broker ceiling: the subscriber received {got} of {n} messages")
+    elapsed = time.perf_counter() - started
+    return {"messages": n, "publishers": publishers, "seconds": round(elapsed, 2), "readings_per_s": round(n / elapsed),
+            "mosquitto_us_per_message": round((cpu_seconds(a.mosquitto_pid) - broker_cpu) * 1e6 / n, 1)}
+
+
+def influx_ceiling(a):
+    """Pre-encoded lines shaped like moby-server's (13 fields), 5,000 per request, 2 writers."""
+    influx = Influx(a.influx_port)
+    db = "bench_ceiling"
+    influx.query(f"DROP DATABASE {db}", method="POST")
+    influx.query(f"CREATE DATABASE {db}", method="POST")
+    batch, batches = 5_000, a.influx_batches
+    base = time.time_ns() - 3_600 * 10**9
+    bodies = []
+    for b in range(batches):
+        lines = []
+        for i in range(b * batch, (b + 1) * batch):
+            lines.append(
+                f"sensors,device_id=ceiling_{i % 1000:04d} temperature={24.5 + i % 10 / 10},humidity=45.2,"
+                f"vibration=1.25,sound=62.5,accel_x=0.01,accel_y=-0.02,accel_z=9.81,gyro_x=0.1,gyro_y=0.2,"
+                f"gyro_z=-0.1,cycle_count={1000 + i}i,anomaly_score=0.42 {base + i * 1000}")
+        bodies.append(("\n".join(lines) + "\n").encode())
+    say(f"InfluxDB ceiling: {batches} batches of {batch} lines, 2 concurrent writers…")
+    influx_cpu = cpu_seconds(a.influxd_pid)
+    queue = list(reversed(bodies))
+    lock = threading.Lock()
+
+    def writer():
+        while True:
+            with lock:
+                if not queue:
+                    return
+                body = queue.pop()
+            influx.write(db, body)
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=writer) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - started
+    total = batch * batches
+    stored = influx.count(db, "sensors")
+    result = {"points": total, "stored": stored, "seconds": round(elapsed, 2), "points_per_s": round(total / elapsed),
+              "influxd_us_per_point": round((cpu_seconds(a.influxd_pid) - influx_cpu) * 1e6 / total, 1)}
+    influx.query(f"DROP DATABASE {db}", method="POST")
+    if stored != total:
+        raise SystemExit(f"InfluxDB ceiling: stored {stored} of {total}")
+    return result
+
+
+def pipeline(a):
+    """moby-sensor offers more than the machine can carry; the rate InfluxDB fills at is the
+    pipeline's sustained rate. Every acknowledged reading must be counted in InfluxDB."""
+    influx = Influx(a.influx_port)
+    total = a.pipeline_readings
+    before = influx.count("moby", "sensors")
+    pids = {"moby-server": a.server_pid, "mosquitto": a.mosquitto_pid, "influxd": a.influxd_pid}
+    cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+    say(f"pipeline: moby-sensor offers {a.pipeline_rate}/s from 1,000 devices, {total} readings…")
+    started = time.perf_counter()
+    process, log = sensor(a, "pipeline", "--devices", 1000, "--rate", a.pipeline_rate, "--count", total)
+    samples, sensor_cpu, sensor_rss = [], 0.0, 0.0
+    last_change, last_count = time.perf_counter(), -1
+    while True:
+        time.sleep(1.0)
+        count = influx.count("moby", "sensors") - before
+        now = time.perf_counter()
+        samples.append((now - started, count))
+        if process.poll() is None:
+            sensor_cpu = cpu_seconds(process.pid)
+            sensor_rss = max(sensor_rss, peak_rss_mb(process.pid) or 0)
+        if count != last_count:
+            last_change, last_count = now, count
+        if count >= total or now - last_change > 30:
+            break
+    ended = samples[-1][0]
+    process.wait(timeout=60)
+    acked = acknowledged(log)
+    stored = samples[-1][1]
+    cpu = {name: cpu_seconds(pid) - cpu_before[name] for name, pid in pids.items()}
+    cpu["moby-sensor"] = sensor_cpu
+    # Steady state: the fill rate between 10% and 90% of the total.
+    low = next(s for s in samples if s[1] >= 0.1 * stored)
+    high = next(s for s in samples if s[1] >= 0.9 * stored)
+    steady = (high[1] - low[1]) / (high[0] - low[0]) if high[0] > low[0] else stored / ended
+    return {
+        "offered_per_s": a.pipeline_rate, "readings": total, "acknowledged_by_broker": acked, "stored": stored,
+        "lost": max(0, acked - stored), "zero_loss": stored == total and acked == total,
+        "seconds": round(ended, 1), "end_to_end_per_s": round(stored / ended), "sustained_per_s": round(steady),
+        "cpu_us_per_reading": {name: round(seconds * 1e6 / max(stored, 1), 1) for name, seconds in cpu.items()},
+        "moby_sensor_peak_rss_mb": round(sensor_rss, 1),
+    }
+
+
+def stored_latency(a, probes):
+    """Publish -> written in InfluxDB. InfluxDB forwards every write to a UDP subscription; the
+    probe's readings carry their publish time as timestamp, so each forwarded line names its send."""
+    influx = Influx(a.influx_port)
+    listener = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+    port = listener.getsockname()[1]
+    rp = next(row[0] for row in influx.query("SHOW RETENTION POLICIES ON moby")["results"][0]["series"][0]["values"]
+              if row[-1])
+    influx.query(f'CREATE SUBSCRIPTION "bench" ON "moby"."{rp}" DESTINATIONS ALL \'udp://127.0.0.1:{port}\'',
+                 method="POST")
+    device = f"probe-stored-{os.getpid()}"
+    arrived, cond = {}, threading.Condition()
+    stop = threading.Event()
+
+    def listen():
+        listener.settimeout(0.2)
+        marker = f"device_id={device}".encode()
+        while not stop.is_set():
+            try:
+                data = listener.recv(1 << 16)
+            except socket.timeout:
+                continue
+            now = time.perf_counter()
+            if marker not in data:
+                continue
+            for line in data.split(b"\n"):
+                if marker in line:
+                    with cond:
+                        arrived[int(line.rsplit(b" ", 1)[1])] = now
+                        cond.notify_all()
+
+    threading.Thread(target=listen, daemon=True).start()
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"stored-probe-{time.time_ns()}")
+    client.connect("127.0.0.1", a.mqtt_port)
+    client.loop_start()
+    latencies, missing = [], 0
+    try:
+        # The subscription starts forwarding shortly after it is created: wait for a first probe.
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            ns = time.time_ns()
+            client.publish(f"factory/sensor/data/{device}", seed_reading(device, ns, 0), qos=1)
+            with cond:
+                if cond.wait_for(lambda: ns in arrived, timeout=1):
+                    break
+        else:
+            raise SystemExit("InfluxDB did not forward writes to the UDP subscription")
+        for index in range(probes):
+            ns = time.time_ns()
+            sent = time.perf_counter()
+            client.publish(f"factory/sensor/data/{device}", seed_reading(device, ns, index), qos=1)
+            with cond:
+                if cond.wait_for(lambda: ns in arrived, timeout=5):
+                    latencies.append((arrived[ns] - sent) * 1000)
+                else:
+                    missing += 1
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        client.loop_stop()
+        influx.query(f'DROP SUBSCRIPTION "bench" ON "moby"."{rp}"', method="POST")
+    return alert_latency.summarize(latencies, probes, missing)
+
+
+def latency(a):
+    """Both latencies while moby-sensor keeps 5,000 readings/s flowing, and the server's cost at that rate."""
+    rate = a.background_rate
+    say(f"latency: background of {rate} readings/s from 500 devices…")
+    process, log = sensor(a, "background", "--devices", 500, "--rate", rate)
+    try:
+        time.sleep(5)  # settle
+        received = metric(a.http_port, "moby_mqtt_messages_received_total")
+        cpu = cpu_seconds(a.server_pid)
+        started = time.perf_counter()
+        say(f"  publish -> stored: {a.stored_probes} probes…")
+        stored = stored_latency(a, a.stored_probes)
+        say(f"  publish -> WebSocket alert: {a.alert_episodes} episodes…")
+        alerts = alert_latency.measure(a.mqtt_port, a.http_port, a.alert_episodes, 3, 0.05)
+        elapsed = time.perf_counter() - started
+        readings = metric(a.http_port, "moby_mqtt_messages_received_total") - received
+        server_cpu = cpu_seconds(a.server_pid) - cpu
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    return {"background_offered_per_s": rate, "background_received_per_s": round(readings / elapsed),
+            "server_cpu_us_per_reading": round(server_cpu * 1e6 / max(readings, 1), 1),
+            "publish_to_stored_ms": stored, "publish_to_alert_ms": alerts}
+
+
+# MARK: Report
+
+
+def report(results, out):
+    b, i, p, l = results["broker_ceiling"], results["influx_ceiling"], results["pipeline"], results["latency"]
+    ratio = p["sustained_per_s"] / b["readings_per_s"]
+    server_cpu = p["cpu_us_per_reading"]["moby-server"]
+    rss = results["moby_server_peak_rss_mb"]
+    st, al = l["publish_to_stored_ms"], l["publish_to_alert_ms"]
+    rows = [
+        ("Broker ceiling (QoS 1 pub -> sub)", f"{b['readings_per_s']:,} /s", "", None),
+        ("InfluxDB ceiling (5,000-line batches)", f"{i['points_per_s']:,} points/s", "", None),
+        ("Pipeline sustained (moby-sensor -> InfluxDB)", f"{p['sustained_per_s']:,} /s", "", None),
+        ("  end to end, first publish -> last stored", f"{p['end_to_end_per_s']:,} /s", "", None),
+        ("  stored / acknowledged / offered",
+         f"{p['stored']:,} / {p['acknowledged_by_broker']:,} / {p['readings']:,}", "no loss", p["zero_loss"]),
+        ("  ratio to the broker ceiling", f"{ratio:.0%}", ">= 80%", ratio >= 0.8),
+        ("moby-server CPU per reading, full speed", f"{server_cpu} µs", "<= 10 µs", server_cpu <= 10),
+        ("moby-server CPU per reading, at 5,000/s", f"{l['server_cpu_us_per_reading']} µs", "", None),
+        ("moby-server peak RSS", f"{rss:.0f} MB", "<= 150 MB", rss <= 150),
+        ("Publish -> stored p50 / p99 (5,000/s)", f"{st['p50_ms']} / {st['p99_ms']} ms", "", None),
+        ("Publish -> WebSocket alert p50 / p99 (5,000/s)", f"{al['p50_ms']} / {al['p99_ms']} ms", "p99 <= 50 ms",
+         al["p99_ms"] is not None and al["p99_ms"] <= 50),
+    ]
+    width = max(len(r[0]) for r in rows) + 2
+    vwidth = max(len(r[1]) for r in rows) + 2
+    print()
+    print(f"{'Measure':<{width}}{'Result':<{vwidth}}{'Target':<14}Met")
+    print("-" * (width + vwidth + 20))
+    for name, value, target, met in rows:
+        print(f"{name:<{width}}{value:<{vwidth}}{target:<14}{'' if met is None else ('yes' if met else 'NO')}")
+    cpu = p["cpu_us_per_reading"]
+    total = sum(cpu.values())
+    print()
+    print("CPU per reading at full speed, by process (µs): "
+          + ", ".join(f"{name} {value}" for name, value in sorted(cpu.items(), key=lambda kv: -kv[1]))
+          + f"; total {total:.0f} µs on {os.cpu_count()} cores = at most {os.cpu_count() * 1e6 / total:,.0f} readings/s")
+    print(f"\nJSON: {out}")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    for name in ("mqtt-port", "influx-port", "http-port", "server-pid", "mosquitto-pid", "influxd-pid"):
+        parser.add_argument(f"--{name}", type=int, required=True)
+    parser.add_argument("--bin", required=True, help="folder of the release moby-sensor")
+    parser.add_argument("--dir", required=True, help="scratch folder")
+    parser.add_argument("--out", required=True, help="JSON result file")
+    parser.add_argument("--broker-messages", type=int, default=200_000)
+    parser.add_argument("--influx-batches", type=int, default=40)
+    parser.add_argument("--pipeline-readings", type=int, default=300_000)
+    parser.add_argument("--pipeline-rate", type=int, default=40_000)
+    parser.add_argument("--background-rate", type=int, default=5_000)
+    parser.add_argument("--stored-probes", type=int, default=300)
+    parser.add_argument("--alert-episodes", type=int, default=200)
+    a = parser.parse_args()
+    results = {
+        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "machine": {"cores": os.cpu_count(), "platform": platform.platform(), "processor": platform.processor()},
+        "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip(),
+    }
+    results["broker_ceiling"] = broker_ceiling(a)
+    results["influx_ceiling"] = influx_ceiling(a)
+    results["pipeline"] = pipeline(a)
+    results["latency"] = latency(a)
+    results["moby_server_peak_rss_mb"] = round(peak_rss_mb(a.server_pid), 1)
+    results["targets"] = {"pipeline_ratio_min": 0.8, "server_cpu_us_max": 10, "server_rss_mb_max": 150,
+                          "alert_p99_ms_max": 50}
+    os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
+    with open(a.out, "w") as f:
+        json.dump(results, f, indent=2)
+    report(results, a.out)
+    if not results["pipeline"]["zero_loss"]:
+        raise SystemExit("readings were lost in the pipeline run")
+
+
+if __name__ == "__main__":
+    main()
