@@ -32,7 +32,10 @@ start_influxd
 MOBY_MQTT_URL="mqtt://127.0.0.1:$mqtt_port" MOBY_INFLUX_URL="http://127.0.0.1:$influx_port" \
   MOBY_HTTP_PORT="$http_port" MOBY_DATA_DIR="$dir/server" MOBY_LOG_LEVEL=warning \
   "$bin/moby-server" >"$dir/server.log" 2>&1 & server_pid=$!; pids+=("$server_pid")
-until curl -sf "http://127.0.0.1:$http_port/health/ready" >/dev/null; do sleep 0.1; done
+until curl -sf "http://127.0.0.1:$http_port/health/ready" >/dev/null; do
+  kill -0 "$server_pid" 2>/dev/null || { tail -40 "$dir/server.log" >&2; die "moby-server exited during start-up (log above)"; }
+  sleep 0.1
+done
 
 cpu() { awk '{printf "%.2f", ($14 + $15) / 100}' "/proc/$1/stat"; }
 peak_rss() { awk '/VmHWM/ {print $2, $3}' "/proc/$1/status"; }

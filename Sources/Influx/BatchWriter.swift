@@ -101,7 +101,6 @@ public actor BatchWriter<Receipt: Sendable> {
         self.sink = sink
         self.onCommit = onCommit
         self.onEvent = onEvent
-        buffer.reserveCapacity(options.maxLines * 160)
     }
 
     /// Number of lines waiting for the next write.
@@ -221,8 +220,10 @@ public actor BatchWriter<Receipt: Sendable> {
         let batchReceipts = receipts
         let batchUnreceipted = unreceiptedLines
         unreceiptedLines = 0
+        // Room for a batch like this one: a full-size reservation (maxLines × 160 bytes, about
+        // 800 kB) for every small batch cost an mmap, page faults and a munmap each time.
         buffer = ByteBuffer()
-        buffer.reserveCapacity(options.maxLines * 160)
+        buffer.reserveCapacity(body.readableBytes)
         lines = 0
         receipts = []
         firstAppend = nil

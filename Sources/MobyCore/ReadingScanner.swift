@@ -213,7 +213,7 @@ struct ReadingScanner {
             // Counters must be written as whole numbers that fit Int64 (19 digits fit UInt64).
             guard fraction == 0, digits <= 19, magnitude <= UInt64(Int64.max) + (signed ? 1 : 0) else { return nil }
         }
-        if let entry = catalog[metric], !entry.validRange.contains(value) { return nil }
+        if let range = catalog.validRanges[metric.ordinal], !range.contains(value) { return nil }
         return value
     }
 

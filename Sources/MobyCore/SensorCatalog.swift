@@ -65,12 +65,16 @@ public struct SensorCatalog: Sendable, Equatable {
     public let scored: [Entry]
     /// Entries by `Metric.ordinal` (an enum with a string raw value hashes its string).
     private let byOrdinal: [Entry?]
+    /// Valid ranges by `Metric.ordinal` (nil: no entry), for validation on the hot path without
+    /// copying entries (and retaining their strings).
+    let validRanges: [ClosedRange<Double>?]
 
     public init(entries: [Entry], score: ScoreLimits) {
         self.entries = Dictionary(entries.map { ($0.metric, $0) }, uniquingKeysWith: { $1 })
         self.score = score
         let byMetric = self.entries
         self.byOrdinal = Metric.allCases.map { byMetric[$0] }
+        self.validRanges = byOrdinal.map { $0?.validRange }
         self.scored = Metric.allCases.compactMap { metric in
             guard let entry = byMetric[metric], entry.nominal != nil, entry.scale != nil else { return nil }
             return entry

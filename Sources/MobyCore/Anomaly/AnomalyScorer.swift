@@ -6,12 +6,26 @@ public struct AnomalyScorer: Sendable {
     public let catalog: SensorCatalog
     /// Catalog entries indexed by `Metric.ordinal`, nil where not scored.
     private let table: [SensorCatalog.Entry?]
+    /// The numbers `score` needs, by `Metric.ordinal`: plain values, so the hot path copies no
+    /// strings (an `Entry` holds its unit).
+    private let scoring: [Scoring?]
+
+    private struct Scoring {
+        var nominal: Double
+        var scale: Double
+        var warning: SensorCatalog.Limits
+        var critical: SensorCatalog.Limits
+    }
 
     public init(catalog: SensorCatalog) {
         self.catalog = catalog
         var table = [SensorCatalog.Entry?](repeating: nil, count: Metric.allCases.count)
         for entry in catalog.scored { table[entry.metric.ordinal] = entry }
         self.table = table
+        scoring = table.map { entry in
+            guard let entry, let nominal = entry.nominal, let scale = entry.scale else { return nil }
+            return Scoring(nominal: nominal, scale: scale, warning: entry.warning, critical: entry.critical)
+        }
     }
 
     /// Score and severity only; no allocation (the per-reading hot path).
@@ -19,9 +33,8 @@ public struct AnomalyScorer: Sendable {
         var sum = 0.0
         var severity: Severity?
         for value in reading.values {
-            guard let entry = table[value.metric.ordinal], let nominal = entry.nominal, let scale = entry.scale
-            else { continue }
-            let z = (value.value - nominal) / scale
+            guard let entry = scoring[value.metric.ordinal] else { continue }
+            let z = (value.value - entry.nominal) / entry.scale
             sum += z * z
             if severity != .critical {
                 if entry.critical.breached(by: value.value) != nil {
