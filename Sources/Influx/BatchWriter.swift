@@ -130,7 +130,7 @@ public actor BatchWriter<Receipt: Sendable> {
     /// next batch is full. Returns false once the writer finished.
     @discardableResult
     public func append(encoded body: ByteBuffer, lines count: Int, receipts batchReceipts: [Receipt]) async -> Bool {
-        guard await waitForSpace() else { return false }
+        guard await waitForSpace(adding: count) else { return false }
         buffer.writeImmutableBuffer(body)
         lines += count
         receipts.append(contentsOf: batchReceipts)
@@ -201,8 +201,10 @@ public actor BatchWriter<Receipt: Sendable> {
         }
     }
 
-    private func waitForSpace() async -> Bool {
-        while lines >= options.maxLines && !finishing {
+    /// Waits until `adding` more lines fit in the next batch (a run larger than a whole batch
+    /// goes into an empty one).
+    private func waitForSpace(adding: Int = 1) async -> Bool {
+        while lines > 0 && lines + adding > options.maxLines && !finishing {
             await withCheckedContinuation { spaceWaiters.append($0) }
         }
         return !finishing

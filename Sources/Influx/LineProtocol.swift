@@ -4,6 +4,10 @@ import NIOCore
 public struct LineProtocolError: Error, Sendable, Equatable, CustomStringConvertible {
     public var reason: String
 
+    public init(reason: String) {
+        self.reason = reason
+    }
+
     public var description: String { reason }
 }
 

@@ -109,10 +109,11 @@ public struct LineWriter: ~Copyable {
         }
         let magnitude = abs(value)
         if magnitude < 1e9 {
-            // Sensor values mostly have a few decimals. The smallest k for which m / 10^k (m
-            // whole; both exact doubles, so the division is correctly rounded) gives back the
-            // value: then "m/10^k" in decimal parses to exactly this double, and no shorter
-            // decimal does.
+            // Sensor values mostly have a few decimals. The first k for which m / 10^k (m whole;
+            // both exact doubles, so the division is correctly rounded) gives back the value:
+            // then "m/10^k" in decimal parses to exactly this double. It is almost always the
+            // shortest such decimal too (rounding in `magnitude * scale` could skip one; the
+            // text is then longer but still exact).
             var scale = 1.0
             for places in 1...6 {
                 scale *= 10

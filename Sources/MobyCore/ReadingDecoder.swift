@@ -168,7 +168,10 @@ public struct ReadingDecoder: Sendable {
         if id.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
             return "must not contain control characters (newline, tab, …)"
         }
-        if id.contains("+") || id.contains("#") { return "must not contain the MQTT wildcards + or #" }
+        // By bytes: as Characters, "+\u{301}" is not "+".
+        if id.utf8.contains(UInt8(ascii: "+")) || id.utf8.contains(UInt8(ascii: "#")) {
+            return "must not contain the MQTT wildcards + or #"
+        }
         return nil
     }
 

@@ -82,6 +82,6 @@ public func buildApplication(
             fleet: fleet, signals: signalSink, topicFilter: configuration.mqttTopic,
             deadLetterTopic: configuration.deadLetterTopic,
             retention: InfluxDuration.nanoseconds(configuration.influx.retentionDuration), metrics: metrics,
-            status: status, logger: logger))
+            status: status, logger: logger, maxRun: min(1_024, configuration.batchMaxLines)))
     return app
 }

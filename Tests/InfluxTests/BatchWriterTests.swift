@@ -15,10 +15,17 @@ import Testing
         Point(measurement: "m", tags: [], fields: [(key: "v", value: .integer(Int64(value)))], timestamp: Int64(value))
     }
 
-    func withWriter(_ body: (BatchWriter<Int>, Recorder) async throws -> Void) async throws {
+    func withWriter(
+        maxLines: Int = 5_000, sinkDelay: Duration = .zero,
+        _ body: (BatchWriter<Int>, Recorder) async throws -> Void
+    ) async throws {
         let recorder = Recorder()
         let writer = BatchWriter<Int>(
-            sink: { buffer in recorder.bodies.withLock { $0.append(String(buffer: buffer)) } },
+            options: .init(maxLines: maxLines),
+            sink: { buffer in
+                if sinkDelay > .zero { try? await Task.sleep(for: sinkDelay) }
+                recorder.bodies.withLock { $0.append(String(buffer: buffer)) }
+            },
             onCommit: { commit in
                 recorder.commits.withLock {
                     $0.append((commit.receipts, commit.lines, commit.unreceiptedLines))
@@ -33,6 +40,28 @@ import Testing
     func waitUntil(_ condition: () -> Bool) async throws {
         let deadline = ContinuousClock.now + .seconds(10)
         while !condition(), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+    }
+
+    @Test func encodedRunsKeepOrderAndNeverOverfillABatch() async throws {
+        // A slow sink lets runs pile up behind the first write.
+        try await withWriter(maxLines: 10, sinkDelay: .milliseconds(20)) { writer, recorder in
+            var next = 0
+            for size in [7, 7, 3, 12, 1] {
+                var body = ByteBuffer()
+                for value in next..<(next + size) { try LineProtocol.encode(point(value), into: &body) }
+                // One receipt more than lines: a rejected message acknowledged with its run.
+                await writer.append(encoded: body, lines: size, receipts: Array(next..<(next + size)) + [-next - 1])
+                next += size
+            }
+            try await waitUntil { recorder.commits.withLock { $0.flatMap(\.receipts) }.count == next + 5 }
+            let commits = recorder.commits.withLock { $0 }
+            #expect(commits.flatMap(\.receipts).filter { $0 >= 0 } == Array(0..<next))
+            // A batch takes whole runs and stays within maxLines unless one run alone is larger.
+            #expect(commits.allSatisfy { $0.lines <= 10 || $0.lines == 12 })
+            #expect(commits.map(\.lines).reduce(0, +) == next)
+            let lines = recorder.bodies.withLock { $0 }.joined().split(separator: "\n")
+            #expect(lines.count == next)
+        }
     }
 
     @Test func aPointWithoutAReceiptIsWrittenOnItsOwn() async throws {

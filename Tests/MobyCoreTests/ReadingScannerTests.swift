@@ -77,6 +77,13 @@ import Testing
         for json in cases {
             #expect(scan(json, topicDevice: nil) == nil, "\(json)")
         }
+        // A wildcard followed by a combining mark is still a wildcard byte (both decoders).
+        let combining = "{\"device_id\":\"a+\u{301}\",\"temperature\":20}"
+        #expect(scan(combining, topicDevice: nil) == nil)
+        guard case .failure = fullDecode(combining, topicDevice: nil) else {
+            Issue.record("a device id with a '+' byte was accepted")
+            return
+        }
         // A topic id that could not be a device id is refused with a reason, not stored.
         let json = #"{"temperature":20}"#
         #expect(scan(json, topicDevice: "bad\u{7}id") == nil)

@@ -30,13 +30,13 @@ struct IngestService: Service {
     let logger: Logger
 
     /// Messages taken from the client at once: one suspension, one writer call and one fleet
-    /// update per run instead of per message.
-    static let maxRun = 1_024
+    /// update per run instead of per message. At most 1,024, and never more than a batch.
+    let maxRun: Int
 
     func run() async throws {
         defer { signals.finish() }
         try await subscribe()
-        for await run in client.messages.runs(upTo: Self.maxRun).cancelOnGracefulShutdown() {
+        for await run in client.messages.runs(upTo: maxRun).cancelOnGracefulShutdown() {
             await ingest(run)
         }
         logger.info("ingest stopped")

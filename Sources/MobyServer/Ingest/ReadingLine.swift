@@ -15,7 +15,9 @@ extension Reading {
             fields.append(
                 (
                     key: value.metric.name,
-                    value: value.metric.isInteger ? .integer(Int64(value.value)) : .float(value.value)
+                    value: value.metric.isInteger
+                        ? Int64(exactly: value.value).map(FieldValue.integer) ?? .float(value.value)
+                        : .float(value.value)
                 ))
         }
         fields.append((key: "anomaly_score", value: .float(anomalyScore)))
@@ -37,7 +39,11 @@ extension Reading {
                 if position > 0 { try line.write(byte: UInt8(ascii: ",")) }
                 try line.write(Self.fieldKey(value.metric))
                 if value.metric.isInteger {
-                    try line.write(decimal: Int64(value.value))
+                    guard let whole = Int64(exactly: value.value) else {
+                        throw LineProtocolError(
+                            reason: "\(value.metric.name) \(value.value) does not fit a 64-bit integer field")
+                    }
+                    try line.write(decimal: whole)
                     try line.write(byte: UInt8(ascii: "i"))
                 } else {
                     try line.write(float: value.value, field: value.metric.name)
