@@ -4,7 +4,8 @@
 /// declares it dead when the broker goes silent, and holds socket reads while the inbound buffer
 /// is full. Everything else (what to resend, who to resume) is decided by `Session`.
 final class MQTTConnectionHandler: ChannelDuplexHandler {
-    typealias InboundIn = MQTTPacket
+    /// Every complete packet of a read (see `MQTTByteToPacketDecoder`).
+    typealias InboundIn = [MQTTPacket]
     /// Runs of packets (see `MQTTPacketEncoder`).
     typealias OutboundIn = [MQTTPacket]
     typealias OutboundOut = [MQTTPacket]
@@ -117,7 +118,10 @@ final class MQTTConnectionHandler: ChannelDuplexHandler {
     // MARK: Inbound
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let packet = unwrapInboundIn(data)
+        for packet in unwrapInboundIn(data) { received(packet, context: context) }
+    }
+
+    private func received(_ packet: MQTTPacket, context: ChannelHandlerContext) {
         switch phase {
         case .awaitingConnAck:
             guard case .connack(let connack) = packet else {

@@ -197,9 +197,10 @@ private struct BodyReader {
     }
 }
 
-/// Plugs the decoder into a NIO pipeline: bytes in, `MQTTPacket` out.
+/// Plugs the decoder into a NIO pipeline: bytes in, every complete packet of a read out as one
+/// array (one pipeline pass per read instead of one per packet, and no boxing of each packet).
 public struct MQTTByteToPacketDecoder: ByteToMessageDecoder {
-    public typealias InboundOut = MQTTPacket
+    public typealias InboundOut = [MQTTPacket]
 
     public var decoder: MQTTPacketDecoder
 
@@ -208,8 +209,16 @@ public struct MQTTByteToPacketDecoder: ByteToMessageDecoder {
     }
 
     public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        guard let packet = try decoder.decode(&buffer) else { return .needMoreData }
-        context.fireChannelRead(Self.wrapInboundOut(packet))
+        var packets: [MQTTPacket] = []
+        do {
+            while let packet = try decoder.decode(&buffer) { packets.append(packet) }
+        } catch {
+            // Hand on what came before the bad packet, then fail the connection.
+            if !packets.isEmpty { context.fireChannelRead(Self.wrapInboundOut(packets)) }
+            throw error
+        }
+        guard !packets.isEmpty else { return .needMoreData }
+        context.fireChannelRead(Self.wrapInboundOut(packets))
         return .continue
     }
 
