@@ -97,7 +97,9 @@ struct IngestService: Service {
                     deviceID: reading.deviceID, change: change.change, severity: change.severity,
                     assessment: scorer.assess(reading), readingAt: reading.timestamp, receivedAt: receivedAt))
         }
-        if !rejections.isEmpty { await deadLetter(rejections, receivedAt: receivedAt) }
+        // Dead letters go out in arrival order, each acknowledged by the broker, before any
+        // message of the run may be acknowledged.
+        for (message, rejection) in rejections { await reject(message, rejection, receivedAt: receivedAt) }
         await writer.append(encoded: lines, lines: count, receipts: messages)
     }
 
@@ -117,12 +119,6 @@ struct IngestService: Service {
                     "\(RFC3339.format(reading.timestamp)) is older than the retention period; InfluxDB would drop it"))
         }
         return result
-    }
-
-    /// Publishes a dead letter for each rejected message, in arrival order, and returns when the
-    /// broker has them all (or has failed to take one); only then may the originals be acknowledged.
-    private func deadLetter(_ rejections: [(MQTTMessage, ReadingRejection)], receivedAt: Int64) async {
-        for (message, rejection) in rejections { await reject(message, rejection, receivedAt: receivedAt) }
     }
 
     private func reject(_ message: MQTTMessage, _ rejection: ReadingRejection, receivedAt: Int64) async {
