@@ -65,11 +65,18 @@ public enum RFC3339 {
         // A leap second is stored as the last nanosecond-resolution instant before the next minute.
         let leap = second == 60
         let days = daysFromCivil(year: year, month: month, day: day)
-        let seconds =
+        var seconds =
             Int64(days) * 86_400 + Int64(hour * 3600 + minute * 60 + (leap ? 59 : second))
             - Int64(offsetSeconds)
+        if leap { nanos = 999_999_999 }
+        if seconds < 0, nanos > 0 {
+            // Before 1970 the whole seconds alone can be out of range (1677-09-21T00:12:43 is
+            // beyond Int64 nanoseconds, 00:12:43.145224194 is not): borrow a second.
+            seconds += 1
+            nanos -= 1_000_000_000
+        }
         let (scaled, overflow1) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
-        let (total, overflow2) = scaled.addingReportingOverflow(leap ? 999_999_999 : nanos)
+        let (total, overflow2) = scaled.addingReportingOverflow(nanos)
         guard !overflow1, !overflow2, total >= earliest, total <= latest else { return nil }
         return total
     }

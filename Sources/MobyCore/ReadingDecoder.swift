@@ -2,7 +2,7 @@
 /// every problem with it. Used for MQTT ingest and for `POST /publish` alike.
 public struct ReadingDecoder: Sendable {
     /// Device ids are InfluxDB tag values and MQTT topic levels: bounded and printable.
-    public static let maxDeviceIDBytes = 128
+    public static let maxDeviceIDBytes = DeviceID.maxBytes
     /// Larger payloads are refused before parsing.
     public static let maxPayloadBytes = 64 * 1024
 
@@ -161,19 +161,8 @@ public struct ReadingDecoder: Sendable {
         return id
     }
 
-    /// Why `id` cannot be a device id, or nil when it can.
-    public static func deviceIDProblem(_ id: String) -> String? {
-        if id.isEmpty { return "must not be empty" }
-        if id.utf8.count > maxDeviceIDBytes { return "longer than \(maxDeviceIDBytes) bytes" }
-        if id.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
-            return "must not contain control characters (newline, tab, …)"
-        }
-        // By bytes: as Characters, "+\u{301}" is not "+".
-        if id.utf8.contains(UInt8(ascii: "+")) || id.utf8.contains(UInt8(ascii: "#")) {
-            return "must not contain the MQTT wildcards + or #"
-        }
-        return nil
-    }
+    /// Why `id` cannot be a device id, or nil when it can (`DeviceID` defines the alphabet).
+    public static func deviceIDProblem(_ id: String) -> String? { DeviceID.problem(id) }
 
     private func validate(_ metric: Metric, _ value: JSONValue, field: String, errors: inout [FieldError]) -> Double? {
         guard case .number(let number, let integer) = value else {

@@ -150,19 +150,9 @@ struct ReadingScanner {
         return String(validating: text.assumingMemoryBound(to: UInt8.self), as: UTF8.self)
     }
 
-    /// True when `ReadingDecoder.deviceIDProblem` has nothing against these bytes (decided on
-    /// the bytes: no control characters, no MQTT wildcards, 1…128 bytes).
-    static func isPlainDeviceID(_ bytes: some Collection<UInt8>) -> Bool {
-        guard !bytes.isEmpty, bytes.count <= ReadingDecoder.maxDeviceIDBytes else { return false }
-        var previous: UInt8 = 0
-        for byte in bytes {
-            // C0 controls, DEL, and C1 controls (U+0080…U+009F, encoded C2 80…C2 9F).
-            if byte < 0x20 || byte == 0x7F || (previous == 0xC2 && byte >= 0x80 && byte <= 0x9F) { return false }
-            if byte == UInt8(ascii: "+") || byte == UInt8(ascii: "#") { return false }
-            previous = byte
-        }
-        return true
-    }
+    /// True when the bytes are a device id the scanner may accept alone (plain ASCII letters,
+    /// digits and separators); anything else goes to the full decoder, which explains.
+    static func isPlainDeviceID(_ bytes: some Collection<UInt8>) -> Bool { DeviceID.isPlainASCII(bytes) }
 
     /// A JSON number valid for `metric` (whole for counters, inside the catalog's range).
     private mutating func number(for metric: Metric, catalog: SensorCatalog) -> Double? {

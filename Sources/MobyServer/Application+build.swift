@@ -25,7 +25,9 @@ public func buildApplication(
     let client = MQTTClient(configuration: mqttConfiguration, logger: logger)
     let influx = InfluxClient(configuration: configuration.influx)
     let store = ReadingStore(client: influx, logger: logger)
-    let decoder = ReadingDecoder(catalog: configuration.catalog)
+    let readingCheck = ReadingCheck(
+        decoder: ReadingDecoder(catalog: configuration.catalog),
+        retention: InfluxDuration.nanoseconds(configuration.influx.retentionDuration))
     let writer = try ReadingWriter.make(
         configuration: configuration, store: store, client: client, metrics: metrics, logger: logger)
 
@@ -46,14 +48,16 @@ public func buildApplication(
         rewriter: configuration.summaryEndpoint.map { SummaryRewriter(endpoint: $0, metrics: metrics, logger: logger) },
         metrics: metrics,
         outlet: relay.send)
-    let fleet = FleetState(rules: configuration.hysteresis)
+    let fleet = FleetState(rules: configuration.hysteresis, maxDevices: configuration.maxDevices)
+    metrics.devicesLimit.set(Int64(configuration.maxDevices))
     fleet.resume(try await center.start())
     let (signals, signalSink) = AsyncStream<AnomalySignal>.makeStream()
 
     let status = IngestStatus()
     let router = Router(context: MobyRequestContext.self)
     router.addRoutes(HealthController(client: client, influx: influx, writer: writer, status: status).routes)
-    router.addRoutes(PublishController(client: client, decoder: decoder, metrics: metrics).routes)
+    router.addRoutes(
+        PublishController(client: client, readingCheck: readingCheck, fleet: fleet, metrics: metrics).routes)
     router.addRoutes(MetricsController(metrics: metrics).routes)
     router.addRoutes(AlertController(center: center, store: alertStore).routes)
     router.addRoutes(DeviceController(fleet: fleet, center: center, staleAfter: configuration.staleAfter).routes)
@@ -78,10 +82,10 @@ public func buildApplication(
             flushInterval: configuration.alertUpdateInterval
                 > .zero ? configuration.alertUpdateInterval : .seconds(1), logger: logger),
         IngestService(
-            client: client, writer: writer, decoder: decoder, scorer: AnomalyScorer(catalog: configuration.catalog),
+            client: client, writer: writer, readingCheck: readingCheck,
+            scorer: AnomalyScorer(catalog: configuration.catalog),
             fleet: fleet, signals: signalSink, topicFilter: configuration.mqttTopic,
-            deadLetterTopic: configuration.deadLetterTopic,
-            retention: InfluxDuration.nanoseconds(configuration.influx.retentionDuration), metrics: metrics,
+            deadLetterTopic: configuration.deadLetterTopic, metrics: metrics,
             status: status, logger: logger, maxRun: min(1_024, configuration.batchMaxLines)))
     return app
 }

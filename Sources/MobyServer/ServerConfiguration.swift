@@ -42,6 +42,10 @@ public struct ServerConfiguration: Sendable {
         Setting(key: "moby.influx.bucket", defaultValue: "", help: "InfluxDB 2.x bucket"),
         Setting(key: "moby.influx.token", defaultValue: "", help: "InfluxDB 2.x API token"),
         Setting(
+            key: "moby.influx.timeout.ms", defaultValue: "10000",
+            help:
+                "Give up on one InfluxDB request (connect and answer) after this long; the write is retried or spooled"),
+        Setting(
             key: "moby.batch.max.lines", defaultValue: "5000", help: "Write a batch once it holds this many readings"),
         Setting(
             key: "moby.batch.linger.ms", defaultValue: "0",
@@ -70,6 +74,9 @@ public struct ServerConfiguration: Sendable {
         Setting(
             key: "moby.alert.update.ms", defaultValue: "5000",
             help: "At most one alert.updated per alert per this interval while an anomaly goes on"),
+        Setting(
+            key: "moby.max.devices", defaultValue: "50000",
+            help: "Most devices the server tracks; readings of further new devices are dead-lettered"),
         Setting(
             key: "moby.device.stale.seconds", defaultValue: "30",
             help: "A device not heard from for this long is shown as stale"),
@@ -107,6 +114,7 @@ public struct ServerConfiguration: Sendable {
     public var alertTopic: String
     public var alertUpdateInterval: Duration
     public var staleAfter: Duration
+    public var maxDevices: Int
     public var heartbeatInterval: Duration
     public var webSocketBuffer: Int
     /// The LLM that rewrites summaries; nil when not configured.
@@ -154,7 +162,8 @@ public struct ServerConfiguration: Sendable {
             retentionPolicy: string("moby.influx.rp"), retentionDuration: string("moby.influx.retention"),
             username: optional("moby.influx.username"), password: optional("moby.influx.password"),
             org: optional("moby.influx.org"), bucket: optional("moby.influx.bucket"),
-            token: optional("moby.influx.token"))
+            token: optional("moby.influx.token"),
+            requestTimeout: .milliseconds(try int("moby.influx.timeout.ms", in: 100...600_000)))
         batchMaxLines = try int("moby.batch.max.lines", in: 1...100_000)
         batchLinger = .milliseconds(try int("moby.batch.linger.ms", in: 0...60_000))
         spoolMaxBytes = Int64(try int("moby.spool.max.mb", in: 1...10_000_000)) * 1024 * 1024
@@ -181,6 +190,7 @@ public struct ServerConfiguration: Sendable {
         alertTopic = string("moby.alert.topic")
         alertUpdateInterval = .milliseconds(try int("moby.alert.update.ms", in: 0...3_600_000))
         staleAfter = .seconds(try int("moby.device.stale.seconds", in: 1...86_400 * 365))
+        maxDevices = try int("moby.max.devices", in: 1...10_000_000)
         heartbeatInterval = .seconds(try int("moby.ws.heartbeat.seconds", in: 1...3_600))
         webSocketBuffer = try int("moby.ws.buffer", in: 1...1_000_000)
         if let url = optional("moby.llm.url") {

@@ -27,6 +27,11 @@ public final class ServerMetrics: Sendable {
     let summariesFailed: Counter
     let summariesSkipped: Counter
     let batchLines: ValueHistogram
+    let devicesKnown: Gauge
+    let devicesLimit: Gauge
+    let readingsRefusedDeviceLimit: Counter
+    let readingsSharingTimestamp: Counter
+    let timestampCollisions: Counter
     let batchDuration: DurationHistogram
     let alertRaiseDuration: DurationHistogram
 
@@ -89,6 +94,23 @@ public final class ServerMetrics: Sendable {
         summariesSkipped = registry.makeCounter(
             descriptor: .named(
                 "moby_llm_summaries_skipped_total", helpText: "LLM rewrites skipped because too many were in flight"))
+        devicesKnown = registry.makeGauge(
+            descriptor: .named("moby_devices", helpText: "Devices the server tracks (since it started)"))
+        devicesLimit = registry.makeGauge(
+            descriptor: .named(
+                "moby_devices_limit", helpText: "Most devices tracked; readings of further new devices are refused"))
+        readingsRefusedDeviceLimit = registry.makeCounter(
+            descriptor: .named(
+                "moby_readings_refused_device_limit_total",
+                helpText: "Readings of new devices refused because the device limit was reached (dead-lettered)"))
+        readingsSharingTimestamp = registry.makeCounter(
+            descriptor: .named(
+                "moby_readings_shared_timestamp_total",
+                helpText: "Readings stamped like another reading of their device, stored apart by a sub-ms offset"))
+        timestampCollisions = registry.makeCounter(
+            descriptor: .named(
+                "moby_readings_timestamp_collisions_total",
+                helpText: "Readings refused because another reading of the device had the same stored timestamp"))
         batchLines = registry.makeValueHistogram(
             descriptor: .named("moby_influx_batch_lines", helpText: "Readings per InfluxDB write"),
             buckets: [1, 10, 100, 500, 1000, 2000, 5000, 10000])

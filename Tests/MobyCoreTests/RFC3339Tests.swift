@@ -31,6 +31,15 @@ import Testing
         #expect(RFC3339.parse("1900-02-29T00:00:00Z") == nil)
     }
 
+    @Test func theWholeRangeOfInfluxDBRoundTrips() {
+        // The earliest instant has whole seconds that alone do not fit Int64 nanoseconds.
+        #expect(RFC3339.parse(RFC3339.format(RFC3339.earliest)) == RFC3339.earliest)
+        #expect(RFC3339.parse(RFC3339.format(RFC3339.latest)) == RFC3339.latest)
+        #expect(RFC3339.parse("1677-09-21T00:12:43.145224193Z") == nil)
+        #expect(RFC3339.parse("2262-04-11T23:47:16.854775807Z") == nil)
+        #expect(RFC3339.parse("1677-09-21T00:12:44Z") == RFC3339.earliest - 145_224_194 + 1_000_000_000)
+    }
+
     @Test(arguments: [
         "", "2025-11-17", "2025-11-17T10:30:00", "2025-13-01T00:00:00Z", "2025-11-31T00:00:00Z",
         "2025-11-17T24:00:00Z", "2025-11-17T10:60:00Z", "2025-11-17T10:30:00.Z", "2025-11-17T10:30:00+0900",

@@ -104,7 +104,7 @@ import Testing
 
     /// A valid reading in varied spelling: key order, whitespace, vector or flat axes, number forms.
     static func ordinaryReading(_ random: inout SplitMix64, index: Int, catalog: SensorCatalog) -> (String, String) {
-        let device = ["press-\(index % 50)", "línea_3/motor \(index % 7)", "m\(index)", "설비-\(index % 3)"][index % 4]
+        let device = ["press-\(index % 50)", "line_3.motor:\(index % 7)", "m\(index)", "Press_\(index % 3)"][index % 4]
         var members: [String] = ["\"device_id\":\"\(device)\""]
         if random.next() % 4 != 0 {
             let seconds = 1_700_000_000 + Int(random.next() % 1_000_000)

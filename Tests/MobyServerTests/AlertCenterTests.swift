@@ -19,12 +19,12 @@ import Testing
 
     func center(
         autoResolve: Bool = false, updateInterval: Duration = .seconds(3600),
-        feed: AlertFeed = AlertFeed(bufferLimit: 100)
+        feed: AlertFeed = AlertFeed(bufferLimit: 100), metrics: ServerMetrics = ServerMetrics()
     ) throws -> (AlertCenter, SQLiteAlertStore) {
         let store = try SQLiteAlertStore(path: path)
         let center = AlertCenter(
             store: store, catalog: catalog, feed: feed, autoResolve: autoResolve, updateInterval: updateInterval,
-            logger: testLogger)
+            logger: testLogger, metrics: metrics)
         return (center, store)
     }
 
@@ -38,6 +38,18 @@ import Testing
         return AnomalySignal(
             deviceID: device, change: change, severity: severity,
             assessment: AnomalyScorer(catalog: catalog).assess(reading), readingAt: at)
+    }
+
+    @Test func streamClientsDroppedForBeingSlowAreCounted() async throws {
+        let feed = AlertFeed(bufferLimit: 2)
+        let metrics = ServerMetrics()
+        let (center, _) = try center(updateInterval: .zero, feed: feed, metrics: metrics)
+        _ = try await center.start()
+        let (slow, _) = feed.subscribe()  // never reads
+        for index in 1...4 { await center.handle(signal(.raised(.warning), device: "press-\(index)", temperature: 50)) }
+        #expect(feed.wasDropped(slow))
+        let text = String(decoding: metrics.registry.emitToBuffer(), as: UTF8.self)
+        #expect(text.contains("moby_websocket_clients_dropped_total 1"), "\(text)")
     }
 
     @Test func oneAlertPerEpisodeWithCoalescedUpdatesAndSequencedEvents() async throws {

@@ -166,7 +166,7 @@ struct Letter: Decodable {
             try await app.test(.live) { client in
                 try await waitUntilReady(client)
                 try await client.execute(
-                    uri: "/publish", method: .post,
+                    uri: "/publish", method: .post, headers: [.contentType: "application/json"],
                     body: ByteBuffer(string: #"{"device_id":"x","temperature":"warm","sound":-5}"#)
                 ) { response in
                     #expect(response.status == .unprocessableContent)
@@ -178,11 +178,14 @@ struct Letter: Decodable {
                     #expect(body.errors.map(\.field) == ["temperature", "sound"])
                     #expect(!body.error.isEmpty)
                 }
-                try await client.execute(uri: "/publish", method: .post, body: ByteBuffer(string: "{")) { response in
+                try await client.execute(
+                    uri: "/publish", method: .post, headers: [.contentType: "application/json"],
+                    body: ByteBuffer(string: "{")
+                ) { response in
                     #expect(response.status == .unprocessableContent)
                 }
                 try await client.execute(
-                    uri: "/publish", method: .post,
+                    uri: "/publish", method: .post, headers: [.contentType: "application/json"],
                     body: ByteBuffer(string: Self.reading(42, device: "http_device"))
                 ) { response in
                     #expect(response.status == .accepted)

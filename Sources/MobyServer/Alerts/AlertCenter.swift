@@ -222,6 +222,7 @@ actor AlertCenter {
             if let logged {
                 let dropped = feed.publish(logged)
                 if dropped > 0 {
+                    metrics.webSocketClientsDropped.increment(by: Int64(dropped))
                     logger.warning("dropped slow WebSocket clients", metadata: ["clients": "\(dropped)"])
                 }
                 outlet(logged, stored)

@@ -13,13 +13,22 @@ final class FleetState: Sendable {
         var score: Double
         var episode: AnomalyEpisode
         var readings: Int64
+        /// The sensor timestamp most recently seen and the content hashes of the readings that
+        /// carried it (at most `FleetState.maxSharedStamps`), to find readings that share one.
+        var stamp: Int64 = .min
+        var stampHashes: [UInt64] = []
     }
 
     let rules: Hysteresis
+    /// Devices the server keeps track of; readings of further new devices are refused.
+    let maxDevices: Int
     private let devices = Mutex<[String: Device]>([:])
+    /// Distinct readings per coarse timestamp tracked for collisions.
+    static let maxSharedStamps = 64
 
-    init(rules: Hysteresis) {
+    init(rules: Hysteresis, maxDevices: Int = .max) {
         self.rules = rules
+        self.maxDevices = maxDevices
     }
 
     /// A reading with its score, as ingest hands it over.
@@ -27,6 +36,28 @@ final class FleetState: Sendable {
         var reading: Reading
         var score: Double
         var severity: Severity?
+        /// The message's position in its run.
+        var position: Int = 0
+        /// The reading's own timestamp and content hash (see `ReadingStamp`).
+        var stamp: ReadingStamp.Stamp?
+    }
+
+    /// Why an observation was not taken.
+    enum Refusal: Equatable {
+        /// A new device while `maxDevices` are known.
+        case deviceLimit(Int)
+        /// Another reading of the device, with other values, has the same stored timestamp.
+        case timestampCollision
+    }
+
+    /// What a run of observations did.
+    struct Outcome {
+        var changes: [EpisodeChange] = []
+        /// Positions (in the run) of refused observations, with the reason.
+        var refused: [(position: Int, refusal: Refusal)] = []
+        /// Readings that shared a whole-second timestamp with a different reading of their
+        /// device (kept apart by their offsets).
+        var sharedStamps = 0
     }
 
     /// A change to a device's anomaly episode, and the episode's severity after it.
@@ -36,13 +67,34 @@ final class FleetState: Sendable {
         var severity: Severity?
     }
 
-    /// Records a run of readings in order, under one lock; returns the episode changes they caused.
-    func observe(_ observations: [Observation], receivedAt: Int64) -> [EpisodeChange] {
+    /// Records a run of readings in order, under one lock; returns the episode changes they
+    /// caused and the readings refused (a new device beyond the limit, a timestamp collision).
+    func observe(_ observations: [Observation], receivedAt: Int64) -> Outcome {
         devices.withLock { devices in
-            var changes: [EpisodeChange] = []
+            var outcome = Outcome()
             for observation in observations {
                 let reading = observation.reading
-                func update(_ device: inout Device) {
+                if devices[reading.deviceID] == nil, devices.count >= maxDevices {
+                    outcome.refused.append((observation.position, .deviceLimit(maxDevices)))
+                    continue
+                }
+                func update(_ device: inout Device) -> Refusal? {
+                    if let stamp = observation.stamp {
+                        if stamp.sensorTimestamp != device.stamp {
+                            device.stamp = stamp.sensorTimestamp
+                            device.stampHashes = [stamp.hash]
+                        } else if !device.stampHashes.contains(stamp.hash) {
+                            // Same timestamp, other values: apart only if the offsets differ.
+                            let offset = ReadingStamp.Stamp.offset(of: stamp.hash)
+                            if !stamp.offset
+                                || device.stampHashes.contains(where: { ReadingStamp.Stamp.offset(of: $0) == offset })
+                            {
+                                return .timestampCollision
+                            }
+                            outcome.sharedStamps += 1
+                            if device.stampHashes.count < Self.maxSharedStamps { device.stampHashes.append(stamp.hash) }
+                        }
+                    }
                     if reading.timestamp >= device.lastReadingAt {
                         device.lastReadingAt = reading.timestamp
                         device.values = reading.values
@@ -51,21 +103,31 @@ final class FleetState: Sendable {
                     device.receivedAt = receivedAt
                     device.readings += 1
                     if let change = device.episode.observe(observation.severity, rules: rules) {
-                        changes.append(
+                        outcome.changes.append(
                             EpisodeChange(observation: observation, change: change, severity: device.episode.severity))
                     }
+                    return nil
                 }
-                update(
+                let refusal = update(
                     &devices[
                         reading.deviceID,
                         default: Device(
                             lastReadingAt: reading.timestamp, receivedAt: receivedAt, values: reading.values,
                             score: observation.score, episode: AnomalyEpisode(), readings: 0)
                     ])
+                if let refusal { outcome.refused.append((observation.position, refusal)) }
             }
-            return changes
+            return outcome
         }
     }
+
+    /// Whether a reading of `deviceID` would be taken now (known, or room for one more).
+    func admits(_ deviceID: String) -> Bool {
+        devices.withLock { $0[deviceID] != nil || $0.count < maxDevices }
+    }
+
+    /// Devices known.
+    var count: Int { devices.withLock { $0.count } }
 
     /// Marks devices with an open, uncleared alert as in an episode (after a restart), so that
     /// normal readings clear it and anomalous ones update it rather than open another.
@@ -85,5 +147,12 @@ final class FleetState: Sendable {
     /// Every device, sorted by id.
     func snapshot() -> [(id: String, device: Device)] {
         devices.withLock { $0.map { (id: $0.key, device: $0.value) } }.sorted { $0.id < $1.id }
+    }
+
+    /// One page of devices in id order, and how many there are.
+    func page(offset: Int, limit: Int) -> (devices: [(id: String, device: Device)], total: Int) {
+        let all = snapshot()
+        guard offset < all.count else { return ([], all.count) }
+        return (Array(all[offset..<min(all.count, offset + limit)]), all.count)
     }
 }

@@ -50,7 +50,7 @@ struct AlertController<Context: RequestContext>: Sendable {
             "status", AlertStatus.init(rawValue:), allowed: AlertStatus.allCases.map(\.rawValue))
         query.severities = parameters.list(
             "severity", Severity.init(rawValue:), allowed: Severity.allCases.map(\.rawValue))
-        query.deviceID = parameters.string("device")
+        query.deviceID = parameters.deviceID("device")
         query.from = parameters.time("from")
         query.to = parameters.time("to")
         query.limit = parameters.int("limit", default: 50, in: 1...1000)

@@ -56,11 +56,13 @@ struct AlertStreamController<Context: WebSocketRequestContext & RequestContext>:
             }
             group.addTask {
                 for await event in events where event.sequence > last.value {
+                    // Dropped (counted by the alert center): what is still buffered would only
+                    // delay the close; the client catches up with ?since= on reconnect.
+                    if feed.wasDropped(id) { break }
                     try await outbound.write(.text(event.message))
                     last.set(event.sequence)
                 }
                 if feed.wasDropped(id) {
-                    metrics.webSocketClientsDropped.increment()
                     logger.warning("alert stream client too slow; closed", metadata: ["last_seq": "\(last.value)"])
                     try await outbound.close(.unknown(1013), reason: "too slow; reconnect with ?since=<last seq>")
                 }

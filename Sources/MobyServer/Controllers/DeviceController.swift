@@ -1,8 +1,9 @@
 import Hummingbird
 import MobyCore
 
-/// `GET /api/v1/devices`: every device the server has heard from since it started, when,
-/// its latest values and anomaly score, online or stale, and its open alert.
+/// `GET /api/v1/devices[?limit=&offset=]`: the devices the server has heard from since it
+/// started, in id order and one page at a time (the fleet can be large): when, their latest
+/// values and anomaly score, online or stale, and their open alert.
 struct DeviceController<Context: RequestContext>: Sendable {
     let fleet: FleetState
     let center: AlertCenter
@@ -34,26 +35,36 @@ struct DeviceController<Context: RequestContext>: Sendable {
 
     struct DeviceList: ResponseEncodable {
         var devices: [DeviceDocument]
+        var total: Int
+        var limit: Int
+        var offset: Int
+        var maxDevices: Int
         var staleAfterSeconds: Int64
 
         enum CodingKeys: String, CodingKey {
-            case devices
+            case devices, total, limit, offset
+            case maxDevices = "max_devices"
             case staleAfterSeconds = "stale_after_seconds"
         }
     }
 
     var routes: RouteCollection<Context> {
         let routes = RouteCollection(context: Context.self)
-        routes.get("/api/v1/devices") { _, _ in await list() }
+        routes.get("/api/v1/devices") { request, _ in try await list(request) }
         return routes
     }
 
-    private func list() async -> DeviceList {
+    private func list(_ request: Request) async throws -> DeviceList {
+        var parameters = QueryParameters(request)
+        let limit = parameters.int("limit", default: 500, in: 1...5_000)
+        let offset = parameters.int("offset", default: 0, in: 0...Int(Int32.max))
+        try parameters.check()
         let now = WallClock.nanoseconds()
         let stale = staleAfter.nanoseconds
         let alerts = Dictionary(
             await center.openAlerts().map { ($0.deviceID, $0) }, uniquingKeysWith: { a, b in a.id > b.id ? a : b })
-        let devices = fleet.snapshot().map { id, device in
+        let page = fleet.page(offset: offset, limit: limit)
+        let devices = page.devices.map { id, device in
             DeviceDocument(
                 deviceID: id, status: now - device.receivedAt > stale ? "stale" : "online",
                 lastSeen: RFC3339.format(device.receivedAt), lastReadingAt: RFC3339.format(device.lastReadingAt),
@@ -61,6 +72,8 @@ struct DeviceController<Context: RequestContext>: Sendable {
                 values: Dictionary(device.values.map { ($0.metric.name, $0.value) }, uniquingKeysWith: { $1 }),
                 alert: alerts[id].map { .init(id: $0.id, severity: $0.severity, status: $0.status) })
         }
-        return DeviceList(devices: devices, staleAfterSeconds: staleAfter.components.seconds)
+        return DeviceList(
+            devices: devices, total: page.total, limit: limit, offset: offset, maxDevices: fleet.maxDevices,
+            staleAfterSeconds: staleAfter.components.seconds)
     }
 }

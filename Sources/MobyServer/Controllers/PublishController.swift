@@ -1,14 +1,17 @@
+import Foundation
 import Hummingbird
 import MQTT
 import MobyCore
 import NIOCore
 
 /// `POST /publish` (the seed's endpoint): devices that speak HTTP rather than MQTT post a
-/// reading; it is validated like any MQTT message (422 with field errors) and published to the
-/// device's topic with QoS 1. 202 means the broker has it.
+/// reading (`Content-Type: application/json`, else 415); it passes the same `ReadingCheck` as
+/// an MQTT message (422 with field errors) and is published to the device's topic with QoS 1.
+/// 202 means the broker has it and ingest will store it.
 struct PublishController<Context: RequestContext>: Sendable {
     let client: MQTTClient
-    let decoder: ReadingDecoder
+    let readingCheck: ReadingCheck
+    let fleet: FleetState
     let metrics: ServerMetrics
 
     struct Accepted: ResponseEncodable {
@@ -30,6 +33,12 @@ struct PublishController<Context: RequestContext>: Sendable {
     }
 
     private func publish(_ request: Request, context: Context) async throws -> EditedResponse<Accepted> {
+        guard Self.isJSON(request.headers[.contentType]) else {
+            throw APIError(
+                .unsupportedMediaType,
+                "the body must be a JSON reading sent with Content-Type: application/json (got \(request.headers[.contentType].map { "'\($0.prefix(100))'" } ?? "none"))"
+            )
+        }
         let body: ByteBuffer
         do {
             body = try await request.body.collect(upTo: ReadingDecoder.maxPayloadBytes)
@@ -37,13 +46,26 @@ struct PublishController<Context: RequestContext>: Sendable {
             throw APIError(.contentTooLarge, "body larger than \(ReadingDecoder.maxPayloadBytes) bytes")
         }
         let result = body.withUnsafeReadableBytes {
-            decoder.decode($0, topicDeviceID: nil, receivedAt: WallClock.nanoseconds())
+            readingCheck.check($0, topicDeviceID: nil, receivedAt: WallClock.nanoseconds())
         }
         let reading: Reading
         switch result {
         case .success(let value): reading = value
         case .failure(let rejection):
             throw APIError(.unprocessableContent, "the reading is not valid", errors: rejection.errors)
+        }
+        var line = ByteBuffer()
+        do {
+            try reading.writeLine(anomalyScore: 0, into: &line)
+        } catch {
+            throw APIError(
+                .unprocessableContent, "the reading is not valid",
+                errors: [FieldError(field: "payload", message: error.description)])
+        }
+        guard fleet.admits(reading.deviceID) else {
+            throw APIError(
+                .unprocessableContent, "the reading is not valid",
+                errors: IngestService.rejection(.deviceLimit(fleet.maxDevices)).errors)
         }
         let topic = ReadingTopic.topic(for: reading.deviceID)
         do {
@@ -53,5 +75,14 @@ struct PublishController<Context: RequestContext>: Sendable {
         }
         metrics.publishRequests.increment()
         return EditedResponse(status: .accepted, response: Accepted(deviceID: reading.deviceID, topic: topic))
+    }
+
+    /// `application/json`, with parameters (`; charset=utf-8`) or as a `+json` type.
+    static func isJSON(_ contentType: String?) -> Bool {
+        guard let contentType else { return false }
+        let type =
+            contentType.split(separator: ";", maxSplits: 1).first?.trimmingCharacters(in: .whitespaces)
+            .lowercased() ?? ""
+        return type == "application/json" || (type.hasPrefix("application/") && type.hasSuffix("+json"))
     }
 }

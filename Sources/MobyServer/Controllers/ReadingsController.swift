@@ -26,6 +26,17 @@ struct ReadingsController<Context: RequestContext>: Sendable {
     }
 
     static var fields: [String] { Metric.allCases.map(\.name) + ["anomaly_score"] }
+    static var nanosecondsPerDay: Int64 { 86_400 * 1_000_000_000 }
+    /// Without `from`: the last hour.
+    static var defaultSpan: Int64 { 3_600 * 1_000_000_000 }
+    /// The longest range one request may ask for (100 years; InfluxDB's whole range is 584).
+    static var maxSpan: Int64 { 36_525 * nanosecondsPerDay }
+
+    /// `time - span`, no earlier than InfluxDB's earliest time (and never trapping).
+    static func clampedTime(_ time: Int64, minus span: Int64) -> Int64 {
+        let (start, overflow) = time.subtractingReportingOverflow(span)
+        return overflow ? RFC3339.earliest : max(RFC3339.earliest, start)
+    }
 
     var routes: RouteCollection<Context> {
         let routes = RouteCollection(context: Context.self)
@@ -35,18 +46,30 @@ struct ReadingsController<Context: RequestContext>: Sendable {
 
     private func series(_ request: Request) async throws -> ReadingSeries {
         var parameters = QueryParameters(request)
-        let device = parameters.string("device")
-        if device == nil { parameters.add(FieldError(field: "device", message: "required")) }
+        let device = parameters.deviceID("device")
+        if device == nil, parameters.string("device") == nil {
+            parameters.add(FieldError(field: "device", message: "required"))
+        }
         var metrics = parameters.list("metric", { Self.fields.contains($0) ? $0 : nil }, allowed: Self.fields)
         if metrics.isEmpty { metrics = Self.fields }
-        let now = WallClock.nanoseconds()
-        let to = parameters.time("to") ?? now
-        let from = parameters.time("from") ?? (to - 3_600 * 1_000_000_000)
+        let to = parameters.time("to") ?? WallClock.nanoseconds()
+        // Times are inside InfluxDB's range, but their difference need not fit 64 bits.
+        let from = parameters.time("from") ?? Self.clampedTime(to, minus: Self.defaultSpan)
         let points = parameters.int("points", default: 300, in: 1...10_000)
-        if from >= to { parameters.add(FieldError(field: "from", message: "must be before 'to'")) }
+        let (span, overflow) = to.subtractingReportingOverflow(from)
+        if to <= from {
+            parameters.add(FieldError(field: "from", message: "must be before 'to'"))
+        } else if overflow || span > Self.maxSpan {
+            parameters.add(
+                FieldError(
+                    field: "from",
+                    message:
+                        "the range from 'from' to 'to' must be at most \(Self.maxSpan / Self.nanosecondsPerDay) days"
+                ))
+        }
         try parameters.check()
         guard let device else { throw APIError(.badRequest, "device is required") }
-        let interval = max(1, (to - from) / Int64(points) / 1_000_000_000)
+        let interval = max(1, span / Int64(points) / 1_000_000_000)
         let selections = metrics.map { name in
             let column = InfluxClient.quoteIdentifier(name)
             return (name == Metric.cycleCount.name ? "last(\(column))" : "mean(\(column))") + " AS \(column)"
@@ -61,8 +84,14 @@ struct ReadingsController<Context: RequestContext>: Sendable {
         let results: [QueryResult]
         do {
             results = try await influx.query(statement)
+        } catch .query(let message) where message.hasPrefix("database not found") {
+            // Nothing was ever written: no data, not an error.
+            results = []
         } catch {
-            throw APIError(.serviceUnavailable, "InfluxDB query failed: \(error)")
+            // Inputs are validated above, so only an outage should get here; anything else is a
+            // bug of ours (500), not the caller's fault.
+            throw APIError(
+                error.isRetryable ? .serviceUnavailable : .internalServerError, "InfluxDB query failed: \(error)")
         }
         var times: [String] = []
         var values: [[Double?]] = []

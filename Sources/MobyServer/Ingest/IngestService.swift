@@ -16,15 +16,13 @@ import ServiceLifecycle
 struct IngestService: Service {
     let client: MQTTClient
     let writer: BatchWriter<MQTTMessage>
-    let decoder: ReadingDecoder
+    let readingCheck: ReadingCheck
     let scorer: AnomalyScorer
     let fleet: FleetState
     /// Episode changes for the alert center; finished when ingest stops.
     let signals: AsyncStream<AnomalySignal>.Continuation
     let topicFilter: String
     let deadLetterTopic: String
-    /// Readings older than this (ns) would be dropped by InfluxDB's retention policy; nil: kept forever.
-    let retention: Int64?
     let metrics: ServerMetrics
     let status: IngestStatus
     let logger: Logger
@@ -68,29 +66,45 @@ struct IngestService: Service {
     private func ingest(_ messages: [MQTTMessage]) async {
         metrics.messagesReceived.increment(by: Int64(messages.count))
         let receivedAt = WallClock.nanoseconds()
-        var lines = ByteBuffer()
-        lines.reserveCapacity(messages.count * 256)
-        var count = 0
         var observations: [FleetState.Observation] = []
         observations.reserveCapacity(messages.count)
-        var rejections: [(MQTTMessage, ReadingRejection)] = []
-        for message in messages {
+        var rejections: [(position: Int, rejection: ReadingRejection)] = []
+        for (position, message) in messages.enumerated() {
             switch check(message, receivedAt: receivedAt) {
-            case .success(let reading):
+            case .success(var reading):
+                let stamp = ReadingStamp.disambiguate(&reading, receivedAt: receivedAt, position: position)
                 let (score, severity) = scorer.score(reading)
-                do {
-                    try reading.writeLine(anomalyScore: score, into: &lines)
-                } catch {
-                    rejections.append((message, ReadingRejection(field: "payload", error.description)))
-                    continue
-                }
-                count += 1
-                observations.append(FleetState.Observation(reading: reading, score: score, severity: severity))
+                observations.append(
+                    FleetState.Observation(
+                        reading: reading, score: score, severity: severity, position: position, stamp: stamp))
             case .failure(let rejection):
-                rejections.append((message, rejection))
+                rejections.append((position, rejection))
             }
         }
-        for change in fleet.observe(observations, receivedAt: receivedAt) {
+        let outcome = fleet.observe(observations, receivedAt: receivedAt)
+        if outcome.sharedStamps > 0 { metrics.readingsSharingTimestamp.increment(by: Int64(outcome.sharedStamps)) }
+        var refused: [Int: FleetState.Refusal] = [:]
+        for (position, refusal) in outcome.refused {
+            refused[position] = refusal
+            rejections.append((position, Self.rejection(refusal)))
+            switch refusal {
+            case .deviceLimit: metrics.readingsRefusedDeviceLimit.increment()
+            case .timestampCollision: metrics.timestampCollisions.increment()
+            }
+        }
+        metrics.devicesKnown.set(Int64(fleet.count))
+        var lines = ByteBuffer()
+        lines.reserveCapacity(observations.count * 256)
+        var count = 0
+        for observation in observations where refused[observation.position] == nil {
+            do {
+                try observation.reading.writeLine(anomalyScore: observation.score, into: &lines)
+                count += 1
+            } catch {
+                rejections.append((observation.position, ReadingRejection(field: "payload", error.description)))
+            }
+        }
+        for change in outcome.changes {
             let reading = change.observation.reading
             signals.yield(
                 AnomalySignal(
@@ -99,8 +113,24 @@ struct IngestService: Service {
         }
         // Dead letters go out in arrival order, each acknowledged by the broker, before any
         // message of the run may be acknowledged.
-        for (message, rejection) in rejections { await reject(message, rejection, receivedAt: receivedAt) }
+        rejections.sort { $0.position < $1.position }
+        for (position, rejection) in rejections { await reject(messages[position], rejection, receivedAt: receivedAt) }
         await writer.append(encoded: lines, lines: count, receipts: messages)
+    }
+
+    static func rejection(_ refusal: FleetState.Refusal) -> ReadingRejection {
+        switch refusal {
+        case .deviceLimit(let limit):
+            ReadingRejection(
+                field: "device_id",
+                "the server already tracks its limit of \(limit) devices (MOBY_MAX_DEVICES); readings of new devices are refused"
+            )
+        case .timestampCollision:
+            ReadingRejection(
+                field: "timestamp",
+                "another reading of this device has the same timestamp and cannot be told apart from it; stamp readings more precisely"
+            )
+        }
     }
 
     /// The reading in `message`, or why it is refused.
@@ -109,16 +139,9 @@ struct IngestService: Service {
             return .failure(
                 ReadingRejection(field: "topic", "'\(message.topic)' is not \(ReadingTopic.base)[/<device_id>]"))
         }
-        let result = message.payload.withUnsafeReadableBytes {
-            decoder.decode($0, topicDeviceID: topicDevice, receivedAt: receivedAt)
+        return message.payload.withUnsafeReadableBytes {
+            readingCheck.check($0, topicDeviceID: topicDevice, receivedAt: receivedAt)
         }
-        if case .success(let reading) = result, let retention, reading.timestamp < receivedAt - retention {
-            return .failure(
-                ReadingRejection(
-                    field: "timestamp",
-                    "\(RFC3339.format(reading.timestamp)) is older than the retention period; InfluxDB would drop it"))
-        }
-        return result
     }
 
     private func reject(_ message: MQTTMessage, _ rejection: ReadingRejection, receivedAt: Int64) async {
