@@ -111,7 +111,10 @@ let package = Package(
         ),
         .target(
             name: "MobyTestSupport",
-            dependencies: [],
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             path: "Tests/MobyTestSupport",
             swiftSettings: strict
         ),

@@ -18,7 +18,7 @@ let benchmarks: @Sendable () -> Void = {
     let sample = HotPathSample.load()
 
     Benchmark("MQTT PUBLISH decode") { benchmark in
-        let decoder = MQTTPacketDecoder()
+        var decoder = MQTTPacketDecoder()
         for _ in benchmark.scaledIterations {
             var wire = sample.publishWire
             blackHole(try? decoder.decode(&wire))

@@ -1,8 +1,9 @@
 /// The per-connection protocol driver on the channel's event loop: sends CONNECT and waits for
 /// CONNACK, hands received PUBLISHes to the inbound buffer in read bursts, answers PUBREL with
 /// PUBCOMP, feeds acknowledgements to the session, keeps the connection alive with PINGREQ and
-/// declares it dead when the broker goes silent, and holds socket reads while the inbound buffer
-/// is full. Everything else (what to resend, who to resume) is decided by `Session`.
+/// declares it dead when the broker goes silent (the timing is `KeepAlive`'s), and holds socket
+/// reads while the inbound buffer is full. Everything else (what to resend, who to resume) is
+/// decided by `Session`.
 final class MQTTConnectionHandler: ChannelDuplexHandler {
     /// Every complete packet of a read (see `MQTTByteToPacketDecoder`).
     typealias InboundIn = [MQTTPacket]
@@ -19,7 +20,8 @@ final class MQTTConnectionHandler: ChannelDuplexHandler {
     private let session: Session
     private let connectPacket: MQTTConnect
     private let connectTimeout: TimeAmount
-    private let keepAlive: TimeAmount?
+    private let keepAliveInterval: TimeAmount?
+    private let pingTimeout: TimeAmount
     private let generation: UInt64
     /// Succeeds with the connection once CONNACK accepted it.
     let established: EventLoopPromise<(Connection, sessionPresent: Bool)>
@@ -31,9 +33,8 @@ final class MQTTConnectionHandler: ChannelDuplexHandler {
     private var context: ChannelHandlerContext?
     private var closeReason: MQTTClientError?
     private var batch: [MQTTMessage] = []
-    private var lastRead = NIODeadline.now()
-    private var lastWrite = NIODeadline.now()
-    private var pingSentAt: NIODeadline?
+    /// Present while connected with keep-alive enabled.
+    private var keepAlive: KeepAlive?
     private var timer: Scheduled<Void>?
     private var readHeld = false
     private var needsFlush = false
@@ -41,13 +42,14 @@ final class MQTTConnectionHandler: ChannelDuplexHandler {
 
     init(
         session: Session, connect: MQTTConnect, connectTimeout: TimeAmount, keepAlive: TimeAmount?,
-        generation: UInt64, established: EventLoopPromise<(Connection, sessionPresent: Bool)>,
+        pingTimeout: TimeAmount, generation: UInt64, established: EventLoopPromise<(Connection, sessionPresent: Bool)>,
         closed: EventLoopPromise<MQTTClientError>
     ) {
         self.session = session
         self.connectPacket = connect
         self.connectTimeout = connectTimeout
-        self.keepAlive = keepAlive
+        self.keepAliveInterval = keepAlive
+        self.pingTimeout = pingTimeout
         self.generation = generation
         self.established = established
         self.closed = closed
@@ -108,10 +110,12 @@ final class MQTTConnectionHandler: ChannelDuplexHandler {
         closed.succeed(reason)
     }
 
-    /// Closes the connection, remembering the first reason given.
+    /// Closes the connection, remembering the first reason given. The session forgets the
+    /// connection at once (`isConnected` turns false before the socket is even closed).
     private func close(_ reason: MQTTClientError) {
         if closeReason == nil { closeReason = reason }
         guard phase != .closed, let context else { return }
+        finish(context: context)
         context.close(promise: nil)
     }
 
@@ -140,15 +144,12 @@ final class MQTTConnectionHandler: ChannelDuplexHandler {
         guard let connection else { return }
         phase = .connected
         timer?.cancel()
-        lastRead = .now()
-        pingSentAt = nil
+        timer = nil
         let packets = session.connectionEstablished(connection, sessionPresent: sessionPresent)
         for packet in packets { write(packet, context: context) }
-        if let keepAlive {
-            let interval = max(TimeAmount.nanoseconds(keepAlive.nanoseconds / 4), TimeAmount.milliseconds(10))
-            timer = context.eventLoop.assumeIsolated().scheduleTask(in: interval) {
-                self.keepAliveTick(interval: interval)
-            }
+        if let keepAliveInterval {
+            keepAlive = KeepAlive(interval: keepAliveInterval, pingTimeout: pingTimeout, now: .now())
+            scheduleKeepAliveCheck(context: context)
         }
         established.succeed((connection, sessionPresent))
     }
@@ -159,20 +160,21 @@ final class MQTTConnectionHandler: ChannelDuplexHandler {
             batch.append(
                 MQTTMessage(
                     topic: publish.topic, payload: publish.payload, qos: publish.qos, retain: publish.retain,
-                    duplicate: publish.duplicate, packetID: publish.packetID, connection: connection))
+                    duplicate: publish.duplicate, packetID: publish.packetID, refusal: publish.refusal,
+                    connection: connection))
         case .pubrel(let id):
             write(.pubcomp(packetID: id), context: context)
         case .puback, .pubrec, .pubcomp, .suback, .unsuback:
             for reply in session.acknowledged(packet) { write(reply, context: context) }
         case .pingresp:
-            pingSentAt = nil
+            break  // any packet answers a PINGREQ (see channelReadComplete)
         case .connect, .connack, .subscribe, .unsubscribe, .pingreq, .disconnect:
             close(.protocolError(.unexpectedPacket(packet.type)))
         }
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        lastRead = .now()
+        keepAlive?.received(at: .now())
         if !batch.isEmpty {
             session.inbound.append(contentsOf: batch)
             batch.removeAll(keepingCapacity: true)
@@ -192,7 +194,7 @@ final class MQTTConnectionHandler: ChannelDuplexHandler {
     }
 
     func flush(context: ChannelHandlerContext) {
-        lastWrite = .now()
+        keepAlive?.sent(at: .now())
         needsFlush = false
         context.flush()
     }
@@ -228,7 +230,7 @@ final class MQTTConnectionHandler: ChannelDuplexHandler {
     private func resumeHeldRead() {
         guard readHeld, let context else { return }
         readHeld = false
-        lastRead = .now()
+        keepAlive?.received(at: .now())
         read(context: context)
     }
 
@@ -240,35 +242,35 @@ final class MQTTConnectionHandler: ChannelDuplexHandler {
     private func flushIfNeeded(context: ChannelHandlerContext) {
         guard needsFlush else { return }
         needsFlush = false
-        lastWrite = .now()
+        keepAlive?.sent(at: .now())
         context.flush()
     }
 
     // MARK: Keep-alive
 
-    private func keepAliveTick(interval: TimeAmount) {
-        guard phase == .connected, let keepAlive, let context else { return }
-        let now = NIODeadline.now()
-        if readHeld {
-            // The broker's packets wait in the socket because we stopped reading; not its fault.
-            lastRead = now
-            pingSentAt = nil
-        }
-        if now - lastRead >= keepAlive + half(keepAlive) {
-            return close(.keepAliveTimeout)
-        }
-        if let pingSentAt, now - pingSentAt >= keepAlive {
-            return close(.keepAliveTimeout)
-        }
-        if pingSentAt == nil && (now - lastWrite >= half(keepAlive) || now - lastRead >= half(keepAlive)) {
-            pingSentAt = now
-            write(.pingreq, context: context)
-            flushIfNeeded(context: context)
-        }
-        timer = context.eventLoop.assumeIsolated().scheduleTask(in: interval) {
-            self.keepAliveTick(interval: interval)
+    /// Wakes up when `KeepAlive` may next have something to do (at least 10 ms from now).
+    private func scheduleKeepAliveCheck(context: ChannelHandlerContext) {
+        guard let keepAlive else { return }
+        let delay = max(keepAlive.nextCheck - .now(), .milliseconds(10))
+        timer = context.eventLoop.assumeIsolated().scheduleTask(in: delay) {
+            self.keepAliveCheck()
         }
     }
 
-    private func half(_ amount: TimeAmount) -> TimeAmount { .nanoseconds(amount.nanoseconds / 2) }
+    private func keepAliveCheck() {
+        guard phase == .connected, keepAlive != nil, let context else { return }
+        let now = NIODeadline.now()
+        // The broker's packets wait in the socket because we stopped reading; not its fault.
+        if readHeld { keepAlive?.received(at: now) }
+        switch keepAlive?.check(at: now) {
+        case .timeOut:
+            return close(.keepAliveTimeout)
+        case .ping:
+            write(.pingreq, context: context)
+            flushIfNeeded(context: context)
+        case .wait, nil:
+            break
+        }
+        scheduleKeepAliveCheck(context: context)
+    }
 }

@@ -9,22 +9,26 @@ public struct MQTTMessage: Sendable {
     public let retain: Bool
     public let duplicate: Bool
     public let packetID: UInt16?
+    /// Set when the client refused the PUBLISH (too large, unusable topic): the application
+    /// should dead-letter it and acknowledge it like any other message, so the broker does not
+    /// redeliver it. The payload of a too-large one holds only its first bytes.
+    public let refusal: MQTTRefusal?
     /// The connection the message arrived on: acknowledging on a later connection is a no-op.
     let connection: Connection?
 
     /// A message that belongs to no connection (acknowledging it does nothing); for tests and fakes.
     public init(
         topic: String, payload: ByteBuffer, qos: MQTTQoS = .atMostOnce, retain: Bool = false,
-        duplicate: Bool = false, packetID: UInt16? = nil
+        duplicate: Bool = false, packetID: UInt16? = nil, refusal: MQTTRefusal? = nil
     ) {
         self.init(
             topic: topic, payload: payload, qos: qos, retain: retain, duplicate: duplicate, packetID: packetID,
-            connection: nil)
+            refusal: refusal, connection: nil)
     }
 
     init(
         topic: String, payload: ByteBuffer, qos: MQTTQoS, retain: Bool, duplicate: Bool, packetID: UInt16?,
-        connection: Connection?
+        refusal: MQTTRefusal?, connection: Connection?
     ) {
         self.topic = topic
         self.payload = payload
@@ -32,6 +36,7 @@ public struct MQTTMessage: Sendable {
         self.retain = retain
         self.duplicate = duplicate
         self.packetID = packetID
+        self.refusal = refusal
         self.connection = connection
     }
 

@@ -96,6 +96,7 @@ public final class MQTTClient: Sendable {
                     let handler = MQTTConnectionHandler(
                         session: session, connect: connectPacket,
                         connectTimeout: TimeAmount(configuration.connectTimeout), keepAlive: keepAlive,
+                        pingTimeout: TimeAmount(configuration.pingTimeout),
                         generation: generation, established: established, closed: closed)
                     try channel.pipeline.syncOperations.addHandlers(
                         ByteToMessageHandler(

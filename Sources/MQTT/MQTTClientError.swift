@@ -14,7 +14,7 @@ public enum MQTTClientError: Error, Sendable, Hashable, CustomStringConvertible 
     case connectionFailed(String)
     /// The broker closed the connection.
     case connectionClosed
-    /// No traffic (or no PINGRESP) from the broker in time: the connection was presumed dead.
+    /// Nothing from the broker within the ping timeout of a PINGREQ: the connection was presumed dead.
     case keepAliveTimeout
     /// The broker sent something that is not valid MQTT.
     case protocolError(MQTTProtocolError)
@@ -38,7 +38,7 @@ public enum MQTTClientError: Error, Sendable, Hashable, CustomStringConvertible 
         case .connectTimeout: "timed out connecting to the broker"
         case .connectionFailed(let reason): "connection to the broker failed: \(reason)"
         case .connectionClosed: "broker closed the connection"
-        case .keepAliveTimeout: "no traffic from the broker within 1.5 x keep-alive"
+        case .keepAliveTimeout: "no answer from the broker to PINGREQ within the ping timeout"
         case .protocolError(let error): "MQTT protocol error: \(error)"
         case .subscriptionRefused(let filters): "broker refused subscription to \(filters)"
         case .invalidTopic(let topic): "invalid topic '\(topic)'"

@@ -6,7 +6,12 @@ public struct MQTTConfiguration: Sendable {
     /// False asks the broker for a persistent session (subscriptions and queued messages survive).
     public var cleanSession: Bool
     /// How often the connection must see traffic; 0 disables keep-alive. Sent in whole seconds.
+    /// PINGREQ goes out when nothing was sent or nothing was received for this long.
     public var keepAlive: Duration
+    /// How long a PINGREQ may go unanswered (nothing at all received from the broker) before
+    /// the connection is presumed dead, closed and reconnected: a silent link is noticed within
+    /// `keepAlive + pingTimeout`. Zero or less: `keepAlive`.
+    public var pingTimeout: Duration
     public var username: String?
     public var password: String?
     public var will: MQTTWill?
@@ -16,22 +21,26 @@ public struct MQTTConfiguration: Sendable {
     /// Received messages buffered for `MQTTClient.messages`; when full the socket is not read
     /// (backpressure reaches the broker); messages are never dropped.
     public var inboundBufferSize: Int
-    /// The largest inbound packet accepted (fixed header included); larger ones close the connection.
+    /// The largest inbound packet buffered (fixed header included). A larger PUBLISH is discarded
+    /// as it arrives and delivered with an `MQTTRefusal` (its first bytes only); any other larger
+    /// packet closes the connection.
     public var maxPacketSize: Int
     /// QoS 1/2 publishes awaiting their acknowledgement; `publish` suspends while this many are in flight.
     public var maxInflightOutgoing: Int
 
     public init(
         host: String = "127.0.0.1", port: Int = 1883, clientID: String, cleanSession: Bool = true,
-        keepAlive: Duration = .seconds(30), username: String? = nil, password: String? = nil,
-        will: MQTTWill? = nil, connectTimeout: Duration = .seconds(5), reconnect: MQTTBackoff = MQTTBackoff(),
-        inboundBufferSize: Int = 4096, maxPacketSize: Int = 1 << 20, maxInflightOutgoing: Int = 1000
+        keepAlive: Duration = .seconds(30), pingTimeout: Duration = .seconds(10), username: String? = nil,
+        password: String? = nil, will: MQTTWill? = nil, connectTimeout: Duration = .seconds(5),
+        reconnect: MQTTBackoff = MQTTBackoff(), inboundBufferSize: Int = 4096, maxPacketSize: Int = 1 << 20,
+        maxInflightOutgoing: Int = 1000
     ) {
         self.host = host
         self.port = port
         self.clientID = clientID
         self.cleanSession = cleanSession
         self.keepAlive = keepAlive
+        self.pingTimeout = pingTimeout
         self.username = username
         self.password = password
         self.will = will

@@ -134,10 +134,13 @@ public struct MQTTPublish: Sendable, Hashable {
     public var topic: String
     public var packetID: UInt16?
     public var payload: ByteBuffer
+    /// Set by the decoder on a received PUBLISH it refused (the payload then may hold only its
+    /// first bytes); ignored by the encoder.
+    public var refusal: MQTTRefusal?
 
     public init(
         topic: String, payload: ByteBuffer, qos: MQTTQoS = .atMostOnce, packetID: UInt16? = nil,
-        retain: Bool = false, duplicate: Bool = false
+        retain: Bool = false, duplicate: Bool = false, refusal: MQTTRefusal? = nil
     ) {
         self.duplicate = duplicate
         self.qos = qos
@@ -145,6 +148,7 @@ public struct MQTTPublish: Sendable, Hashable {
         self.topic = topic
         self.packetID = packetID
         self.payload = payload
+        self.refusal = refusal
     }
 }
 

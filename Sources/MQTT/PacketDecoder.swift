@@ -1,19 +1,42 @@
 /// Turns MQTT 3.1.1 wire bytes back into `MQTTPacket` values, incrementally: it returns `nil` until a
-/// whole packet is buffered, and it rejects oversized packets from their fixed header alone, so a
-/// hostile peer cannot make us buffer or allocate more than `maxPacketSize` bytes. Pure: no I/O.
+/// whole packet is buffered, and it never buffers more than `maxPacketSize` bytes of one packet.
+/// A PUBLISH larger than that is not a reason to drop the connection (the broker would redeliver
+/// it forever): its topic, packet identifier and first `refusedPayloadPrefix` payload bytes are
+/// kept, the rest is discarded as it arrives, and once its last byte is gone it comes out as a
+/// publish marked with an `MQTTRefusal`. So does a PUBLISH whose topic cannot be used. Any other
+/// oversized packet, and broken framing, throws. Pure: no I/O.
 public struct MQTTPacketDecoder: Sendable {
+    /// The payload bytes a refused oversized PUBLISH keeps, for the application's dead letter.
+    public static let refusedPayloadPrefix = 256
+
     /// The largest packet accepted, fixed header included.
     public var maxPacketSize: Int
     public var protocolVersion: MQTTProtocolVersion
+    /// A refused PUBLISH whose remaining bytes are being discarded; handed on when they are gone.
+    private var skipping: (remaining: Int, publish: MQTTPublish)?
 
     public init(maxPacketSize: Int = 1 << 20, protocolVersion: MQTTProtocolVersion = .v311) {
         self.maxPacketSize = maxPacketSize
         self.protocolVersion = protocolVersion
     }
 
-    /// Decodes one packet from the front of `buffer` and consumes its bytes; returns `nil` (consuming
-    /// nothing) when more bytes are needed. Throws as soon as the bytes present prove the input malformed.
-    public func decode(_ buffer: inout ByteBuffer) throws(MQTTProtocolError) -> MQTTPacket? {
+    /// True while the bytes of a refused oversized PUBLISH are being discarded.
+    public var isSkipping: Bool { skipping != nil }
+
+    /// Decodes one packet from the front of `buffer` and consumes its bytes; returns `nil` when more
+    /// bytes are needed (consuming nothing, or, while skipping a refused PUBLISH, everything
+    /// present). Throws as soon as the bytes present prove the input malformed.
+    public mutating func decode(_ buffer: inout ByteBuffer) throws(MQTTProtocolError) -> MQTTPacket? {
+        if let (remaining, publish) = skipping {
+            let discarded = min(remaining, buffer.readableBytes)
+            buffer.moveReaderIndex(forwardBy: discarded)
+            guard discarded == remaining else {
+                skipping = (remaining - discarded, publish)
+                return nil
+            }
+            skipping = nil
+            return .publish(publish)
+        }
         guard let first = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) else { return nil }
         guard let type = MQTTPacketType(rawValue: first >> 4) else {
             throw .reservedPacketType(first >> 4)
@@ -37,7 +60,13 @@ public struct MQTTPacketDecoder: Sendable {
             if byte & 0x80 == 0 { break }
         }
         let size = headerLength + remaining
-        guard size <= maxPacketSize else { throw .packetTooLarge(size: size, limit: maxPacketSize) }
+        guard size <= maxPacketSize else {
+            guard type == .publish else { throw .packetTooLarge(size: size, limit: maxPacketSize) }
+            guard try beginSkipping(flags: flags, headerLength: headerLength, remaining: remaining, in: &buffer) else {
+                return nil
+            }
+            return try decode(&buffer)
+        }
         guard buffer.readableBytes >= size else { return nil }
 
         guard var body = buffer.getSlice(at: buffer.readerIndex + headerLength, length: remaining) else {
@@ -47,6 +76,40 @@ public struct MQTTPacketDecoder: Sendable {
         if body.readableBytes > 0 { throw .trailingBytes(type: type, count: body.readableBytes) }
         buffer.moveReaderIndex(forwardBy: size)
         return packet
+    }
+
+    /// An oversized PUBLISH: once its topic, packet identifier and first payload bytes are
+    /// buffered (at most about 66 KB, whatever the packet's size), keeps them, consumes them and
+    /// starts discarding the rest. False when more bytes are needed (nothing consumed).
+    private mutating func beginSkipping(flags: UInt8, headerLength: Int, remaining: Int, in buffer: inout ByteBuffer)
+        throws(MQTTProtocolError) -> Bool
+    {
+        let start = buffer.readerIndex + headerLength
+        guard let topicLength = buffer.getInteger(at: start, as: UInt16.self) else { return false }
+        let qos = MQTTQoS(rawValue: (flags >> 1) & 0b11)!
+        let variableHeader = 2 + Int(topicLength) + (qos == .atMostOnce ? 0 : 2)
+        guard variableHeader <= remaining else { throw .truncated(field: "topic") }
+        let prefix = min(Self.refusedPayloadPrefix, remaining - variableHeader)
+        guard buffer.readableBytes >= headerLength + variableHeader + prefix,
+            var header = buffer.getSlice(at: start, length: variableHeader + prefix)
+        else { return false }
+        var reader = BodyReader(buffer: header)
+        let (topic, topicProblem) = try reader.topicName()
+        let packetID = qos == .atMostOnce ? nil : try reader.packetID(.publish)
+        header = reader.buffer
+        var problems: [MQTTRefusal.Problem] = [.tooLarge(packetSize: headerLength + remaining, limit: maxPacketSize)]
+        if let topicProblem { problems.append(.invalidTopic(topicProblem)) }
+        // A copy: a slice would keep the whole read buffer alive while the message waits.
+        let payload = ByteBuffer(bytes: header.readableBytesView)
+        buffer.moveReaderIndex(forwardBy: headerLength + variableHeader + prefix)
+        skipping = (
+            remaining - variableHeader - prefix,
+            MQTTPublish(
+                topic: topic, payload: payload, qos: qos, packetID: packetID, retain: flags & 1 == 1,
+                duplicate: flags & 0b1000 != 0,
+                refusal: MQTTRefusal(problems: problems, payloadSize: remaining - variableHeader))
+        )
+        return true
     }
 
     private static func decodeBody(type: MQTTPacketType, flags: UInt8, body: inout ByteBuffer)
@@ -67,14 +130,16 @@ public struct MQTTPacketDecoder: Sendable {
             return .connack(MQTTConnAck(sessionPresent: ackFlags == 1, returnCode: returnCode))
         case .publish:
             let qos = MQTTQoS(rawValue: (flags >> 1) & 0b11)!
-            let topic = try reader.string("topic")
-            try MQTTPacket.validateTopicName(topic)
+            let (topic, topicProblem) = try reader.topicName()
             let packetID = qos == .atMostOnce ? nil : try reader.packetID(.publish)
             let payload = reader.rest()
             return .publish(
                 MQTTPublish(
                     topic: topic, payload: payload, qos: qos, packetID: packetID, retain: flags & 1 == 1,
-                    duplicate: flags & 0b1000 != 0))
+                    duplicate: flags & 0b1000 != 0,
+                    refusal: topicProblem.map {
+                        MQTTRefusal(problems: [.invalidTopic($0)], payloadSize: payload.readableBytes)
+                    }))
         case .puback: return .puback(packetID: try reader.packetID(type))
         case .pubrec: return .pubrec(packetID: try reader.packetID(type))
         case .pubrel: return .pubrel(packetID: try reader.packetID(type))
@@ -186,6 +251,33 @@ private struct BodyReader {
         return string
     }
 
+    /// A PUBLISH topic name and, when it cannot be used, why (the name is then decoded leniently,
+    /// invalid UTF-8 replaced by U+FFFD): the packet is still well framed, so it is refused, not fatal.
+    mutating func topicName() throws(MQTTProtocolError) -> (topic: String, problem: String?) {
+        let length = Int(try uint16("topic length"))
+        guard buffer.readableBytes >= length else { throw .truncated(field: "topic") }
+        let validated = try? buffer.getUTF8ValidatedString(at: buffer.readerIndex, length: length)
+        let topic: String
+        let problem: String?
+        if let validated {
+            topic = validated
+            if topic.isEmpty {
+                problem = "the topic name is empty"
+            } else if topic.utf8.contains(0) {
+                problem = "the topic name contains U+0000"
+            } else if topic.utf8.contains(where: { $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "#") }) {
+                problem = "the topic name contains a wildcard (+ or #)"
+            } else {
+                problem = nil
+            }
+        } else {
+            topic = String(decoding: buffer.readableBytesView.prefix(length), as: UTF8.self)
+            problem = "the topic name is not valid UTF-8"
+        }
+        buffer.moveReaderIndex(forwardBy: length)
+        return (topic, problem)
+    }
+
     mutating func binary(_ field: String) throws(MQTTProtocolError) -> [UInt8] {
         let length = Int(try uint16("\(field) length"))
         guard let bytes = buffer.readBytes(length: length) else { throw .truncated(field: field) }
@@ -209,6 +301,7 @@ public struct MQTTByteToPacketDecoder: ByteToMessageDecoder {
     }
 
     public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        // While a refused PUBLISH is skipped its bytes are consumed, so nothing piles up here.
         var packets: [MQTTPacket] = []
         do {
             while let packet = try decoder.decode(&buffer) { packets.append(packet) }

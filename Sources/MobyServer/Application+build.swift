@@ -22,6 +22,8 @@ public func buildApplication(
 ) async throws -> some ApplicationProtocol {
     var mqttConfiguration = try MQTTConfiguration(url: configuration.mqttURL, clientID: configuration.mqttClientID)
     mqttConfiguration.cleanSession = false
+    mqttConfiguration.keepAlive = configuration.mqttKeepAlive
+    mqttConfiguration.pingTimeout = configuration.mqttPingTimeout
     let client = MQTTClient(configuration: mqttConfiguration, logger: logger)
     let influx = InfluxClient(configuration: configuration.influx)
     let store = ReadingStore(client: influx, logger: logger)

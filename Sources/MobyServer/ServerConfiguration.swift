@@ -29,6 +29,12 @@ public struct ServerConfiguration: Sendable {
         Setting(
             key: "moby.mqtt.dead.letter.topic", defaultValue: "factory/sensor/deadletter",
             help: "Topic rejected messages are published to, with the reason"),
+        Setting(
+            key: "moby.mqtt.keepalive.seconds", defaultValue: "10",
+            help: "MQTT keep-alive: PINGREQ after this long without traffic either way (0 = off)"),
+        Setting(
+            key: "moby.mqtt.ping.timeout.seconds", defaultValue: "5",
+            help: "A PINGREQ unanswered this long means the broker link is dead: reconnect, /health/ready 503"),
         Setting(key: "moby.influx.url", defaultValue: "http://127.0.0.1:8086", help: "InfluxDB base URL"),
         Setting(key: "moby.influx.db", defaultValue: "moby", help: "InfluxDB database (v1 API)"),
         Setting(key: "moby.influx.rp", defaultValue: "raw", help: "Retention policy readings are written to"),
@@ -100,6 +106,9 @@ public struct ServerConfiguration: Sendable {
     public var mqttClientID: String
     public var mqttTopic: String
     public var deadLetterTopic: String
+    /// MQTT keep-alive (zero: off) and how long a PINGREQ may go unanswered.
+    public var mqttKeepAlive: Duration
+    public var mqttPingTimeout: Duration
     public var influx: InfluxConfiguration
     public var batchMaxLines: Int
     public var batchLinger: Duration
@@ -157,6 +166,8 @@ public struct ServerConfiguration: Sendable {
         mqttClientID = string("moby.mqtt.client.id")
         mqttTopic = string("moby.mqtt.topic")
         deadLetterTopic = string("moby.mqtt.dead.letter.topic")
+        mqttKeepAlive = .seconds(try int("moby.mqtt.keepalive.seconds", in: 0...65_535))
+        mqttPingTimeout = .seconds(try int("moby.mqtt.ping.timeout.seconds", in: 1...3_600))
         influx = InfluxConfiguration(
             url: string("moby.influx.url"), database: string("moby.influx.db"),
             retentionPolicy: string("moby.influx.rp"), retentionDuration: string("moby.influx.retention"),

@@ -14,6 +14,9 @@ public final class ServerMetrics: Sendable {
     let deadLettersFailed: Counter
     let mqttConnects: Counter
     let mqttDisconnects: Counter
+    let mqttConnected: Gauge
+    let mqttKeepAliveTimeouts: Counter
+    let mqttMessagesRefused: Counter
     let publishRequests: Counter
     let readingsSpooled: Counter
     let readingsReplayed: Counter
@@ -64,6 +67,17 @@ public final class ServerMetrics: Sendable {
                 "moby_mqtt_disconnects_total", helpText: "MQTT connections lost and connection attempts that failed"))
         mqttConnects = registry.makeCounter(
             descriptor: .named("moby_mqtt_connects_total", helpText: "Successful MQTT connections"))
+        mqttConnected = registry.makeGauge(
+            descriptor: .named("moby_mqtt_connected", helpText: "1 while the broker connection is up, 0 otherwise"))
+        mqttKeepAliveTimeouts = registry.makeCounter(
+            descriptor: .named(
+                "moby_mqtt_keepalive_timeouts_total",
+                helpText: "Broker connections closed because a PINGREQ went unanswered (silent link)"))
+        mqttMessagesRefused = registry.makeCounter(
+            descriptor: .named(
+                "moby_mqtt_messages_refused_total",
+                helpText: "MQTT messages the client refused (too large, unusable topic); dead-lettered and acknowledged"
+            ))
         publishRequests = registry.makeCounter(
             descriptor: .named("moby_http_publish_total", helpText: "Readings accepted by POST /publish"))
         readingsSpooled = registry.makeCounter(

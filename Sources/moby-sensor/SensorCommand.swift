@@ -43,6 +43,12 @@ struct SensorCommand: AsyncParsableCommand {
     @Option(help: "MQTT client id (per-device connections append -<device_id>)")
     var clientID: String = "moby-sensor-\(getpid())"
 
+    @Option(help: "MQTT keep-alive in seconds: PINGREQ after this long without traffic either way (0: off)")
+    var keepaliveSeconds: Int = 10
+
+    @Option(help: "Seconds a PINGREQ may go unanswered before the broker link counts as dead and is reconnected")
+    var pingTimeoutSeconds: Int = 5
+
     @Option(help: "Outbox folder: readings wait here until the broker acknowledges them (env MOBY_SENSOR_OUTBOX)")
     var outbox: String = ProcessInfo.processInfo.environment["MOBY_SENSOR_OUTBOX"] ?? "./var/sensor-outbox"
 
@@ -97,6 +103,10 @@ struct SensorCommand: AsyncParsableCommand {
         guard count >= 0 else { throw ValidationError("--count must not be negative") }
         guard outboxMaxMB > 0 else { throw ValidationError("--outbox-max-mb must be positive") }
         guard interval > 0 else { throw ValidationError("--interval must be positive") }
+        guard (0...65_535).contains(keepaliveSeconds) else {
+            throw ValidationError("--keepalive-seconds must be in 0...65535")
+        }
+        guard pingTimeoutSeconds > 0 else { throw ValidationError("--ping-timeout-seconds must be positive") }
         guard !(stdin && command != nil) else { throw ValidationError("use --stdin or --command, not both") }
         if let device, let problem = ReadingDecoder.deviceIDProblem(device) {
             throw ValidationError("--device \(problem)")
@@ -121,6 +131,8 @@ struct SensorCommand: AsyncParsableCommand {
         let agents: [(SensorAgent, MQTTClient, Link)] = try links.map { link in
             var configuration = try MQTTConfiguration(url: mqttURL, clientID: link.clientID)
             configuration.cleanSession = false
+            configuration.keepAlive = .seconds(keepaliveSeconds)
+            configuration.pingTimeout = .seconds(pingTimeoutSeconds)
             if let username = link.username {
                 configuration.username = username
                 configuration.password = link.password

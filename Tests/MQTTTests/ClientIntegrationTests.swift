@@ -285,6 +285,7 @@ struct ClientIntegrationTests {
         try await TestBroker.with { broker in
             let client = makeClient(port: broker.port, id: "keepalive") {
                 $0.keepAlive = .seconds(1)
+                $0.pingTimeout = .seconds(1)
                 $0.connectTimeout = .milliseconds(500)
             }
             let events = client.connectionEvents()

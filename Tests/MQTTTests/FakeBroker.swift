@@ -62,6 +62,7 @@ private final class FakeBrokerHandler: ChannelInboundHandler {
     let number: Int
     let script: FakeBroker.Script
     var pending = ByteBuffer()
+    var decoder = MQTTPacketDecoder()
 
     init(broker: FakeBroker, number: Int, script: @escaping FakeBroker.Script) {
         self.broker = broker
@@ -73,7 +74,7 @@ private final class FakeBrokerHandler: ChannelInboundHandler {
         var bytes = unwrapInboundIn(data)
         pending.writeBuffer(&bytes)
         do {
-            while let packet = try MQTTPacketDecoder().decode(&pending) {
+            while let packet = try decoder.decode(&pending) {
                 broker.record(packet, connection: number)
                 for reply in script(packet, number) {
                     context.write(wrapOutboundOut(ByteBuffer(bytes: reply)), promise: nil)

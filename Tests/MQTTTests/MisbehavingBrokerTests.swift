@@ -9,9 +9,8 @@ struct MisbehavingBrokerTests {
     @Test(
         arguments: [
             ([0xF0, 0x00], MQTTProtocolError.reservedPacketType(15)),
-            ([0x30, 0xFF, 0xFF, 0xFF, 0x7F], .packetTooLarge(size: 268_435_460, limit: 1_048_576)),
+            ([0x90, 0xFF, 0xFF, 0xFF, 0x7F], .packetTooLarge(size: 268_435_460, limit: 1_048_576)),
             ([0x40, 0x02, 0x00, 0x00], .zeroPacketID(.puback)),
-            ([0x30, 0x05, 0x00, 0x03, 0x61, 0x2F, 0x23], .invalidTopic("a/#")),
             (wire(.pingreq), .unexpectedPacket(.pingreq)),
         ] as [([UInt8], MQTTProtocolError)])
     func protocolErrorsCloseTheConnectionAndTheClientReconnects(bytes: [UInt8], error: MQTTProtocolError)
@@ -28,6 +27,37 @@ struct MisbehavingBrokerTests {
         #expect(await iterator.next() == .disconnected(.protocolError(error)))
         #expect(await iterator.next() == .connected(sessionPresent: false))
         #expect(broker.connections >= 2)
+        await running.stop()
+        await broker.close()
+    }
+
+    @Test func refusedPublishesAreDeliveredMarkedAndAcknowledgedOnTheSameConnection() async throws {
+        // A wildcard topic and a 2 MiB payload: once the cause of a close-and-redeliver-forever loop.
+        let invalidTopic = RefusedPublishTests.publishWire(
+            topic: Array("a/#".utf8), qos: .atLeastOnce, packetID: 5, payloadSize: 3)
+        let oversized = RefusedPublishTests.publishWire(
+            topic: Array("big".utf8), qos: .atLeastOnce, packetID: 6, payloadSize: 2 << 20)
+        let fine = wire(
+            .publish(MQTTPublish(topic: "ok", payload: ByteBuffer(string: "ok"), qos: .atLeastOnce, packetID: 7)))
+        let bytes = Array(invalidTopic.readableBytesView) + Array(oversized.readableBytesView) + fine
+        let broker = try await FakeBroker { packet, _ in
+            if case .connect = packet { [connackAccepted, bytes] } else { [] }
+        }
+        let client = makeClient(port: broker.port, id: "refusing")
+        let running = try await RunningClient.connected(client)
+        let collector = Collector(running.client, autoAck: false)
+        let messages = try await collector.wait(for: 3)
+        #expect(messages.map(\.packetID) == [5, 6, 7])
+        #expect(messages[0].refusal?.topicProblem == "the topic name contains a wildcard (+ or #)")
+        #expect(messages[1].refusal?.problems == [.tooLarge(packetSize: oversized.readableBytes, limit: 1 << 20)])
+        #expect(messages[1].refusal?.payloadSize == 2 << 20)
+        #expect(messages[1].payload.readableBytes == MQTTPacketDecoder.refusedPayloadPrefix)
+        #expect(messages[2].refusal == nil)
+        running.client.acknowledge(contentsOf: messages)
+        try await eventually("3 PUBACKs") { broker.received.filter { $0.type == .puback }.count == 3 }
+        #expect(broker.received.suffix(3) == [.puback(packetID: 5), .puback(packetID: 6), .puback(packetID: 7)])
+        #expect(broker.connections == 1)
+        #expect(client.isConnected)
         await running.stop()
         await broker.close()
     }

@@ -34,9 +34,10 @@ struct PipelineFixture {
         return try ServerConfiguration(values)
     }
 
-    /// Starts both services, runs `body`, stops them.
-    static func with<T>(_ body: (PipelineFixture) async throws -> T) async throws -> T {
-        try await TestBroker.with { broker in
+    /// Starts both services, runs `body`, stops them. `brokerSizeLimit: false` runs Mosquitto
+    /// without the shipped `max_packet_size`.
+    static func with<T>(brokerSizeLimit: Bool = true, _ body: (PipelineFixture) async throws -> T) async throws -> T {
+        try await TestBroker.with(sizeLimit: brokerSizeLimit) { broker in
             try await TestInflux.with { influx in
                 try await body(PipelineFixture(broker: broker, influx: influx, database: "moby_test"))
             }

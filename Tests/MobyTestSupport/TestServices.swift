@@ -42,16 +42,24 @@ public final class TestBroker: Sendable {
     public let process: ServiceProcess
 
     /// `auth` returns the broker's authentication section (anonymous by default); it gets the
-    /// broker's folder, where a test writes its password and ACL files.
-    public init(label: String = "mosquitto", auth: (URL) throws -> String = { _ in "allow_anonymous true" }) throws {
+    /// broker's folder, where a test writes its password and ACL files. `sizeLimit: false` drops
+    /// the shipped `max_packet_size`, for tests of what the client does with oversized messages.
+    public init(
+        label: String = "mosquitto", sizeLimit: Bool = true,
+        auth: (URL) throws -> String = { _ in "allow_anonymous true" }
+    ) throws {
         directory = try TestPaths.scratch(label)
         port = Loopback.freePort()
-        let conf = try TestPaths.render(
+        var conf = try TestPaths.render(
             template: "mosquitto/mosquitto.conf.in",
             values: [
                 "PORT": "\(port)", "DATA_DIR": directory.path, "AUTH": try auth(directory),
                 "USER": TestPaths.userName,
             ])
+        if !sizeLimit {
+            conf = conf.split(separator: "\n", omittingEmptySubsequences: false)
+                .filter { !$0.hasPrefix("max_packet_size") }.joined(separator: "\n")
+        }
         let confURL = directory.appendingPathComponent("mosquitto.conf")
         try conf.write(to: confURL, atomically: true, encoding: .utf8)
         process = ServiceProcess(
@@ -70,8 +78,8 @@ public final class TestBroker: Sendable {
     public var url: String { "mqtt://127.0.0.1:\(port)" }
 
     /// Starts a broker, runs `body`, stops the broker whatever happens.
-    public static func with<T>(_ body: (TestBroker) async throws -> T) async throws -> T {
-        let broker = try TestBroker()
+    public static func with<T>(sizeLimit: Bool = true, _ body: (TestBroker) async throws -> T) async throws -> T {
+        let broker = try TestBroker(sizeLimit: sizeLimit)
         try await broker.start()
         defer { broker.stop() }
         return try await body(broker)

@@ -135,6 +135,18 @@ struct IngestService: Service {
 
     /// The reading in `message`, or why it is refused.
     private func check(_ message: MQTTMessage, receivedAt: Int64) -> Result<Reading, ReadingRejection> {
+        if let refusal = message.refusal {
+            // Refused by the MQTT client (too large, unusable topic): dead-lettered, then acknowledged.
+            return .failure(
+                ReadingRejection(
+                    refusal.problems.map {
+                        if case .invalidTopic = $0 {
+                            FieldError(field: "topic", message: $0.description)
+                        } else {
+                            FieldError(field: "payload", message: $0.description)
+                        }
+                    }))
+        }
         guard case .some(let topicDevice) = ReadingTopic.deviceID(inTopic: message.topic) else {
             return .failure(
                 ReadingRejection(field: "topic", "'\(message.topic)' is not \(ReadingTopic.base)[/<device_id>]"))
@@ -146,14 +158,14 @@ struct IngestService: Service {
 
     private func reject(_ message: MQTTMessage, _ rejection: ReadingRejection, receivedAt: Int64) async {
         metrics.messagesRejected.increment()
+        if message.refusal != nil { metrics.mqttMessagesRefused.increment() }
+        let size = message.refusal?.payloadSize ?? message.payload.readableBytes
         logger.warning(
             "message rejected",
-            metadata: [
-                "topic": "\(message.topic)", "reason": "\(rejection)", "bytes": "\(message.payload.readableBytes)",
-            ])
+            metadata: ["topic": "\(message.topic)", "reason": "\(rejection)", "bytes": "\(size)"])
         let letter = DeadLetter(
             topic: message.topic, errors: rejection.errors, payload: Array(buffer: message.payload),
-            receivedAt: receivedAt)
+            payloadSize: size, receivedAt: receivedAt)
         do {
             try await client.publish(
                 topic: deadLetterTopic, payload: ByteBuffer(bytes: letter.encoded()), qos: .atLeastOnce,

@@ -3,8 +3,8 @@ import MQTT
 import ServiceLifecycle
 
 /// Keeps the MQTT connection up for the server's lifetime, counting and logging every
-/// connection change; on shutdown (it is the last service to stop, after the writer has
-/// acknowledged what it stored) it disconnects cleanly.
+/// connection change and showing the link's state as a gauge; on shutdown (it is the last
+/// service to stop, after the writer has acknowledged what it stored) it disconnects cleanly.
 struct BrokerConnectionService: Service {
     let client: MQTTClient
     let metrics: ServerMetrics
@@ -17,9 +17,12 @@ struct BrokerConnectionService: Service {
                 switch event {
                 case .connected(let sessionPresent):
                     metrics.mqttConnects.increment()
+                    metrics.mqttConnected.set(Int64(client.isConnected ? 1 : 0))
                     logger.info("MQTT connected", metadata: ["session_present": "\(sessionPresent)"])
                 case .disconnected(let reason):
                     metrics.mqttDisconnects.increment()
+                    metrics.mqttConnected.set(Int64(client.isConnected ? 1 : 0))
+                    if reason == .keepAliveTimeout { metrics.mqttKeepAliveTimeouts.increment() }
                     logger.warning("MQTT connection lost", metadata: ["reason": "\(reason)"])
                 }
             }
