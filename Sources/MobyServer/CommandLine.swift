@@ -63,7 +63,8 @@ public enum ServerCommandLine {
         for setting in ServerConfiguration.settings {
             let flag = flag(for: setting.key)
             let defaultText = setting.defaultValue.isEmpty ? "" : " (default: \(setting.defaultValue))"
-            text += "  \(flag.padding(toLength: 26, withPad: " ", startingAt: 0)) \(setting.environmentName)\n"
+            let padding = String(repeating: " ", count: max(1, 27 - flag.count))  // never cut a long flag
+            text += "  \(flag)\(padding)\(setting.environmentName)\n"
             text += "      \(setting.help)\(defaultText)\n"
         }
         text += "  -h, --help                 Show this help.\n"
