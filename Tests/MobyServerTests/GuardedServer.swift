@@ -4,6 +4,7 @@ import HummingbirdWebSocket
 import Logging
 import NIOCore
 import ServiceLifecycle
+import Synchronization
 import Testing
 
 @testable import MobyServer
@@ -12,9 +13,12 @@ import Testing
 /// connection rules are tested without MQTT, InfluxDB or the alert store: `/health`, `/echo`
 /// (POST, answers its body), `/slow`
 /// (answers after 1.5 s) and `/ws` (a WebSocket that stays open and sends nothing).
-struct GuardedServer {
+final class GuardedServer: Sendable {
     let port: Int
     private let group: ServiceGroup
+    /// Every client connection the test opened through `connect()`, closed before shutdown so
+    /// a failing test does not leave the server waiting for them.
+    private let clients = Mutex<[RawConnection]>([])
     /// Finishes when the server's service group has returned.
     private let stopped: AsyncStream<Void>
 
@@ -57,10 +61,29 @@ struct GuardedServer {
             var iterator = ports.makeAsyncIterator()
             guard let port = await iterator.next() else { throw CancellationError() }
             let server = GuardedServer(port: port, group: group, stopped: stopped)
-            let result = try await body(server)
+            let result: Result<T, any Error>
+            do {
+                result = .success(try await body(server))
+            } catch {
+                result = .failure(error)
+            }
+            for client in server.clients.withLock({ $0 }) { await client.close() }
             _ = try await server.shutdown(timeout: .seconds(20))
-            return result
+            return try result.get()
         }
+    }
+
+    private init(port: Int, group: ServiceGroup, stopped: AsyncStream<Void>) {
+        self.port = port
+        self.group = group
+        self.stopped = stopped
+    }
+
+    /// A new raw connection to the server.
+    func connect() async throws -> RawConnection {
+        let connection = try await RawConnection.open(port: port)
+        clients.withLock { $0.append(connection) }
+        return connection
     }
 
     /// Starts graceful shutdown (as SIGTERM does) and returns how long until the server stopped.

@@ -38,15 +38,15 @@ import Testing
     @Test func idleAndSlowConnectionsAreClosedButWebSocketsAreNot() async throws {
         try await GuardedServer.with(limits: Self.shortTimeouts) { server in
             let start = ContinuousClock.now
-            let empty = try await RawConnection.open(port: server.port)
-            let partial = try await RawConnection.open(port: server.port)
+            let empty = try await server.connect()
+            let partial = try await server.connect()
             try await partial.send("GET /hea")
-            let slowBody = try await RawConnection.open(port: server.port)
+            let slowBody = try await server.connect()
             try await slowBody.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\n12345")
-            let keepAlive = try await RawConnection.open(port: server.port)
+            let keepAlive = try await server.connect()
             try await keepAlive.send("GET /health HTTP/1.1\r\nHost: t\r\n\r\n")
             #expect(try await keepAlive.readResponse().status == 200)
-            let webSocket = try await RawConnection.open(port: server.port)
+            let webSocket = try await server.connect()
             try await webSocket.send(
                 "GET /ws HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                     + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
@@ -74,7 +74,7 @@ import Testing
     @Test func malformedRequestsAreAnsweredWithA4xx() async throws {
         try await GuardedServer.with(limits: Self.shortTimeouts) { server in
             func exchange(_ request: String) async throws -> (Int, String)? {
-                let connection = try await RawConnection.open(port: server.port)
+                let connection = try await server.connect()
                 try await connection.send(request)
                 return answer(try await connection.waitForClose(timeout: .seconds(5), "an answer to a bad request"))
             }
@@ -93,7 +93,7 @@ import Testing
 
             // The same on a connection that already served a request (the parser error then comes
             // after the upgrade negotiation, on Hummingbird's own pipeline).
-            let connection = try await RawConnection.open(port: server.port)
+            let connection = try await server.connect()
             try await connection.send("GET /health HTTP/1.1\r\nHost: t\r\n\r\n")
             #expect(try await connection.readResponse().status == 200)
             try await connection.send("POST /health HTTP/1.1\r\nHost: t\r\nContent-Length: -1\r\n\r\n")
@@ -108,13 +108,13 @@ import Testing
         try await GuardedServer.with(limits: limits) { server in
             var open: [RawConnection] = []
             for _ in 0..<limits.maxConnections {
-                let connection = try await RawConnection.open(port: server.port)
+                let connection = try await server.connect()
                 try await connection.send("GET /health HTTP/1.1\r\nHost: t\r\n\r\n")
                 #expect(try await connection.readResponse().status == 200)
                 open.append(connection)
             }
             let start = ContinuousClock.now
-            let refused = try await RawConnection.open(port: server.port)
+            let refused = try await server.connect()
             try? await refused.send("GET /health HTTP/1.1\r\nHost: t\r\n\r\n")  // may already be refused
             let refusal = answer(try await refused.waitForClose(timeout: .seconds(3), "the refusal"))
             let refusedAfter = ContinuousClock.now - start
@@ -127,9 +127,8 @@ import Testing
             #expect(try await open[0].readResponse().status == 200)
             await open[1].close()
             let status = try await waitOrFail(timeout: .seconds(3), "/health on a new connection") {
-                [port = server.port] in
                 while true {
-                    let connection = try await RawConnection.open(port: port)
+                    let connection = try await server.connect()
                     try await connection.send("GET /health HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
                     let text = try await connection.waitForClose(timeout: .seconds(3))
                     if let status = RawConnection.parse(text)?.status, status != 503 { return status }
@@ -149,17 +148,17 @@ import Testing
         let clients = 1_000
         try await GuardedServer.with(limits: limits) { server in
             var idle: [RawConnection] = []
-            for _ in 0..<clients { idle.append(try await RawConnection.open(port: server.port)) }
-            let keepAlive = try await RawConnection.open(port: server.port)
+            for _ in 0..<clients { idle.append(try await server.connect()) }
+            let keepAlive = try await server.connect()
             try await keepAlive.send("GET /health HTTP/1.1\r\nHost: t\r\n\r\n")
             #expect(try await keepAlive.readResponse().status == 200)
-            let partial = try await RawConnection.open(port: server.port)
+            let partial = try await server.connect()
             try await partial.send("GET /health HTTP/1.1\r\nHost: t\r\n")
-            let webSocket = try await RawConnection.open(port: server.port)
+            let webSocket = try await server.connect()
             try await webSocket.send(
                 "GET /ws HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                     + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
-            let inFlight = try await RawConnection.open(port: server.port)
+            let inFlight = try await server.connect()
             try await inFlight.send("GET /slow HTTP/1.1\r\nHost: t\r\n\r\n")
             try await Task.sleep(for: .milliseconds(200))
             #expect(webSocket.text.hasPrefix("HTTP/1.1 101"))
