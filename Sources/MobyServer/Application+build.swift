@@ -15,8 +15,10 @@ public typealias MobyRequestContext = BasicWebSocketRequestContext
 
 /// Builds the whole server: MQTT connection, ingest with anomaly scoring, InfluxDB writer,
 /// alerts, and the HTTP and WebSocket API, as services of one application. Shutdown order is
-/// the reverse of `services`: HTTP stops, ingest stops taking messages, the alert center handles
-/// what ingest sent, the writer stores and acknowledges what it holds, then MQTT disconnects.
+/// the reverse of `services`: HTTP stops (idle connections close at once, in-flight requests
+/// finish, anything still open after `moby.shutdown.timeout.seconds` is closed), ingest stops
+/// taking messages, the alert center handles what ingest sent, the writer stores and
+/// acknowledges what it holds, then MQTT disconnects.
 public func buildApplication(
     configuration: ServerConfiguration, logger: Logger, metrics: ServerMetrics = ServerMetrics()
 ) async throws -> some ApplicationProtocol {
@@ -69,10 +71,13 @@ public func buildApplication(
         store: alertStore, feed: feed, heartbeat: configuration.heartbeatInterval, metrics: metrics
     ).register(on: router)
 
+    var httpLimits = configuration.http
+    httpLimits.maxConnections = FileDescriptorBudget.fit(maxConnections: httpLimits.maxConnections, logger: logger)
     var app = Application(
         router: router,
-        server: .http1WebSocketUpgrade(
-            webSocketRouter: router, configuration: .init(ws: .init(autoPing: .enabled(timePeriod: .seconds(30))))),
+        server: .guarded(
+            webSocketRouter: router, webSocket: .init(autoPing: .enabled(timePeriod: .seconds(30))),
+            limits: httpLimits, metrics: metrics),
         configuration: .init(
             address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: "moby"),
         logger: logger)

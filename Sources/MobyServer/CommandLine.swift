@@ -63,9 +63,8 @@ public enum ServerCommandLine {
         for setting in ServerConfiguration.settings {
             let flag = flag(for: setting.key)
             let defaultText = setting.defaultValue.isEmpty ? "" : " (default: \(setting.defaultValue))"
-            // padding(toLength:) would cut a longer flag.
-            let column = flag.count < 26 ? flag.padding(toLength: 26, withPad: " ", startingAt: 0) : flag
-            text += "  \(column) \(setting.environmentName)\n"
+            let padding = String(repeating: " ", count: max(1, 27 - flag.count))  // never cut a long flag
+            text += "  \(flag)\(padding)\(setting.environmentName)\n"
             text += "      \(setting.help)\(defaultText)\n"
         }
         text += "  -h, --help                 Show this help.\n"

@@ -61,6 +61,26 @@ public struct ServerConfiguration: Sendable {
             help: "Disk the InfluxDB outage spool may use (MiB); when full, acknowledgements stop"),
         Setting(key: "moby.http.host", defaultValue: "127.0.0.1", help: "HTTP listen address"),
         Setting(key: "moby.http.port", defaultValue: "8080", help: "HTTP listen port"),
+        Setting(
+            key: "moby.http.idle.timeout.seconds", defaultValue: "60",
+            help: "Close a keep-alive HTTP connection after this long without a request (not /ws)"),
+        Setting(
+            key: "moby.http.request.timeout.seconds", defaultValue: "30",
+            help: "A request whose line, headers and body do not arrive within this long gets 408 and is closed"),
+        Setting(
+            key: "moby.http.max.connections", defaultValue: "4096",
+            help: "Open HTTP and /ws connections at most; beyond it new ones get 503 and are closed"),
+        Setting(
+            key: "moby.http.max.request.line.bytes", defaultValue: "8192",
+            help: "Longest request line (method, URL, version); longer ones get 414"),
+        Setting(
+            key: "moby.http.max.header.bytes", defaultValue: "32768",
+            help: "Largest request header section; larger ones get 431"),
+        Setting(
+            key: "moby.shutdown.timeout.seconds", defaultValue: "10",
+            help:
+                "On SIGTERM, HTTP connections still open after this long are closed (in-flight requests get it to finish)"
+        ),
         Setting(key: "moby.data.dir", defaultValue: "./var/data", help: "Folder for the server's own data"),
         Setting(
             key: "moby.catalog.file", defaultValue: "config/sensors.json",
@@ -115,6 +135,8 @@ public struct ServerConfiguration: Sendable {
     public var spoolMaxBytes: Int64
     public var httpHost: String
     public var httpPort: Int
+    /// Timeouts and limits of the HTTP server's connections.
+    public var http: HTTPLimits
     public var dataDirectory: String
     public var catalogFile: String
     public var catalog: SensorCatalog
@@ -180,6 +202,13 @@ public struct ServerConfiguration: Sendable {
         spoolMaxBytes = Int64(try int("moby.spool.max.mb", in: 1...10_000_000)) * 1024 * 1024
         httpHost = string("moby.http.host")
         httpPort = try int("moby.http.port", in: 0...65_535)
+        http = HTTPLimits(
+            idleTimeout: .seconds(try int("moby.http.idle.timeout.seconds", in: 1...86_400)),
+            requestTimeout: .seconds(try int("moby.http.request.timeout.seconds", in: 1...3_600)),
+            maxConnections: try int("moby.http.max.connections", in: 1...1_000_000),
+            maxRequestLineBytes: try int("moby.http.max.request.line.bytes", in: 256...1_048_576),
+            maxHeaderBytes: try int("moby.http.max.header.bytes", in: 1_024...1_048_576),
+            shutdownTimeout: .seconds(try int("moby.shutdown.timeout.seconds", in: 0...3_600)))
         dataDirectory = string("moby.data.dir")
         logLevel = string("moby.log.level")
         catalogFile = string("moby.catalog.file")

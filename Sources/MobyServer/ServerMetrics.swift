@@ -26,6 +26,8 @@ public final class ServerMetrics: Sendable {
     let alertEventsUnpublished: Counter
     let webSocketClients: Gauge
     let webSocketClientsDropped: Counter
+    let httpConnections: Gauge
+    let httpConnectionsRefused: Counter
     let summariesRewritten: Counter
     let summariesFailed: Counter
     let summariesSkipped: Counter
@@ -100,6 +102,12 @@ public final class ServerMetrics: Sendable {
         webSocketClientsDropped = registry.makeCounter(
             descriptor: .named(
                 "moby_websocket_clients_dropped_total", helpText: "/ws clients dropped for falling behind"))
+        httpConnections = registry.makeGauge(
+            descriptor: .named("moby_http_connections", helpText: "Open HTTP connections (including /ws)"))
+        httpConnectionsRefused = registry.makeCounter(
+            descriptor: .named(
+                "moby_http_connections_refused_total",
+                helpText: "HTTP connections refused because moby.http.max.connections were open"))
         summariesRewritten = registry.makeCounter(
             descriptor: .named("moby_llm_summaries_total", helpText: "Alert summaries rewritten by the LLM"))
         summariesFailed = registry.makeCounter(

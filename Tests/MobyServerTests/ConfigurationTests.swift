@@ -48,6 +48,23 @@ import Testing
         #expect(configuration.influx.usesV2)
     }
 
+    @Test func httpLimits() throws {
+        #expect(try configuration([]).http == HTTPLimits())
+        let limits = try configuration(
+            ["--http-idle-timeout-seconds", "5", "--shutdown-timeout-seconds=3"],
+            environment: [
+                "MOBY_HTTP_REQUEST_TIMEOUT_SECONDS": "7", "MOBY_HTTP_MAX_CONNECTIONS": "100",
+                "MOBY_HTTP_MAX_REQUEST_LINE_BYTES": "4096", "MOBY_HTTP_MAX_HEADER_BYTES": "16384",
+            ]
+        ).http
+        #expect(
+            limits
+                == HTTPLimits(
+                    idleTimeout: .seconds(5), requestTimeout: .seconds(7), maxConnections: 100,
+                    maxRequestLineBytes: 4096, maxHeaderBytes: 16384, shutdownTimeout: .seconds(3)))
+        #expect(throws: ConfigurationError.self) { try configuration(["--http-max-connections", "0"]) }
+    }
+
     @Test func badValuesAreExplained() {
         #expect(throws: ConfigurationError.self) { try configuration(["--http-port", "eighty"]) }
         #expect(throws: ConfigurationError.self) { try configuration(["--http-port", "70000"]) }
