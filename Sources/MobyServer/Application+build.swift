@@ -26,8 +26,11 @@ public func buildApplication(
     let influx = InfluxClient(configuration: configuration.influx)
     let store = ReadingStore(client: influx, logger: logger)
     let decoder = ReadingDecoder(catalog: configuration.catalog)
+    let refusals = RefusedReadings(
+        client: client, deadLetterTopic: configuration.deadLetterTopic, metrics: metrics, logger: logger)
     let writer = try ReadingWriter.make(
-        configuration: configuration, store: store, client: client, metrics: metrics, logger: logger)
+        configuration: configuration, store: store, client: client, refusals: refusals, metrics: metrics,
+        logger: logger)
 
     let alertStore: SQLiteAlertStore
     do {
@@ -52,9 +55,10 @@ public func buildApplication(
 
     let status = IngestStatus()
     let router = Router(context: MobyRequestContext.self)
-    router.addRoutes(HealthController(client: client, influx: influx, writer: writer, status: status).routes)
+    router.addRoutes(
+        HealthController(client: client, influx: influx, writer: writer, status: status, refusals: refusals).routes)
     router.addRoutes(PublishController(client: client, decoder: decoder, metrics: metrics).routes)
-    router.addRoutes(MetricsController(metrics: metrics).routes)
+    router.addRoutes(MetricsController(metrics: metrics, refusals: refusals).routes)
     router.addRoutes(AlertController(center: center, store: alertStore).routes)
     router.addRoutes(DeviceController(fleet: fleet, center: center, staleAfter: configuration.staleAfter).routes)
     router.addRoutes(ReadingsController(influx: influx).routes)

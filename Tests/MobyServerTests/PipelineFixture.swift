@@ -34,10 +34,10 @@ struct PipelineFixture {
         return try ServerConfiguration(values)
     }
 
-    /// Starts both services, runs `body`, stops them.
-    static func with<T>(_ body: (PipelineFixture) async throws -> T) async throws -> T {
+    /// Starts both services (InfluxDB with `maxValuesPerTag` when given), runs `body`, stops them.
+    static func with<T>(maxValuesPerTag: Int? = nil, _ body: (PipelineFixture) async throws -> T) async throws -> T {
         try await TestBroker.with { broker in
-            try await TestInflux.with { influx in
+            try await TestInflux.with(maxValuesPerTag: maxValuesPerTag) { influx in
                 try await body(PipelineFixture(broker: broker, influx: influx, database: "moby_test"))
             }
         }

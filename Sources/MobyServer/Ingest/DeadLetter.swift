@@ -11,9 +11,12 @@ struct DeadLetter: Codable, Sendable {
     var payload: String
     var payloadEncoding: String
     var receivedAt: String
+    /// The line protocol InfluxDB refused (only for lines InfluxDB refused; the topic is empty
+    /// and the payload is this line when it was replayed from the spool).
+    var line: String?
 
     enum CodingKeys: String, CodingKey {
-        case topic, reason, errors, payload
+        case topic, reason, errors, payload, line
         case payloadEncoding = "payload_encoding"
         case receivedAt = "received_at"
     }

@@ -74,7 +74,9 @@ struct IngestService: Service {
         var observations: [FleetState.Observation] = []
         observations.reserveCapacity(messages.count)
         var rejections: [(MQTTMessage, ReadingRejection)] = []
-        for message in messages {
+        // Positions of the messages without a line, so the writer knows each line's message.
+        var withoutLine: [Int] = []
+        for (position, message) in messages.enumerated() {
             switch check(message, receivedAt: receivedAt) {
             case .success(let reading):
                 let (score, severity) = scorer.score(reading)
@@ -82,12 +84,14 @@ struct IngestService: Service {
                     try reading.writeLine(anomalyScore: score, into: &lines)
                 } catch {
                     rejections.append((message, ReadingRejection(field: "payload", error.description)))
+                    withoutLine.append(position)
                     continue
                 }
                 count += 1
                 observations.append(FleetState.Observation(reading: reading, score: score, severity: severity))
             case .failure(let rejection):
                 rejections.append((message, rejection))
+                withoutLine.append(position)
             }
         }
         for change in fleet.observe(observations, receivedAt: receivedAt) {
@@ -100,7 +104,7 @@ struct IngestService: Service {
         // Dead letters go out in arrival order, each acknowledged by the broker, before any
         // message of the run may be acknowledged.
         for (message, rejection) in rejections { await reject(message, rejection, receivedAt: receivedAt) }
-        await writer.append(encoded: lines, lines: count, receipts: messages)
+        await writer.append(encoded: lines, lines: count, receipts: messages, withoutLine: withoutLine)
     }
 
     /// The reading in `message`, or why it is refused.
