@@ -137,7 +137,7 @@ let package = Package(
         ),
         .testTarget(
             name: "InfluxTests",
-            dependencies: ["Influx", "MobyTestSupport", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["Influx", "Spool", "MobyTestSupport", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strict
         ),
         .testTarget(

@@ -12,6 +12,11 @@ import Spool
 /// with the spool full, the batch is held and retried with backoff; appends then wait once the
 /// next batch is full, which is the backpressure that stops the ingest loop instead of growing
 /// memory.
+///
+/// When InfluxDB refuses lines for good (4xx: series limits, field-type conflicts, unparsable
+/// lines), the writer finds out exactly which ones (`RefusalBisection`) and hands them, with
+/// InfluxDB's reason and their receipts, to `onRefused`, which it awaits before the batch's
+/// receipts are handed back (or before a replayed spool record is removed).
 public actor BatchWriter<Receipt: Sendable> {
     /// Tuning for the writer.
     public struct Options: Sendable {
@@ -24,15 +29,19 @@ public actor BatchWriter<Receipt: Sendable> {
         /// On `finish()`, how long to keep trying what is left before giving up on it (it is
         /// then simply not acknowledged, and the broker redelivers it).
         public var shutdownGrace: Duration
+        /// Extra requests allowed per refused write to isolate the refused lines; lines still
+        /// undecided then are reported refused, marked uncertain.
+        public var refusalRequestBudget: Int
 
         public init(
             maxLines: Int = 5_000, linger: Duration = .zero, backoff: RetryBackoff = RetryBackoff(),
-            shutdownGrace: Duration = .seconds(5)
+            shutdownGrace: Duration = .seconds(5), refusalRequestBudget: Int = 64
         ) {
             self.maxLines = maxLines
             self.linger = linger
             self.backoff = backoff
             self.shutdownGrace = shutdownGrace
+            self.refusalRequestBudget = refusalRequestBudget
         }
     }
 
@@ -43,12 +52,35 @@ public actor BatchWriter<Receipt: Sendable> {
         /// Lines appended without a receipt (`append(_:)`), included in `lines`.
         public var unreceiptedLines: Int
         public var bytes: Int
-        /// True when the batch went to the spool (InfluxDB unavailable), false when InfluxDB took it.
+        /// True when the batch (or what of it was not yet decided) went to the spool (InfluxDB
+        /// unavailable), false when InfluxDB took it.
         public var spooled: Bool
-        /// Lines InfluxDB refused (4xx partial write); the rest of the batch is stored.
-        public var rejected: InfluxError?
+        /// Lines that went to the spool (0 when InfluxDB took the batch).
+        public var spooledLines: Int
+        /// Lines InfluxDB refused for good, already handed to `onRefused`; the rest of the batch
+        /// is stored (or spooled). Their receipts are among `receipts`.
+        public var refused: [RefusedLine]
         public var attempts: Int
         public var duration: Duration
+    }
+
+    /// A line InfluxDB refused for good: its text (without the newline), InfluxDB's reason, and
+    /// the receipt it was appended with (nil for lines appended without one and for lines
+    /// replayed from the spool, whose receipts were handed back when they were spooled).
+    public struct RefusedLine: Sendable {
+        public var line: String
+        public var reason: String
+        public var receipt: Receipt?
+        /// False when the writer's request budget ran out before the line was isolated: it was
+        /// in a refused write and may have been stored all the same.
+        public var certain: Bool
+
+        public init(line: String, reason: String, receipt: Receipt?, certain: Bool) {
+            self.line = line
+            self.reason = reason
+            self.receipt = receipt
+            self.certain = certain
+        }
     }
 
     /// Something the writer wants logged and counted.
@@ -57,10 +89,11 @@ public actor BatchWriter<Receipt: Sendable> {
         case writeFailed(InfluxError, attempt: Int)
         /// The spool could not take a batch; it is held in memory and retried after `delay`.
         case spoolRefused(SpoolError, delay: Duration)
-        /// Spooled lines were written to InfluxDB.
+        /// Spooled lines were written to InfluxDB (`lines` of them stored; refused ones went to
+        /// `onRefused` and are not counted here).
         case replayed(lines: Int, remaining: Spool.Depth)
-        /// InfluxDB refused spooled lines for good (4xx); they were dropped from the spool.
-        case replayRejected(InfluxError, lines: Int)
+        /// InfluxDB refused lines of a write; `requests` extra requests isolated them.
+        case refusalIsolated(lines: Int, refused: Int, requests: Int)
     }
 
     /// How long a batch may wait for more lines while InfluxDB is unavailable.
@@ -73,11 +106,16 @@ public actor BatchWriter<Receipt: Sendable> {
     private let sink: Sink
     private let spool: Spool?
     private let onCommit: @Sendable (Commit) -> Void
+    private let onRefused: @Sendable ([RefusedLine]) async -> Void
     private let onEvent: @Sendable (Event) -> Void
     private var buffer = ByteBuffer()
     private var lines = 0
     private var unreceiptedLines = 0
     private var receipts: [Receipt] = []
+    /// Positions (in the next batch) of lines without a receipt and of receipts without a line;
+    /// both empty in the common case, so the line of each receipt is known without a table.
+    private var receiptlessLines: [Int] = []
+    private var linelessReceipts: [Int] = []
     private var firstAppend: ContinuousClock.Instant?
     private var workWaiter: CheckedContinuation<Void, Never>?
     private var replayWaiter: CheckedContinuation<Void, Never>?
@@ -93,12 +131,14 @@ public actor BatchWriter<Receipt: Sendable> {
         options: Options = Options(),
         spool: Spool? = nil,
         sink: @escaping Sink,
+        onRefused: @escaping @Sendable ([RefusedLine]) async -> Void,
         onCommit: @escaping @Sendable (Commit) -> Void,
         onEvent: @escaping @Sendable (Event) -> Void = { _ in }
     ) {
         self.options = options
         self.spool = spool
         self.sink = sink
+        self.onRefused = onRefused
         self.onCommit = onCommit
         self.onEvent = onEvent
     }
@@ -125,14 +165,22 @@ public actor BatchWriter<Receipt: Sendable> {
     }
 
     /// Adds lines the caller encoded (`lines` of them, each ending in a newline) and the receipts
-    /// that go with them, in order — there may be more receipts than lines (messages acknowledged
-    /// without a line). One call per run of messages instead of one per point; waits while the
-    /// next batch is full. Returns false once the writer finished.
+    /// that go with them, in order. `withoutLine` lists the positions in `receipts` (ascending)
+    /// of receipts that have no line (messages acknowledged without one); every other receipt
+    /// belongs to the next line. One call per run of messages instead of one per point; waits
+    /// while the next batch is full. Returns false once the writer finished.
     @discardableResult
-    public func append(encoded body: ByteBuffer, lines count: Int, receipts batchReceipts: [Receipt]) async -> Bool {
+    public func append(
+        encoded body: ByteBuffer, lines count: Int, receipts batchReceipts: [Receipt], withoutLine: [Int]
+    ) async -> Bool {
+        precondition(batchReceipts.count == count + withoutLine.count, "one receipt per line, plus those without")
         guard await waitForSpace(adding: count) else { return false }
         buffer.writeImmutableBuffer(body)
         lines += count
+        if !withoutLine.isEmpty {
+            let offset = receipts.count
+            linelessReceipts.append(contentsOf: withoutLine.lazy.map { $0 + offset })
+        }
         receipts.append(contentsOf: batchReceipts)
         noteWork()
         return true
@@ -144,6 +192,7 @@ public actor BatchWriter<Receipt: Sendable> {
     public func append(_ point: Point) async throws(LineProtocolError) -> Bool {
         guard await waitForSpace() else { return false }
         try LineProtocol.encode(point, into: &buffer)
+        receiptlessLines.append(lines)
         lines += 1
         unreceiptedLines += 1
         noteWork()
@@ -155,6 +204,7 @@ public actor BatchWriter<Receipt: Sendable> {
     @discardableResult
     public func append(receiptOnly receipt: Receipt) async -> Bool {
         guard await waitForSpace() else { return false }
+        linelessReceipts.append(receipts.count)
         receipts.append(receipt)
         noteWork()
         return true
@@ -221,7 +271,11 @@ public actor BatchWriter<Receipt: Sendable> {
         let batchLines = lines
         let batchReceipts = receipts
         let batchUnreceipted = unreceiptedLines
+        let batchReceiptless = receiptlessLines
+        let batchLineless = linelessReceipts
         unreceiptedLines = 0
+        receiptlessLines = []
+        linelessReceipts = []
         // Room for a batch like this one: a full-size reservation (maxLines × 160 bytes, about
         // 800 kB) for every small batch cost an mmap, page faults and a munmap each time.
         buffer = ByteBuffer()
@@ -234,15 +288,34 @@ public actor BatchWriter<Receipt: Sendable> {
 
         let started = ContinuousClock.now
         var attempt = 0
-        func commit(spooled: Bool, rejected: InfluxError? = nil) {
+        // What must still become durable: the whole batch, or after a refusal cut short by an
+        // outage, the lines not yet decided (`positions` maps them to the batch's lines).
+        var pending = body
+        var pendingLines = batchLines
+        var positions: [Int]?
+        var refused: [RefusalBisection.Verdict] = []
+        func commit(spooledLines: Int) async {
+            var refusedLines: [RefusedLine] = []
+            if !refused.isEmpty {
+                let owners = Self.receiptPositions(
+                    ofLines: refused.map(\.index), lines: batchLines, receiptlessLines: batchReceiptless,
+                    linelessReceipts: batchLineless)
+                refusedLines = zip(refused, owners).map { verdict, owner in
+                    RefusedLine(
+                        line: verdict.line, reason: verdict.reason, receipt: owner.map { batchReceipts[$0] },
+                        certain: verdict.certain)
+                }
+                // Dead letters (or whatever the owner does) before any receipt is handed back.
+                await onRefused(refusedLines)
+            }
             onCommit(
                 Commit(
                     receipts: batchReceipts, lines: batchLines, unreceiptedLines: batchUnreceipted,
-                    bytes: body.readableBytes, spooled: spooled,
-                    rejected: rejected, attempts: attempt, duration: ContinuousClock.now - started))
+                    bytes: body.readableBytes, spooled: spooledLines > 0, spooledLines: spooledLines,
+                    refused: refusedLines, attempts: attempt, duration: ContinuousClock.now - started))
         }
         guard batchLines > 0 else {
-            commit(spooled: false)
+            await commit(spooledLines: 0)
             return
         }
         var probeInflux = false
@@ -250,25 +323,46 @@ public actor BatchWriter<Receipt: Sendable> {
             attempt += 1
             if influxAvailable || spool == nil || probeInflux {
                 do throws(InfluxError) {
-                    try await sink(body)
+                    try await sink(pending)
                     markAvailable()
-                    commit(spooled: false)
+                    await commit(spooledLines: 0)
                     return
                 } catch {
-                    lastError = error
-                    guard error.isRetryable else {
-                        commit(spooled: false, rejected: error)
-                        return
+                    if error.isRetryable {
+                        lastError = error
+                        influxAvailable = false
+                        onEvent(.writeFailed(error, attempt: attempt))
+                    } else {
+                        let outcome = await RefusalBisection.isolate(
+                            body: pending, refusal: error, budget: options.refusalRequestBudget, sink: sink)
+                        onEvent(
+                            .refusalIsolated(
+                                lines: pendingLines, refused: outcome.refused.count, requests: outcome.requests))
+                        for var verdict in outcome.refused {
+                            if let positions { verdict.index = positions[verdict.index] }
+                            refused.append(verdict)
+                        }
+                        refused.sort { $0.index < $1.index }
+                        guard let interruption = outcome.interruption else {
+                            markAvailable()
+                            await commit(spooledLines: 0)
+                            return
+                        }
+                        // InfluxDB went away while the refused lines were being isolated: what
+                        // is not decided takes the outage path.
+                        (pending, positions) = Self.subset(pending, positions: positions, ranges: outcome.undecided)
+                        pendingLines = positions?.count ?? 0
+                        lastError = interruption
+                        influxAvailable = false
+                        onEvent(.writeFailed(interruption, attempt: attempt))
                     }
-                    influxAvailable = false
-                    onEvent(.writeFailed(error, attempt: attempt))
                 }
             }
             var delay = options.backoff.delay(attempt: attempt)
             if let spool {
                 do throws(SpoolError) {
-                    try spool.append(body, lines: batchLines)
-                    commit(spooled: true)
+                    try spool.append(pending, lines: pendingLines)
+                    await commit(spooledLines: pendingLines)
                     replayWaiter?.resume()
                     replayWaiter = nil
                     return
@@ -290,6 +384,55 @@ public actor BatchWriter<Receipt: Sendable> {
             try? await Task.sleep(for: delay)
             probeInflux = true
         }
+    }
+
+    /// The lines of `body` in `ranges` (line positions), with the batch position of each.
+    static func subset(_ body: ByteBuffer, positions: [Int]?, ranges: [Range<Int>]) -> (ByteBuffer, [Int]) {
+        let starts = RefusalBisection.lineStarts(of: body)
+        var result = ByteBuffer()
+        var kept: [Int] = []
+        for range in ranges {
+            result.writeImmutableBuffer(
+                body.getSlice(
+                    at: body.readerIndex + starts[range.lowerBound],
+                    length: starts[range.upperBound] - starts[range.lowerBound])!)
+            kept.append(contentsOf: range.map { positions?[$0] ?? $0 })
+        }
+        return (result, kept)
+    }
+
+    /// For each of `indices` (ascending line positions in a batch), the position of its receipt
+    /// in the batch's receipts, or nil for a line appended without one. Receipts and lines pair
+    /// up in order once the lines without a receipt and the receipts without a line are skipped.
+    static func receiptPositions(
+        ofLines indices: [Int], lines: Int, receiptlessLines: [Int], linelessReceipts: [Int]
+    ) -> [Int?] {
+        var result: [Int?] = []
+        result.reserveCapacity(indices.count)
+        var wanted = indices.makeIterator()
+        var next = wanted.next()
+        var receipt = 0
+        var receiptless = receiptlessLines[...]
+        var lineless = linelessReceipts[...]
+        for line in 0..<lines {
+            guard let target = next else { break }
+            var owner: Int?
+            if receiptless.first == line {
+                receiptless.removeFirst()
+            } else {
+                while lineless.first == receipt {
+                    lineless.removeFirst()
+                    receipt += 1
+                }
+                owner = receipt
+                receipt += 1
+            }
+            if line == target {
+                result.append(owner)
+                next = wanted.next()
+            }
+        }
+        return result
     }
 
     private func markAvailable() {
@@ -315,6 +458,7 @@ public actor BatchWriter<Receipt: Sendable> {
                 await withCheckedContinuation { replayWaiter = $0 }
                 continue
             }
+            var failure: InfluxError?
             do throws(InfluxError) {
                 try await sink(record.body)
                 attempt = 0
@@ -322,17 +466,35 @@ public actor BatchWriter<Receipt: Sendable> {
                 try? spool.remove(record)
                 onEvent(.replayed(lines: record.lines, remaining: spool.depth))
             } catch {
-                if error.isRetryable {
-                    attempt += 1
-                    lastError = error
-                    influxAvailable = false
-                    var delay = options.backoff.delay(attempt: attempt)
-                    if case .unavailable(_, let retryAfter?) = error { delay = max(delay, retryAfter) }
-                    try? await Task.sleep(for: delay)
-                } else {
+                failure = error
+            }
+            if let refusal = failure, !refusal.isRetryable {
+                let outcome = await RefusalBisection.isolate(
+                    body: record.body, refusal: refusal, budget: options.refusalRequestBudget, sink: sink)
+                onEvent(
+                    .refusalIsolated(lines: record.lines, refused: outcome.refused.count, requests: outcome.requests))
+                // Cut short by an outage: the record stays and is replayed (and isolated) again.
+                failure = outcome.interruption
+                if failure == nil {
+                    attempt = 0
+                    markAvailable()
+                    // Their receipts were handed back when the lines were spooled: the line is
+                    // all that is left to report, and it must be out before the spool forgets it.
+                    await onRefused(
+                        outcome.refused.map {
+                            RefusedLine(line: $0.line, reason: $0.reason, receipt: nil, certain: $0.certain)
+                        })
                     try? spool.remove(record)
-                    onEvent(.replayRejected(error, lines: record.lines))
+                    onEvent(.replayed(lines: record.lines - outcome.refused.count, remaining: spool.depth))
                 }
+            }
+            if let failure {
+                attempt += 1
+                lastError = failure
+                influxAvailable = false
+                var delay = options.backoff.delay(attempt: attempt)
+                if case .unavailable(_, let retryAfter?) = failure { delay = max(delay, retryAfter) }
+                try? await Task.sleep(for: delay)
             }
         }
     }

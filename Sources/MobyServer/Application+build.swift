@@ -32,8 +32,11 @@ public func buildApplication(
     let readingCheck = ReadingCheck(
         decoder: ReadingDecoder(catalog: configuration.catalog),
         retention: InfluxDuration.nanoseconds(configuration.influx.retentionDuration))
+    let refusals = RefusedReadings(
+        client: client, deadLetterTopic: configuration.deadLetterTopic, metrics: metrics, logger: logger)
     let writer = try ReadingWriter.make(
-        configuration: configuration, store: store, client: client, metrics: metrics, logger: logger)
+        configuration: configuration, store: store, client: client, refusals: refusals, metrics: metrics,
+        logger: logger)
 
     let alertStore: SQLiteAlertStore
     do {
@@ -59,10 +62,11 @@ public func buildApplication(
 
     let status = IngestStatus()
     let router = Router(context: MobyRequestContext.self)
-    router.addRoutes(HealthController(client: client, influx: influx, writer: writer, status: status).routes)
+    router.addRoutes(
+        HealthController(client: client, influx: influx, writer: writer, status: status, refusals: refusals).routes)
     router.addRoutes(
         PublishController(client: client, readingCheck: readingCheck, fleet: fleet, metrics: metrics).routes)
-    router.addRoutes(MetricsController(metrics: metrics).routes)
+    router.addRoutes(MetricsController(metrics: metrics, refusals: refusals).routes)
     router.addRoutes(AlertController(center: center, store: alertStore).routes)
     router.addRoutes(DeviceController(fleet: fleet, center: center, staleAfter: configuration.staleAfter).routes)
     router.addRoutes(ReadingsController(influx: influx).routes)

@@ -8,6 +8,10 @@ public final class ServerMetrics: Sendable {
     let readingsStored: Counter
     let messagesRejected: Counter
     let linesRefusedByInflux: Counter
+    let linesRefusedUncertain: Counter
+    let refusedDeadLetters: Counter
+    let influxRefusing: Gauge
+    let linesRefusedRecently: Gauge
     let batchesWritten: Counter
     let writeRetries: Counter
     let deadLettersPublished: Counter
@@ -53,7 +57,25 @@ public final class ServerMetrics: Sendable {
                 "moby_messages_rejected_total",
                 helpText: "Messages refused by validation (sent to the dead-letter topic)"))
         linesRefusedByInflux = registry.makeCounter(
-            descriptor: .named("moby_influx_lines_refused_total", helpText: "Lines InfluxDB refused in partial writes"))
+            descriptor: .named(
+                "moby_influx_lines_refused_total",
+                helpText: "Lines InfluxDB refused for good (each sent to the dead-letter topic)"))
+        linesRefusedUncertain = registry.makeCounter(
+            descriptor: .named(
+                "moby_influx_lines_refused_uncertain_total",
+                helpText: "Refused lines the writer could not isolate within its request budget (may also be stored)"))
+        refusedDeadLetters = registry.makeCounter(
+            descriptor: .named(
+                "moby_dead_letters_refused_lines_total",
+                helpText:
+                    "Dead letters published for lines InfluxDB refused (also in moby_dead_letters_published_total)"))
+        influxRefusing = registry.makeGauge(
+            descriptor: .named(
+                "moby_influx_refusing",
+                helpText: "1 while InfluxDB refuses lines as a matter of course (at least 10 in the last 60 s)"))
+        linesRefusedRecently = registry.makeGauge(
+            descriptor: .named(
+                "moby_influx_lines_refused_recent", helpText: "Lines InfluxDB refused in the last 60 s"))
         batchesWritten = registry.makeCounter(
             descriptor: .named("moby_influx_batches_total", helpText: "Batches written to InfluxDB"))
         writeRetries = registry.makeCounter(

@@ -26,6 +26,7 @@ import Testing
                 if sinkDelay > .zero { try? await Task.sleep(for: sinkDelay) }
                 recorder.bodies.withLock { $0.append(String(buffer: buffer)) }
             },
+            onRefused: { lines in Issue.record("nothing is refused here: \(lines.map(\.line))") },
             onCommit: { commit in
                 recorder.commits.withLock {
                     $0.append((commit.receipts, commit.lines, commit.unreceiptedLines))
@@ -50,7 +51,9 @@ import Testing
                 var body = ByteBuffer()
                 for value in next..<(next + size) { try LineProtocol.encode(point(value), into: &body) }
                 // One receipt more than lines: a rejected message acknowledged with its run.
-                await writer.append(encoded: body, lines: size, receipts: Array(next..<(next + size)) + [-next - 1])
+                await writer.append(
+                    encoded: body, lines: size, receipts: Array(next..<(next + size)) + [-next - 1], withoutLine: [size]
+                )
                 next += size
             }
             try await waitUntil { recorder.commits.withLock { $0.flatMap(\.receipts) }.count == next + 5 }

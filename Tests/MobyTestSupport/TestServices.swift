@@ -92,15 +92,23 @@ public final class TestInflux: Sendable {
     public let directory: URL
     public let process: ServiceProcess
 
-    public init(label: String = "influxd") throws {
+    /// `maxValuesPerTag` sets `[data] max-values-per-tag` (InfluxDB's default is 100,000): with
+    /// a low value a test can make InfluxDB refuse new series.
+    public init(label: String = "influxd", maxValuesPerTag: Int? = nil) throws {
         directory = try TestPaths.scratch(label)
         httpPort = Loopback.freePort()
-        let conf = try TestPaths.render(
+        var conf = try TestPaths.render(
             template: "influxdb/influxdb.conf.in",
             values: [
                 "HTTP_PORT": "\(httpPort)", "RPC_PORT": "\(Loopback.freePort())",
                 "DATA_DIR": directory.path,
             ])
+        if let maxValuesPerTag {
+            guard let data = conf.range(of: "[data]\n") else {
+                throw TestServiceError.missing("the [data] section of deploy/influxdb/influxdb.conf.in")
+            }
+            conf.insert(contentsOf: "  max-values-per-tag = \(maxValuesPerTag)\n", at: data.upperBound)
+        }
         let confURL = directory.appendingPathComponent("influxdb.conf")
         try conf.write(to: confURL, atomically: true, encoding: .utf8)
         process = ServiceProcess(
@@ -121,8 +129,8 @@ public final class TestInflux: Sendable {
     public var url: String { "http://127.0.0.1:\(httpPort)" }
 
     /// Starts influxd, runs `body`, stops it whatever happens.
-    public static func with<T>(_ body: (TestInflux) async throws -> T) async throws -> T {
-        let influx = try TestInflux()
+    public static func with<T>(maxValuesPerTag: Int? = nil, _ body: (TestInflux) async throws -> T) async throws -> T {
+        let influx = try TestInflux(maxValuesPerTag: maxValuesPerTag)
         try await influx.start()
         defer { influx.stop() }
         return try await body(influx)

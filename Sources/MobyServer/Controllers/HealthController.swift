@@ -1,15 +1,18 @@
 import Hummingbird
 import Influx
 import MQTT
+import MobyCore
 
 /// `/health` (is the process alive) and `/health/ready` (can it do its job: broker connected,
-/// subscription in place, InfluxDB reachable and writing; plus what waits in the spool). Ready
-/// answers 503 when degraded, which load balancers understand.
+/// subscription in place, InfluxDB reachable, writing and not refusing lines as a matter of
+/// course; plus what waits in the spool). Ready answers 503 when degraded, which load balancers
+/// understand.
 struct HealthController<Context: RequestContext>: Sendable {
     let client: MQTTClient
     let influx: InfluxClient
     let writer: BatchWriter<MQTTMessage>
     let status: IngestStatus
+    let refusals: RefusedReadings
 
     struct Liveness: ResponseEncodable {
         var status = "ok"
@@ -23,10 +26,18 @@ struct HealthController<Context: RequestContext>: Sendable {
         struct Influx: Codable {
             var reachable: Bool
             var lastError: String?
+            /// At least `RefusalWindow.threshold` lines refused within the window.
+            var refusing: Bool
+            var refusedLinesRecent: Int
+            var lastRefusal: String?
+            var lastRefusalAt: String?
 
             enum CodingKeys: String, CodingKey {
-                case reachable
+                case reachable, refusing
                 case lastError = "last_error"
+                case refusedLinesRecent = "refused_lines_recent"
+                case lastRefusal = "last_refusal"
+                case lastRefusalAt = "last_refusal_at"
             }
         }
         struct SpoolState: Codable {
@@ -60,10 +71,14 @@ struct HealthController<Context: RequestContext>: Sendable {
         let pending = await writer.pendingLines
         let spool = writer.spoolDepth
         let subscribed = status.isSubscribed
-        let ready = connected && subscribed && reachable && lastError == nil
+        let refusal = refusals.currentState()
+        let ready = connected && subscribed && reachable && lastError == nil && !refusal.refusing
         let body = Readiness(
             status: ready ? "ready" : "degraded", mqtt: .init(connected: connected, subscribed: subscribed),
-            influxdb: .init(reachable: reachable, lastError: lastError?.description),
+            influxdb: .init(
+                reachable: reachable, lastError: lastError?.description, refusing: refusal.refusing,
+                refusedLinesRecent: refusal.recentLines, lastRefusal: refusal.lastReason,
+                lastRefusalAt: refusal.lastAt.map(RFC3339.format)),
             spool: .init(readings: spool?.lines ?? 0, batches: spool?.records ?? 0, bytes: spool?.bytes ?? 0),
             pendingReadings: pending)
         return EditedResponse(status: ready ? .ok : .serviceUnavailable, response: body)

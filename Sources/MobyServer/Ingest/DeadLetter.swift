@@ -17,9 +17,12 @@ struct DeadLetter: Codable, Sendable {
     /// True when `payload` holds only the first bytes (absent otherwise).
     var payloadTruncated: Bool?
     var receivedAt: String
+    /// The line protocol InfluxDB refused (only for lines InfluxDB refused; the topic is empty
+    /// and the payload is this line when it was replayed from the spool).
+    var line: String?
 
     enum CodingKeys: String, CodingKey {
-        case topic, reason, errors, payload
+        case topic, reason, errors, payload, line
         case payloadEncoding = "payload_encoding"
         case payloadSize = "payload_size"
         case payloadTruncated = "payload_truncated"

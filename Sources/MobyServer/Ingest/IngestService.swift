@@ -115,7 +115,9 @@ struct IngestService: Service {
         // message of the run may be acknowledged.
         rejections.sort { $0.position < $1.position }
         for (position, rejection) in rejections { await reject(messages[position], rejection, receivedAt: receivedAt) }
-        await writer.append(encoded: lines, lines: count, receipts: messages)
+        // The positions of the messages without a line, so the writer knows each line's message.
+        await writer.append(
+            encoded: lines, lines: count, receipts: messages, withoutLine: rejections.map(\.position))
     }
 
     static func rejection(_ refusal: FleetState.Refusal) -> ReadingRejection {

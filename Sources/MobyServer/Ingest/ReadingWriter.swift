@@ -7,8 +7,8 @@ import Spool
 /// durable batch the MQTT acknowledgements, metrics and logs.
 enum ReadingWriter {
     static func make(
-        configuration: ServerConfiguration, store: ReadingStore, client: MQTTClient, metrics: ServerMetrics,
-        logger: Logger
+        configuration: ServerConfiguration, store: ReadingStore, client: MQTTClient, refusals: RefusedReadings,
+        metrics: ServerMetrics, logger: Logger
     ) throws -> BatchWriter<MQTTMessage> {
         let spool: Spool
         do {
@@ -29,6 +29,7 @@ enum ReadingWriter {
             options: .init(maxLines: configuration.batchMaxLines, linger: configuration.batchLinger),
             spool: spool,
             sink: { body throws(InfluxError) in try await store.write(body) },
+            onRefused: { lines in await refusals.deadLetter(lines) },
             onCommit: { commit in
                 client.acknowledge(contentsOf: commit.receipts)
                 record(commit, spool: spool, metrics: metrics, logger: logger)
@@ -43,24 +44,15 @@ enum ReadingWriter {
         metrics.batchLines.record(Double(commit.lines))
         metrics.batchDuration.record(commit.duration)
         if commit.spooled {
-            metrics.readingsSpooled.increment(by: Int64(commit.lines))
+            metrics.readingsSpooled.increment(by: Int64(commit.spooledLines))
             let depth = spool.depth
             metrics.spoolReadings.set(Int64(depth.lines))
             metrics.spoolBytes.set(depth.bytes)
-            return
         }
-        var stored = commit.lines - commit.unreceiptedLines
-        if let rejected = commit.rejected, case .rejected(_, let message, let badLines) = rejected {
-            let refused = min(commit.lines, BadLine.droppedCount(in: message) ?? max(badLines.count, 1))
-            stored = max(0, stored - refused)
-            metrics.linesRefusedByInflux.increment(by: Int64(refused))
-            logger.error(
-                "InfluxDB refused lines of a batch",
-                metadata: [
-                    "error": "\(message)", "refused": "\(refused)", "lines": "\(badLines.map(\.line).prefix(5))",
-                ])
-        }
-        metrics.readingsStored.increment(by: Int64(stored))
+        // Refused lines were counted and dead-lettered by `RefusedReadings`.
+        let refusedReadings = commit.refused.count(where: { $0.receipt != nil })
+        let stored = commit.lines - commit.unreceiptedLines - refusedReadings - commit.spooledLines
+        metrics.readingsStored.increment(by: Int64(max(0, stored)))
     }
 
     private static func record(_ event: BatchWriter<MQTTMessage>.Event, metrics: ServerMetrics, logger: Logger) {
@@ -78,9 +70,10 @@ enum ReadingWriter {
             metrics.spoolReadings.set(Int64(remaining.lines))
             metrics.spoolBytes.set(remaining.bytes)
             if remaining.records == 0 { logger.notice("spool drained") }
-        case .replayRejected(let error, let lines):
-            metrics.linesRefusedByInflux.increment(by: Int64(lines))
-            logger.error("InfluxDB refused spooled lines", metadata: ["error": "\(error)", "lines": "\(lines)"])
+        case .refusalIsolated(let lines, let refused, let requests):
+            logger.warning(
+                "InfluxDB refused lines of a write; isolated them",
+                metadata: ["lines": "\(lines)", "refused": "\(refused)", "requests": "\(requests)"])
         }
     }
 }
