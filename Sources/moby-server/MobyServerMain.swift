@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import MobyServer
+import ServiceLifecycle
 
 /// Entry point: parse flags and environment, build the application, run until SIGTERM/SIGINT.
 @main
@@ -25,7 +26,14 @@ struct MobyServerMain {
         logger.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info
         do {
             let app = try await buildApplication(configuration: configuration, logger: logger)
-            try await app.runService()
+            var group = ServiceGroupConfiguration(
+                services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            // The last resort: HTTP has its own bound and the writer its grace period; whatever
+            // still runs after both (and a margin) is cancelled. Nothing unacknowledged is lost:
+            // the broker redelivers it to the next session.
+            group.maximumGracefulShutdownDuration = configuration.http.shutdownTimeout + .seconds(20)
+            group.maximumCancellationDuration = .seconds(5)
+            try await ServiceGroup(configuration: group).run()
         } catch {
             logger.critical("moby-server stopped: \(error)")
             exit(1)

@@ -33,7 +33,13 @@ struct IngestService: Service {
 
     func run() async throws {
         defer { signals.finish() }
-        try await subscribe()
+        do {
+            // With the broker unreachable the SUBACK never comes; shutdown must not wait for it.
+            try await cancelWhenGracefulShutdown { try await subscribe() }
+        } catch where Task.isShuttingDownGracefully {
+            logger.info("ingest stopped before the subscription was in place")
+            return
+        }
         for await run in client.messages.runs(upTo: maxRun).cancelOnGracefulShutdown() {
             await ingest(run)
         }
