@@ -36,7 +36,7 @@ struct IngestService: Service {
         do {
             // With the broker unreachable the SUBACK never comes; shutdown must not wait for it.
             try await cancelWhenGracefulShutdown { try await subscribe() }
-        } catch where Task.isShuttingDownGracefully {
+        } catch  where Task.isShuttingDownGracefully {
             logger.info("ingest stopped before the subscription was in place")
             return
         }
