@@ -45,9 +45,12 @@ import Testing
         let metrics = ServerMetrics()
         let (center, _) = try center(updateInterval: .zero, feed: feed, metrics: metrics)
         _ = try await center.start()
-        let (slow, _) = feed.subscribe()  // never reads
-        for index in 1...4 { await center.handle(signal(.raised(.warning), device: "press-\(index)", temperature: 50)) }
+        let (slow, events) = feed.subscribe()  // never reads
+        for index in 1...4 {
+            await center.handle(signal(.raised(.warning), device: "press-\(index)", temperature: 50))
+        }
         #expect(feed.wasDropped(slow))
+        withExtendedLifetime(events) {}
         let text = String(decoding: metrics.registry.emitToBuffer(), as: UTF8.self)
         #expect(text.contains("moby_websocket_clients_dropped_total 1"), "\(text)")
     }

@@ -74,6 +74,9 @@ final class FleetState: Sendable {
             var outcome = Outcome()
             for observation in observations {
                 let reading = observation.reading
+                // The sensor's own time decides which reading is the latest (the stored one may
+                // carry a disambiguating offset); on a tie the later arrival wins.
+                let sensorTime = observation.stamp?.sensorTimestamp ?? reading.timestamp
                 if devices[reading.deviceID] == nil, devices.count >= maxDevices {
                     outcome.refused.append((observation.position, .deviceLimit(maxDevices)))
                     continue
@@ -95,8 +98,8 @@ final class FleetState: Sendable {
                             if device.stampHashes.count < Self.maxSharedStamps { device.stampHashes.append(stamp.hash) }
                         }
                     }
-                    if reading.timestamp >= device.lastReadingAt {
-                        device.lastReadingAt = reading.timestamp
+                    if sensorTime >= device.lastReadingAt {
+                        device.lastReadingAt = sensorTime
                         device.values = reading.values
                         device.score = observation.score
                     }
@@ -112,7 +115,7 @@ final class FleetState: Sendable {
                     &devices[
                         reading.deviceID,
                         default: Device(
-                            lastReadingAt: reading.timestamp, receivedAt: receivedAt, values: reading.values,
+                            lastReadingAt: sensorTime, receivedAt: receivedAt, values: reading.values,
                             score: observation.score, episode: AnomalyEpisode(), readings: 0)
                     ])
                 if let refusal { outcome.refused.append((observation.position, refusal)) }

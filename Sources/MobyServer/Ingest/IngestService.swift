@@ -115,7 +115,8 @@ struct IngestService: Service {
             signals.yield(
                 AnomalySignal(
                     deviceID: reading.deviceID, change: change.change, severity: change.severity,
-                    assessment: scorer.assess(reading), readingAt: reading.timestamp, receivedAt: receivedAt))
+                    assessment: scorer.assess(reading),
+                    readingAt: change.observation.stamp?.sensorTimestamp ?? reading.timestamp, receivedAt: receivedAt))
         }
         // Dead letters go out in arrival order, each acknowledged by the broker, before any
         // message of the run may be acknowledged.
