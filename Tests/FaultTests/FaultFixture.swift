@@ -28,13 +28,19 @@ struct FaultFixture {
                 "MOBY_DATA_DIR": directory.appendingPathComponent("server").path, "MOBY_LOG_LEVEL": "info",
                 "MOBY_MQTT_CLIENT_ID": "moby-server-faults", "MOBY_CATALOG_FILE": TestPaths.catalog,
             ], directory: directory)
-        defer {
-            server.process.stop()
-            influx.stop()
-            broker.stop()
+        func stopAll() async {
+            await server.process.stopOffThread()
+            await influx.process.stopOffThread(timeout: 2)
+            await broker.process.stopOffThread()
         }
-        try await server.start()
-        try await body(FaultFixture(broker: broker, influx: influx, server: server, directory: directory))
+        do {
+            try await server.start()
+            try await body(FaultFixture(broker: broker, influx: influx, server: server, directory: directory))
+        } catch {
+            await stopAll()
+            throw error
+        }
+        await stopAll()
     }
 
     func payload(_ index: Int, devices: Int) -> ByteBuffer {

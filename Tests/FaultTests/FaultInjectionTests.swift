@@ -10,7 +10,7 @@ import Testing
             async let published: Void = fixture.publish(total: total, rate: 1_000)
             for _ in 0..<3 {
                 try await Task.sleep(for: .milliseconds(1_200))
-                fixture.server.process.stop(signal: SIGKILL)
+                await fixture.server.process.stopOffThread(signal: SIGKILL)
                 try await fixture.server.start()
             }
             try await published
@@ -24,7 +24,7 @@ import Testing
             async let published: Void = fixture.publish(total: total, rate: 1_000)
             try await Task.sleep(for: .milliseconds(1_500))
             let started = ContinuousClock.now
-            let status = fixture.server.process.stop(signal: SIGTERM, timeout: 10)
+            let status = await fixture.server.process.stopOffThread(signal: SIGTERM, timeout: 10)
             let took = ContinuousClock.now - started
             #expect(status == 0, "exit status after SIGTERM\n\(fixture.server.process.logTail())")
             #expect(took < .seconds(10), "graceful shutdown took \(took)")
@@ -40,7 +40,7 @@ import Testing
             let total = 5_000
             async let published: Void = fixture.publish(total: total, rate: 1_000)
             try await Task.sleep(for: .milliseconds(1_500))
-            fixture.broker.stop()
+            await fixture.broker.process.stopOffThread()
             try await Task.sleep(for: .seconds(3))
             try await fixture.broker.start()
             try await published
@@ -53,7 +53,7 @@ import Testing
             let total = 20_000
             async let published: Void = fixture.publish(total: total, rate: 1_000)
             try await Task.sleep(for: .seconds(2))
-            fixture.influx.stop()
+            await fixture.influx.process.stopOffThread(timeout: 2)
             try await Task.sleep(for: .seconds(15))
             let spooled = HTTPProbe.get(port: fixture.server.httpPort, path: "/health/ready")
             #expect(spooled?.status == 503, "readiness reports the outage")
@@ -70,7 +70,7 @@ import Testing
 @Suite(.serialized) struct SensorOutboxTests {
     @Test func sensorStartedWhileBrokerIsDown() async throws {
         try await FaultFixture.with { fixture in
-            fixture.broker.stop()
+            await fixture.broker.process.stopOffThread()
             let outbox = fixture.directory.appendingPathComponent("outbox")
             let total = 3_000
             let sensor = try fixture.sensor(
@@ -104,7 +104,7 @@ import Testing
             try sensor.start()
             defer { sensor.stop() }
             try await Task.sleep(for: .seconds(4))
-            fixture.broker.stop()
+            await fixture.broker.process.stopOffThread()
             try await Task.sleep(for: .seconds(30))
             #expect(sensor.isRunning, "the agent keeps generating while the broker is away")
             try await fixture.broker.start()

@@ -24,12 +24,8 @@ import Testing
         #expect(HTTPProbe.status(port: server.httpPort, path: "/health/ready") == 503)
         try await Task.sleep(for: .seconds(1))
         let started = Date()
-        // stop() sends SIGKILL if SIGTERM has not ended it within the timeout; it blocks, so it
-        // runs on a thread of its own rather than on one of the few shared by all tests.
-        let process = server.process
-        let status = await withCheckedContinuation { continuation in
-            Thread { continuation.resume(returning: process.stop(signal: SIGTERM, timeout: 15)) }.start()
-        }
+        // SIGKILL if SIGTERM has not ended it within the timeout.
+        let status = await server.process.stopOffThread(signal: SIGTERM, timeout: 15)
         let took = Date().timeIntervalSince(started)
         #expect(status == 0, "moby-server was killed or failed:\n\(server.process.logTail())")
         #expect(took < 10, "shutdown took \(took) s")

@@ -123,13 +123,7 @@ func nextMessage(_ client: MQTTClient, timeout: Duration) async -> MQTTMessage? 
                 let app = try await buildApplication(configuration: configuration, logger: testLogger)
                 try await app.test(.live) { client in
                     try await waitUntilReady(client)
-                    func ready() async throws -> Bool {
-                        try await client.execute(uri: "/health/ready", method: .get) { $0.status == .ok }
-                    }
-                    func metrics() async throws -> String {
-                        try await client.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }
-                    }
-                    #expect(metric("moby_mqtt_connected", in: try await metrics()) == 1)
+                    #expect(metric("moby_mqtt_connected", in: try await metricsText(client)) == 1)
                     let before = 20
                     let during = 80
                     // Publishers talk to the broker directly; only the server's link is cut.
@@ -159,7 +153,7 @@ func nextMessage(_ client: MQTTClient, timeout: Duration) async -> MQTTMessage? 
                             let bound = Duration.seconds(keepAlive + pingTimeout) + .milliseconds(2000)
                             var noticed: Duration?
                             while ContinuousClock.now - cut < bound {
-                                if !(try await ready()) {
+                                if !(try await isReady(client)) {
                                     noticed = ContinuousClock.now - cut
                                     break
                                 }
@@ -167,19 +161,19 @@ func nextMessage(_ client: MQTTClient, timeout: Duration) async -> MQTTMessage? 
                             }
                             #expect(noticed != nil, "/health/ready stayed 200 for \(bound) of a dead link")
                             // The metrics show it too (the gauge follows the connection events).
-                            var text = try await metrics()
+                            var text = try await metricsText(client)
                             let metricsDeadline = ContinuousClock.now + .seconds(1)
                             while metric("moby_mqtt_connected", in: text) != 0 && ContinuousClock.now < metricsDeadline
                             {
                                 try await Task.sleep(for: .milliseconds(20))
-                                text = try await metrics()
+                                text = try await metricsText(client)
                             }
                             #expect(metric("moby_mqtt_connected", in: text) == 0)
                             #expect((metric("moby_mqtt_keepalive_timeouts_total", in: text) ?? 0) >= 1)
 
                             // Long enough for Mosquitto to drop the silent session and queue for it.
                             try await Task.sleep(until: cut + .seconds(6))
-                            #expect(!(try await ready()))
+                            #expect(!(try await isReady(client)))
                             proxy.heal()
                             try await group.waitForAll()
                         }
@@ -187,7 +181,7 @@ func nextMessage(_ client: MQTTClient, timeout: Duration) async -> MQTTMessage? 
                     try await waitUntilReady(client, timeout: .seconds(30))
                     let total = before + during
                     #expect(try await fixture.waitForCount(total) == total)
-                    #expect(metric("moby_mqtt_connected", in: try await metrics()) == 1)
+                    #expect(metric("moby_mqtt_connected", in: try await metricsText(client)) == 1)
                 }
             }
         }

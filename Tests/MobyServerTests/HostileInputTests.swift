@@ -156,9 +156,9 @@ import Testing
                 }
                 try await client.execute(uri: "/metrics", method: .get) { response in
                     let text = String(buffer: response.body)
-                    #expect(metricValue(text, "moby_devices") == 3)
-                    #expect(metricValue(text, "moby_devices_limit") == 3)
-                    #expect(metricValue(text, "moby_readings_refused_device_limit_total") == 4)
+                    #expect(metric("moby_devices", in: text) == 3)
+                    #expect(metric("moby_devices_limit", in: text) == 3)
+                    #expect(metric("moby_readings_refused_device_limit_total", in: text) == 4)
                 }
             }
         }
@@ -203,8 +203,8 @@ import Testing
                 #expect(times.allSatisfy { $0 >= Self.base && $0 < Self.base + 1_000_000_000 })
                 try await client.execute(uri: "/metrics", method: .get) { response in
                     let text = String(buffer: response.body)
-                    #expect(metricValue(text, "moby_readings_shared_timestamp_total") == 9)
-                    #expect(metricValue(text, "moby_readings_timestamp_collisions_total") == 1)
+                    #expect(metric("moby_readings_shared_timestamp_total", in: text) == 9)
+                    #expect(metric("moby_readings_timestamp_collisions_total", in: text) == 1)
                 }
             }
         }
@@ -232,12 +232,4 @@ import Testing
             return letters
         }
     }
-}
-
-/// The value of an unlabelled metric in Prometheus text, nil when it is not there.
-func metricValue(_ text: String, _ name: String) -> Double? {
-    for line in text.split(separator: "\n") where line.hasPrefix(name + " ") {
-        return Double(line.dropFirst(name.count + 1))
-    }
-    return nil
 }

@@ -210,7 +210,7 @@ struct Letter: Decodable {
                     #expect(response.status == .ok)
                 }
                 try await waitUntilReady(client)
-                fixture.influx.stop()
+                await fixture.influx.process.stopOffThread(timeout: 2)
                 try await client.execute(uri: "/health/ready", method: .get) { response in
                     #expect(response.status == .serviceUnavailable)
                     let text = String(buffer: response.body)

@@ -78,6 +78,16 @@ func waitUntilReady(_ client: some TestClientProtocol, timeout: Duration = .seco
     Issue.record("the server did not become ready")
 }
 
+/// Whether `/health/ready` answers 200 right now.
+func isReady(_ client: some TestClientProtocol) async throws -> Bool {
+    try await client.execute(uri: "/health/ready", method: .get) { $0.status == .ok }
+}
+
+/// The server's `/metrics` text.
+func metricsText(_ client: some TestClientProtocol) async throws -> String {
+    try await client.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }
+}
+
 /// An MQTT client for a test, running in the background until `body` returns.
 func withMQTTClient<T>(
     url: String, clientID: String = "test-\(UUID().uuidString.prefix(8))", cleanSession: Bool = true,

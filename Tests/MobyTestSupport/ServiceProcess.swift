@@ -65,6 +65,16 @@ public final class ServiceProcess: @unchecked Sendable {
         }
     }
 
+    /// `stop` on a thread of its own: waiting for a process to exit must not hold one of the few
+    /// threads Swift's concurrency shares between all the tests running at once (a handful of
+    /// such waits starved unrelated tests of seconds).
+    @discardableResult
+    public func stopOffThread(signal: Int32 = SIGTERM, timeout: Double = 10) async -> Int32 {
+        await withCheckedContinuation { continuation in
+            Thread { continuation.resume(returning: self.stop(signal: signal, timeout: timeout)) }.start()
+        }
+    }
+
     /// Sends `signal` and waits for the process to exit (SIGKILL after `timeout`).
     @discardableResult
     public func stop(signal: Int32 = SIGTERM, timeout: Double = 10) -> Int32 {

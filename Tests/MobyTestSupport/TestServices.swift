@@ -81,8 +81,15 @@ public final class TestBroker: Sendable {
     public static func with<T>(sizeLimit: Bool = true, _ body: (TestBroker) async throws -> T) async throws -> T {
         let broker = try TestBroker(sizeLimit: sizeLimit)
         try await broker.start()
-        defer { broker.stop() }
-        return try await body(broker)
+        let result: T
+        do {
+            result = try await body(broker)
+        } catch {
+            await broker.process.stopOffThread()
+            throw error
+        }
+        await broker.process.stopOffThread()
+        return result
     }
 }
 
@@ -132,7 +139,14 @@ public final class TestInflux: Sendable {
     public static func with<T>(maxValuesPerTag: Int? = nil, _ body: (TestInflux) async throws -> T) async throws -> T {
         let influx = try TestInflux(maxValuesPerTag: maxValuesPerTag)
         try await influx.start()
-        defer { influx.stop() }
-        return try await body(influx)
+        let result: T
+        do {
+            result = try await body(influx)
+        } catch {
+            await influx.process.stopOffThread(timeout: 2)
+            throw error
+        }
+        await influx.process.stopOffThread(timeout: 2)
+        return result
     }
 }
