@@ -106,7 +106,10 @@ public actor BatchWriter<Receipt: Sendable> {
     private let sink: Sink
     private let spool: Spool?
     private let onCommit: @Sendable (Commit) -> Void
-    private let onRefused: @Sendable ([RefusedLine]) async -> Void
+    /// Handles refused lines (dead letters); returns the positions (in the array it was given)
+    /// of those it could not hand on: their receipts are then not handed back, nor is a replayed
+    /// spool record removed, so nothing refused disappears without a trace.
+    private let onRefused: @Sendable ([RefusedLine]) async -> [Int]
     private let onEvent: @Sendable (Event) -> Void
     private var buffer = ByteBuffer()
     private var lines = 0
@@ -131,7 +134,7 @@ public actor BatchWriter<Receipt: Sendable> {
         options: Options = Options(),
         spool: Spool? = nil,
         sink: @escaping Sink,
-        onRefused: @escaping @Sendable ([RefusedLine]) async -> Void,
+        onRefused: @escaping @Sendable ([RefusedLine]) async -> [Int],
         onCommit: @escaping @Sendable (Commit) -> Void,
         onEvent: @escaping @Sendable (Event) -> Void = { _ in }
     ) {
@@ -174,7 +177,7 @@ public actor BatchWriter<Receipt: Sendable> {
         encoded body: ByteBuffer, lines count: Int, receipts batchReceipts: [Receipt], withoutLine: [Int]
     ) async -> Bool {
         precondition(batchReceipts.count == count + withoutLine.count, "one receipt per line, plus those without")
-        guard await waitForSpace(adding: count) else { return false }
+        guard await waitForSpace(adding: count, receipts: batchReceipts.count) else { return false }
         buffer.writeImmutableBuffer(body)
         lines += count
         if !withoutLine.isEmpty {
@@ -253,8 +256,13 @@ public actor BatchWriter<Receipt: Sendable> {
 
     /// Waits until `adding` more lines fit in the next batch (a run larger than a whole batch
     /// goes into an empty one).
-    private func waitForSpace(adding: Int = 1) async -> Bool {
-        while lines > 0 && lines + adding > options.maxLines && !finishing {
+    private func waitForSpace(adding: Int = 1, receipts receiptCount: Int = 1) async -> Bool {
+        // Receipts count too (at most two per line's worth): a run of rejected messages has no
+        // lines, and while a write is stuck such runs must not pile up their payloads in memory.
+        while !finishing
+            && ((lines > 0 && lines + adding > options.maxLines)
+                || (!receipts.isEmpty && receipts.count + receiptCount > 2 * options.maxLines))
+        {
             await withCheckedContinuation { spaceWaiters.append($0) }
         }
         return !finishing
@@ -296,6 +304,7 @@ public actor BatchWriter<Receipt: Sendable> {
         var refused: [RefusalBisection.Verdict] = []
         func commit(spooledLines: Int) async {
             var refusedLines: [RefusedLine] = []
+            var receipts = batchReceipts
             if !refused.isEmpty {
                 let owners = Self.receiptPositions(
                     ofLines: refused.map(\.index), lines: batchLines, receiptlessLines: batchReceiptless,
@@ -305,12 +314,17 @@ public actor BatchWriter<Receipt: Sendable> {
                         line: verdict.line, reason: verdict.reason, receipt: owner.map { batchReceipts[$0] },
                         certain: verdict.certain)
                 }
-                // Dead letters (or whatever the owner does) before any receipt is handed back.
-                await onRefused(refusedLines)
+                // Dead letters (or whatever the owner does) before any receipt is handed back;
+                // a line whose dead letter failed keeps its receipt back (the broker redelivers).
+                let unhandled = await onRefused(refusedLines)
+                if !unhandled.isEmpty {
+                    let withheld = Set(unhandled.compactMap { owners[$0] })
+                    receipts = batchReceipts.enumerated().filter { !withheld.contains($0.offset) }.map(\.element)
+                }
             }
             onCommit(
                 Commit(
-                    receipts: batchReceipts, lines: batchLines, unreceiptedLines: batchUnreceipted,
+                    receipts: receipts, lines: batchLines, unreceiptedLines: batchUnreceipted,
                     bytes: body.readableBytes, spooled: spooledLines > 0, spooledLines: spooledLines,
                     refused: refusedLines, attempts: attempt, duration: ContinuousClock.now - started))
         }
@@ -480,12 +494,17 @@ public actor BatchWriter<Receipt: Sendable> {
                     markAvailable()
                     // Their receipts were handed back when the lines were spooled: the line is
                     // all that is left to report, and it must be out before the spool forgets it.
-                    await onRefused(
+                    let unhandled = await onRefused(
                         outcome.refused.map {
                             RefusedLine(line: $0.line, reason: $0.reason, receipt: nil, certain: $0.certain)
                         })
-                    try? spool.remove(record)
-                    onEvent(.replayed(lines: record.lines - outcome.refused.count, remaining: spool.depth))
+                    if unhandled.isEmpty {
+                        try? spool.remove(record)
+                        onEvent(.replayed(lines: record.lines - outcome.refused.count, remaining: spool.depth))
+                    } else {
+                        // The record stays and is replayed (and its refusals reported) again.
+                        try? await Task.sleep(for: options.backoff.delay(attempt: 3))
+                    }
                 }
             }
             if let failure {

@@ -81,6 +81,12 @@ public enum RFC3339 {
         return total
     }
 
+    /// True when an RFC 3339 text has no fractional seconds (`…T10:30:00Z`), i.e. the writer
+    /// stamped to the second.
+    public static func isWholeSeconds(utf8 text: some Collection<UInt8>) -> Bool {
+        !text.contains(UInt8(ascii: "."))
+    }
+
     /// Formats nanoseconds since the epoch as `YYYY-MM-DDTHH:MM:SS[.fffffffff]Z` (fraction trimmed).
     public static func format(_ nanoseconds: Int64) -> String {
         var seconds = nanoseconds / 1_000_000_000

@@ -6,11 +6,15 @@ public struct Reading: Sendable, Equatable {
     public var timestamp: Int64
     /// The metrics present in this reading, in a stable order (Metric.allCases order).
     public var values: [MetricValue]
+    /// True when the sensor wrote its timestamp in whole seconds (no fraction), as the seed's
+    /// format does: several readings of one device may then share it.
+    public var timestampInWholeSeconds: Bool
 
-    public init(deviceID: String, timestamp: Int64, values: [MetricValue]) {
+    public init(deviceID: String, timestamp: Int64, values: [MetricValue], timestampInWholeSeconds: Bool = false) {
         self.deviceID = deviceID
         self.timestamp = timestamp
         self.values = values
+        self.timestampInWholeSeconds = timestampInWholeSeconds
     }
 
     /// The value of `metric`, if the reading has it.

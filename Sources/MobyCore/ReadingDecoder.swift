@@ -54,6 +54,7 @@ public struct ReadingDecoder: Sendable {
         var errors: [FieldError] = []
         var deviceID: String?
         var timestamp: Int64?
+        var wholeSeconds = false
         var values: [Metric: Double] = [:]
         var seen = Set<String>()
 
@@ -81,6 +82,7 @@ public struct ReadingDecoder: Sendable {
                 case .string(let text):
                     if let parsed = RFC3339.parse(text) {
                         timestamp = parsed
+                        wholeSeconds = RFC3339.isWholeSeconds(utf8: text.utf8)
                     } else {
                         errors.append(
                             FieldError(
@@ -134,7 +136,10 @@ public struct ReadingDecoder: Sendable {
         }
         if !errors.isEmpty { return .failure(ReadingRejection(errors)) }
         let ordered = Metric.allCases.compactMap { metric in values[metric].map { MetricValue(metric, $0) } }
-        return .success(Reading(deviceID: deviceID!, timestamp: timestamp ?? receivedAt, values: ordered))
+        return .success(
+            Reading(
+                deviceID: deviceID!, timestamp: timestamp ?? receivedAt, values: ordered,
+                timestampInWholeSeconds: wholeSeconds))
     }
 
     static let knownFields =

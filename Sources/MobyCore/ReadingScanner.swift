@@ -21,6 +21,7 @@ struct ReadingScanner {
         var values = MetricSlots()
         var deviceID: String?
         var timestamp: Int64?
+        var wholeSeconds = false
         var seenKeys: UInt32 = 0
         skipWhitespace()
         guard take(UInt8(ascii: "{")) else { return nil }
@@ -43,6 +44,7 @@ struct ReadingScanner {
                     let parsed = RFC3339.parse(utf8: text.assumingMemoryBound(to: UInt8.self))
                 else { return nil }
                 timestamp = parsed
+                wholeSeconds = RFC3339.isWholeSeconds(utf8: text)
             case .accel, .gyro:
                 guard vector(key == .accel ? Self.accelAxes : Self.gyroAxes, into: &values, catalog: catalog) else {
                     return nil
@@ -57,7 +59,9 @@ struct ReadingScanner {
         guard index == bytes.count, !values.isEmpty else { return nil }
         if deviceID == nil, let topicDeviceID, Self.isPlainDeviceID(topicDeviceID.utf8) { deviceID = topicDeviceID }
         guard let id = deviceID else { return nil }
-        return Reading(deviceID: id, timestamp: timestamp ?? receivedAt, values: values.ordered())
+        return Reading(
+            deviceID: id, timestamp: timestamp ?? receivedAt, values: values.ordered(),
+            timestampInWholeSeconds: wholeSeconds)
     }
 
     // MARK: Keys

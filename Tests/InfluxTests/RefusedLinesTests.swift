@@ -90,6 +90,7 @@ final class WriterLog: Sendable {
 
     func withWriter(
         influx: PartialWriteInflux, budget: Int = 64, spool: Spool? = nil,
+        deadLetterFails: @escaping @Sendable (String) -> Bool = { _ in false },
         _ body: (BatchWriter<Int>, WriterLog) async throws -> Void
     ) async throws {
         let log = WriterLog()
@@ -103,6 +104,7 @@ final class WriterLog: Sendable {
                 // Slow on purpose: the receipts must still wait for it.
                 try? await Task.sleep(for: .milliseconds(20))
                 log.entries.withLock { $0.append(.refused(lines)) }
+                return lines.indices.filter { deadLetterFails(lines[$0].line) }
             },
             onCommit: { commit in log.entries.withLock { $0.append(.commit(commit)) } })
         let running = Task { await writer.run() }
@@ -120,6 +122,21 @@ final class WriterLog: Sendable {
                 return
             }
             try await Task.sleep(for: .milliseconds(5))
+        }
+    }
+
+    @Test func aRefusedLineWhoseDeadLetterFailedKeepsItsReceipt() async throws {
+        let influx = PartialWriteInflux { $0.contains("=bad") }
+        let deadLetterFails: @Sendable (String) -> Bool = { $0.contains("bad7") }
+        try await withWriter(influx: influx, deadLetterFails: deadLetterFails) { writer, log in
+            var body = ByteBuffer()
+            for value in 0..<10 { body.writeString(Self.line(value, bad: value == 4 || value == 7) + "\n") }
+            await writer.append(encoded: body, lines: 10, receipts: Array(0..<10), withoutLine: [])
+            try await waitUntil("the batch is committed") { !log.commits.isEmpty }
+            // 4's dead letter went out: acknowledged. 7's failed: never handed back, so the
+            // broker redelivers it instead of it vanishing.
+            #expect(log.commits.flatMap(\.receipts) == [0, 1, 2, 3, 4, 5, 6, 8, 9])
+            #expect(log.refused.map(\.receipt) == [4, 7])
         }
     }
 

@@ -36,7 +36,7 @@ import Testing
     @Test func aRequestBeingProcessedHasNoTimeoutAndIdlenessStartsAfterItsResponse() {
         var state = HTTPConnectionState(limits: Self.limits, now: at(0))
         #expect(state.bytesReceived(bytes("GET /health HTTP/1.1\r\n\r\n"), now: at(1)) == .forward)
-        state.requestHeadReceived()
+        state.requestHeadReceived(now: at(1))
         state.requestEndReceived()
         #expect(state.nextDeadline == nil)
         state.responseHeadSent()
@@ -70,9 +70,21 @@ import Testing
 
         var pipelined = HTTPConnectionState(limits: Self.limits, now: at(0))
         _ = pipelined.bytesReceived(bytes("GET /slow HTTP/1.1\r\n\r\nHELLO"), now: at(1))
-        pipelined.requestHeadReceived()
+        pipelined.requestHeadReceived(now: at(1))
         pipelined.requestEndReceived()
         #expect(pipelined.malformed(.invalidMethod, now: at(1)) == .close)
+    }
+
+    @Test func aPipelinedRequestThatStopsHalfwayIsTimedToo() {
+        var state = HTTPConnectionState(limits: Self.limits, now: at(0))
+        // One read holds a whole request and the head of the next, whose body never comes.
+        _ = state.bytesReceived(
+            bytes("GET /health HTTP/1.1\r\n\r\nPOST /publish HTTP/1.1\r\nContent-Length: 65536\r\n\r\n"), now: at(1))
+        state.requestHeadReceived(now: at(1))
+        state.requestEndReceived()
+        state.requestHeadReceived(now: at(2))
+        #expect(state.nextDeadline == at(32))
+        #expect(state.timerFired(now: at(32)) != .none)
     }
 
     @Test func parserErrorsMapToStatuses() {
@@ -91,7 +103,7 @@ import Testing
 
         var busy = HTTPConnectionState(limits: Self.limits, now: at(0))
         _ = busy.bytesReceived(bytes("GET /slow HTTP/1.1\r\n\r\n"), now: at(1))
-        busy.requestHeadReceived()
+        busy.requestHeadReceived(now: at(1))
         busy.requestEndReceived()
         #expect(busy.shutdownRequested(now: at(5)) == .none)
         #expect(busy.nextDeadline == at(15))
@@ -100,7 +112,7 @@ import Testing
 
         var stuck = HTTPConnectionState(limits: Self.limits, now: at(0))
         _ = stuck.bytesReceived(bytes("GET /slow HTTP/1.1\r\n\r\n"), now: at(1))
-        stuck.requestHeadReceived()
+        stuck.requestHeadReceived(now: at(1))
         stuck.requestEndReceived()
         _ = stuck.shutdownRequested(now: at(5))
         #expect(stuck.timerFired(now: at(15)) == .close)

@@ -190,11 +190,19 @@ import Testing
                             topic: "factory/sensor/data/burst",
                             payload: ByteBuffer(string: reading(value, timestamp: millisecond)), qos: .atLeastOnce)
                     }
+                    // Written with a fraction, a whole second is exact: the sensor meant it.
+                    let exact = RFC3339.format(Self.base - 2_000_000_000).replacingOccurrences(of: "Z", with: ".000Z")
+                    try await mqtt.publish(
+                        topic: "factory/sensor/data/burst", payload: ByteBuffer(string: reading(200, timestamp: exact)),
+                        qos: .atLeastOnce)
                     let letters = try await Self.deadLetters(mqtt, count: 1)
                     #expect(letters.first?.payload == reading(101, timestamp: millisecond))
                     #expect(letters.first?.reason.contains("same timestamp") == true)
                 }
-                #expect(try await fixture.waitForCount(11) == 11)
+                #expect(try await fixture.waitForCount(12) == 12)
+                let exactRows = try await fixture.influxClient.query(
+                    "SELECT cycle_count FROM sensors WHERE device_id = 'burst' AND cycle_count = 200")
+                #expect(exactRows.first?.series.first?.rows.first?["time"]?.int == Self.base - 2_000_000_000)
                 let rows = try await fixture.influxClient.query(
                     "SELECT cycle_count FROM sensors WHERE device_id = 'burst' AND cycle_count < 100")
                 let values = rows.first?.series.first?.rows.compactMap { $0["cycle_count"]?.int } ?? []

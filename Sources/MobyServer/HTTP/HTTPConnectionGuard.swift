@@ -75,7 +75,10 @@ final class HTTPConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
 
     // MARK: Reported by HTTPMessageObserver
 
-    func requestHeadReceived() { state.requestHeadReceived() }
+    func requestHeadReceived() {
+        state.requestHeadReceived(now: .now())
+        rearm()
+    }
 
     func requestEndReceived() {
         state.requestEndReceived()

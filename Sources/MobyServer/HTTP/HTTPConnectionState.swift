@@ -107,8 +107,11 @@ struct HTTPConnectionState {
         return .forward
     }
 
-    /// The parser produced a request head.
-    mutating func requestHeadReceived() {
+    /// The parser produced a request head. A request that began in the same read as the end of
+    /// the previous one was not seen starting by `bytesReceived`: its clock starts here, so a
+    /// pipelined request that stops halfway is still answered 408 in time.
+    mutating func requestHeadReceived(now: NIODeadline) {
+        if requestStartedAt == nil { requestStartedAt = now }
         currentHeadSeen = true
         unanswered += 1
         requestLine = .complete

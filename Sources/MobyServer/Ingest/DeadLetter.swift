@@ -29,9 +29,25 @@ struct DeadLetter: Codable, Sendable {
         case receivedAt = "received_at"
     }
 
+    /// The most payload bytes a dead letter carries. Escaped or base64-encoded it grows up to six
+    /// times, and the dead letter must stay well inside the MQTT client's 1 MiB packet limit (a
+    /// dead letter too large to publish would leave its message unacknowledged forever).
+    static let maxPayloadBytes = 64 * 1024
+
     init(topic: String, errors: [FieldError], payload: [UInt8], payloadSize: Int? = nil, receivedAt: Int64) {
         self.topic = topic
         self.payloadSize = payloadSize ?? payload.count
+        var payload = payload
+        if payload.count > Self.maxPayloadBytes {
+            payload.removeLast(payload.count - Self.maxPayloadBytes)
+            // Do not end inside a UTF-8 sequence: text stays text.
+            var lead = payload.count - 1
+            while lead > payload.count - 4, lead > 0, payload[lead] & 0xC0 == 0x80 { lead -= 1 }
+            if payload[lead] >= 0xC0 {
+                let length = payload[lead] >= 0xF0 ? 4 : payload[lead] >= 0xE0 ? 3 : 2
+                if payload.count - lead < length { payload.removeLast(payload.count - lead) }
+            }
+        }
         self.payloadTruncated = self.payloadSize > payload.count ? true : nil
         self.errors = errors
         self.reason = errors.map(\.description).joined(separator: "; ")

@@ -119,12 +119,23 @@ struct IngestService: Service {
                     readingAt: change.observation.stamp?.sensorTimestamp ?? reading.timestamp, receivedAt: receivedAt))
         }
         // Dead letters go out in arrival order, each acknowledged by the broker, before any
-        // message of the run may be acknowledged.
+        // message of the run may be acknowledged. A message whose dead letter could not be
+        // published is not acknowledged at all: the broker redelivers it to the next session.
         rejections.sort { $0.position < $1.position }
-        for (position, rejection) in rejections { await reject(messages[position], rejection, receivedAt: receivedAt) }
+        var receipts = messages
+        var withoutLine: [Int] = []
+        withoutLine.reserveCapacity(rejections.count)
+        var dropped = 0
+        for (position, rejection) in rejections {
+            if await reject(messages[position], rejection, receivedAt: receivedAt) {
+                withoutLine.append(position - dropped)
+            } else {
+                receipts.remove(at: position - dropped)
+                dropped += 1
+            }
+        }
         // The positions of the messages without a line, so the writer knows each line's message.
-        await writer.append(
-            encoded: lines, lines: count, receipts: messages, withoutLine: rejections.map(\.position))
+        await writer.append(encoded: lines, lines: count, receipts: receipts, withoutLine: withoutLine)
     }
 
     static func rejection(_ refusal: FleetState.Refusal) -> ReadingRejection {
@@ -165,7 +176,9 @@ struct IngestService: Service {
         }
     }
 
-    private func reject(_ message: MQTTMessage, _ rejection: ReadingRejection, receivedAt: Int64) async {
+    /// Counts, logs and dead-letters `message`; false when the dead letter could not be published
+    /// (the message must then stay unacknowledged).
+    private func reject(_ message: MQTTMessage, _ rejection: ReadingRejection, receivedAt: Int64) async -> Bool {
         metrics.messagesRejected.increment()
         if message.refusal != nil { metrics.mqttMessagesRefused.increment() }
         let size = message.refusal?.payloadSize ?? message.payload.readableBytes
@@ -180,9 +193,13 @@ struct IngestService: Service {
                 topic: deadLetterTopic, payload: ByteBuffer(bytes: letter.encoded()), qos: .atLeastOnce,
                 timeout: .seconds(5))
             metrics.deadLettersPublished.increment()
+            return true
         } catch {
             metrics.deadLettersFailed.increment()
-            logger.error("dead letter not published", metadata: ["topic": "\(message.topic)", "error": "\(error)"])
+            logger.error(
+                "dead letter not published; the message stays unacknowledged for the broker to redeliver",
+                metadata: ["topic": "\(message.topic)", "error": "\(error)"])
+            return false
         }
     }
 }

@@ -3,8 +3,8 @@ import MobyCore
 /// Gives every distinct reading of a device its own point in InfluxDB, where a point is
 /// identified by series and timestamp: two readings of one device stamped to the same second
 /// (the seed's own format, from a sensor sending faster than 1 Hz) would otherwise overwrite each
-/// other. A timestamp in whole seconds gets a sub-second offset derived from the reading's
-/// values: deterministic, so a redelivered reading still lands on (and overwrites) its own point,
+/// other. A timestamp written in whole seconds (no fraction in its text) gets a sub-second
+/// offset derived from the reading's values: deterministic, so a redelivered reading still lands on (and overwrites) its own point,
 /// while a different reading lands next to it. Finer timestamps are stored exactly; a different
 /// reading with the same fine timestamp is refused with the reason (`FleetState` finds it). A
 /// reading without a timestamp gets its receive time plus its position in the run.
@@ -32,8 +32,11 @@ enum ReadingStamp {
             return nil
         }
         let hash = contentHash(reading)
+        // Decided by how the sensor wrote it: `10:30:00.000Z` from a millisecond sensor is exact.
         // Whole seconds lie inside InfluxDB's range with at least a second to spare.
-        guard reading.timestamp % coarseUnit == 0, reading.timestamp <= RFC3339.latest - coarseUnit else {
+        guard reading.timestampInWholeSeconds, reading.timestamp % coarseUnit == 0,
+            reading.timestamp <= RFC3339.latest - coarseUnit
+        else {
             return Stamp(sensorTimestamp: reading.timestamp, hash: hash, offset: false)
         }
         let stamp = Stamp(sensorTimestamp: reading.timestamp, hash: hash, offset: true)

@@ -34,9 +34,10 @@ final class RefusedReadings: Sendable {
     }
 
     /// Counts `lines`, notes them for readiness and publishes a dead letter for each (QoS 1,
-    /// awaited); returns once every dead letter was acknowledged by the broker or failed.
-    func deadLetter(_ lines: [Line]) async {
-        guard let first = lines.first else { return }
+    /// awaited); returns once every dead letter was acknowledged by the broker or failed, with the
+    /// positions of those that failed (their messages must not be acknowledged).
+    func deadLetter(_ lines: [Line]) async -> [Int] {
+        guard let first = lines.first else { return [] }
         let now = WallClock.nanoseconds()
         let uncertain = lines.count(where: { !$0.certain })
         metrics.linesRefusedByInflux.increment(by: Int64(lines.count))
@@ -52,11 +53,16 @@ final class RefusedReadings: Sendable {
                 "refused": "\(lines.count)", "uncertain": "\(uncertain)", "reason": "\(first.reason)",
                 "line": "\(first.line.prefix(200))",
             ])
-        await withTaskGroup(of: Void.self) { group in
+        return await withTaskGroup(of: (Int, Bool).self) { group in
+            var failed: [Int] = []
             for (position, line) in lines.enumerated() {
-                if position >= Self.publishWindow { await group.next() }
-                group.addTask { await self.publish(Self.letter(for: line, receivedAt: now)) }
+                if position >= Self.publishWindow, let result = await group.next(), !result.1 {
+                    failed.append(result.0)
+                }
+                group.addTask { (position, await self.publish(Self.letter(for: line, receivedAt: now))) }
             }
+            for await result in group where !result.1 { failed.append(result.0) }
+            return failed.sorted()
         }
     }
 
@@ -83,18 +89,20 @@ final class RefusedReadings: Sendable {
         return letter
     }
 
-    private func publish(_ letter: DeadLetter) async {
+    private func publish(_ letter: DeadLetter) async -> Bool {
         do {
             try await client.publish(
                 topic: deadLetterTopic, payload: ByteBuffer(bytes: letter.encoded()), qos: .atLeastOnce,
                 timeout: .seconds(5))
             metrics.deadLettersPublished.increment()
             metrics.refusedDeadLetters.increment()
+            return true
         } catch {
             metrics.deadLettersFailed.increment()
             logger.error(
                 "dead letter of a refused line not published",
                 metadata: ["topic": "\(letter.topic)", "line": "\(letter.line ?? "")", "error": "\(error)"])
+            return false
         }
     }
 
