@@ -1,3 +1,5 @@
+import Foundation
+
 /// The one definition of what a device id may be. Device ids are InfluxDB tag values, MQTT topic
 /// levels and names an operator reads in a list, so they are limited to letters and digits of any
 /// script plus a few separators: nothing invisible, nothing that changes text direction, no
@@ -36,6 +38,11 @@ public enum DeviceID {
             default:
                 return "must contain only \(alphabet); found \(describe(scalar))"
             }
+        }
+        // "é" as one character or as "e" plus an accent looks the same and compares equal as a
+        // Swift string, but InfluxDB and MQTT compare bytes: only the composed form (NFC) is taken.
+        if !id.utf8.elementsEqual(id.precomposedStringWithCanonicalMapping.utf8) {
+            return "must be in Unicode NFC form (composed characters, e.g. é as U+00E9)"
         }
         return nil
     }

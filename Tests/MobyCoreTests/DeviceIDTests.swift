@@ -14,7 +14,7 @@ import Testing
         ("\u{202E}1rosnes", "U+202E"), ("sensor\u{2028}", "U+2028"), ("\u{FEFF}sensor", "U+FEFF"),
         ("dev\\", "'\\'"), ("a/b", "'/'"), ("a+b", "'+'"), ("a#b", "'#'"), ("a\nb", "U+000A"),
         ("-leading", "start"), ("\u{301}e", "start"), ("a\u{00A0}b", "space"), ("a,b", "','"), ("a=b", "'='"),
-        ("a\"b", "'\"'"), (String(repeating: "x", count: 129), "longer"),
+        ("a\"b", "'\"'"), (String(repeating: "x", count: 129), "longer"), ("Su\u{0308}d", "NFC"),
     ])
     func everythingElseIsRefusedWithTheCharacterNamed(_ id: String, _ named: String) throws {
         let problem = try #require(DeviceID.problem(id))
