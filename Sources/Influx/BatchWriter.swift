@@ -240,7 +240,7 @@ public actor BatchWriter<Receipt: Sendable> {
         while !Task.isCancelled {
             if receipts.isEmpty && lines == 0 {
                 if finishing { return }
-                await withCheckedContinuation { workWaiter = $0 }
+                await wait { workWaiter = $0 }
                 continue
             }
             // While batches go to the spool, each costs an fsync: let them grow a little (the
@@ -259,13 +259,36 @@ public actor BatchWriter<Receipt: Sendable> {
     private func waitForSpace(adding: Int = 1, receipts receiptCount: Int = 1) async -> Bool {
         // Receipts count too (at most two per line's worth): a run of rejected messages has no
         // lines, and while a write is stuck such runs must not pile up their payloads in memory.
-        while !finishing
+        while !finishing && !Task.isCancelled
             && ((lines > 0 && lines + adding > options.maxLines)
                 || (!receipts.isEmpty && receipts.count + receiptCount > 2 * options.maxLines))
         {
-            await withCheckedContinuation { spaceWaiters.append($0) }
+            await wait { spaceWaiters.append($0) }
         }
-        return !finishing
+        // Cancelled: the caller's receipts are not taken, so they are never acknowledged.
+        return !finishing && !Task.isCancelled
+    }
+
+    /// Suspends until woken through the continuation `park` stores, or until the calling task is
+    /// cancelled: every wait of the writer ends on cancellation (the loops and appenders then
+    /// look at `Task.isCancelled` and stop).
+    private func wait(_ park: (CheckedContinuation<Void, Never>) -> Void) async {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { park($0) }
+        } onCancel: {
+            // Runs outside the actor; the hop waits until the continuation above is stored.
+            Task { await self.wakeEveryone() }
+        }
+    }
+
+    /// Resumes every waiter; each checks again whether it may go on.
+    private func wakeEveryone() {
+        workWaiter?.resume()
+        workWaiter = nil
+        replayWaiter?.resume()
+        replayWaiter = nil
+        for waiter in spaceWaiters { waiter.resume() }
+        spaceWaiters.removeAll()
     }
 
     private func noteWork() {
@@ -459,7 +482,7 @@ public actor BatchWriter<Receipt: Sendable> {
     private func replayLoop() async {
         guard let spool else { return }
         var attempt = 0
-        while !finishing {
+        while !finishing && !Task.isCancelled {
             let record: Spool.Record?
             do {
                 record = try spool.peek(maxLines: options.maxLines)
@@ -469,7 +492,7 @@ public actor BatchWriter<Receipt: Sendable> {
                 continue
             }
             guard let record else {
-                await withCheckedContinuation { replayWaiter = $0 }
+                await wait { replayWaiter = $0 }
                 continue
             }
             var failure: InfluxError?
