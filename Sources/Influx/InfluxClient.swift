@@ -46,6 +46,7 @@ public struct InfluxClient: Sendable {
 
     static func classify(status: Int, headers: HTTPHeaders, body: String) -> InfluxError {
         let message = Self.errorMessage(in: body)
+        if status == 404, InfluxError.isDatabaseNotFound(message) { return .databaseNotFound(message) }
         if status == 429 || status >= 500 {
             let retryAfter = headers.first(name: "Retry-After").flatMap(Int.init).map { Duration.seconds($0) }
             return .unavailable("HTTP \(status): \(message)", retryAfter: retryAfter)
@@ -84,9 +85,13 @@ public struct InfluxClient: Sendable {
         } catch {
             throw .query("unreadable response: \(text.prefix(200))")
         }
-        if let error = response.error { throw .query(error) }
+        if let error = response.error {
+            throw InfluxError.isDatabaseNotFound(error) ? .databaseNotFound(error) : .query(error)
+        }
         let results = response.results ?? []
-        if let failed = results.first(where: { $0.error != nil }) { throw .query(failed.error!) }
+        if let failed = results.first(where: { $0.error != nil }), let error = failed.error {
+            throw InfluxError.isDatabaseNotFound(error) ? .databaseNotFound(error) : .query(error)
+        }
         return results
     }
 

@@ -9,6 +9,9 @@ public enum InfluxError: Error, Sendable, CustomStringConvertible {
     case rejected(status: Int, message: String, badLines: [BadLine])
     /// A query answered with an error.
     case query(String)
+    /// The database (or v2 bucket) does not exist: a write is held and retried once it is
+    /// created; a query has no data yet.
+    case databaseNotFound(String)
 
     public var description: String {
         switch self {
@@ -18,13 +21,22 @@ public enum InfluxError: Error, Sendable, CustomStringConvertible {
             "InfluxDB rejected the write (HTTP \(status)): \(message)"
                 + (badLines.isEmpty ? "" : " [\(badLines.count) bad line(s)]")
         case .query(let message): "InfluxQL error: \(message)"
+        case .databaseNotFound(let message): "InfluxDB: \(message)"
         }
     }
 
     /// True when retrying later may succeed.
     public var isRetryable: Bool {
-        if case .unavailable = self { return true }
-        return false
+        switch self {
+        case .unavailable, .databaseNotFound: true
+        case .rejected, .query: false
+        }
+    }
+
+    /// InfluxDB's words for a missing database (1.x) or bucket (2.x); the one place they are read.
+    static func isDatabaseNotFound(_ message: String) -> Bool {
+        message.hasPrefix("database not found") || message.hasPrefix("bucket not found")
+            || message.contains("database not found:")
     }
 }
 

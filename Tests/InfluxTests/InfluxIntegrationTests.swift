@@ -26,6 +26,42 @@ import Testing
         }
     }
 
+    @Test func aMissingDatabaseIsItsOwnErrorForWritesAndQueries() async throws {
+        try await TestInflux.with { influx in
+            let client = InfluxClient(configuration: InfluxConfiguration(url: influx.url, database: "nowhere"))
+            do throws(InfluxError) {
+                try await client.write(ByteBuffer(string: "m v=1i 1\n"))
+                Issue.record("a write to a missing database succeeded")
+            } catch {
+                guard case .databaseNotFound = error else {
+                    Issue.record("expected databaseNotFound, got \(error)")
+                    return
+                }
+                #expect(error.isRetryable)  // held and retried, never acknowledged
+            }
+            do throws(InfluxError) {
+                _ = try await client.query("SELECT * FROM m")
+                Issue.record("a query of a missing database succeeded")
+            } catch {
+                guard case .databaseNotFound = error else {
+                    Issue.record("expected databaseNotFound, got \(error)")
+                    return
+                }
+            }
+            // Any other InfluxQL mistake stays a query error.
+            try await client.ensureDatabase()
+            do throws(InfluxError) {
+                _ = try await client.query("SELEKT nonsense")
+                Issue.record("a broken statement succeeded")
+            } catch {
+                guard case .query = error else {
+                    Issue.record("expected a query error, got \(error)")
+                    return
+                }
+            }
+        }
+    }
+
     @Test func hostileTagValuesRoundTripExactly() async throws {
         try await TestInflux.with { influx in
             let client = InfluxClient(configuration: InfluxConfiguration(url: influx.url))

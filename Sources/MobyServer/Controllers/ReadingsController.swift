@@ -84,7 +84,7 @@ struct ReadingsController<Context: RequestContext>: Sendable {
         let results: [QueryResult]
         do {
             results = try await influx.query(statement)
-        } catch .query(let message) where message.hasPrefix("database not found") {
+        } catch .databaseNotFound {
             // Nothing was ever written: no data, not an error.
             results = []
         } catch {

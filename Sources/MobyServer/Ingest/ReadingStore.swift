@@ -29,11 +29,10 @@ final class ReadingStore: Sendable {
         }
         do {
             try await client.write(body)
-        } catch {
-            if error.description.contains("database not found") {
-                databaseReady.withLock { $0 = false }
-            }
-            throw error
+        } catch .databaseNotFound(let message) {
+            // Dropped behind our back: create it again before the retry.
+            databaseReady.withLock { $0 = false }
+            throw .databaseNotFound(message)
         }
     }
 }
