@@ -30,6 +30,7 @@ public final class ServiceProcess: @unchecked Sendable {
         if let process = process, process.isRunning {
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
+            Self.forgetPID(process.processIdentifier)
         }
     }
 
@@ -62,7 +63,26 @@ public final class ServiceProcess: @unchecked Sendable {
             process.standardInput = FileHandle.nullDevice
             try process.run()
             self.process = process
+            Self.recordPID(process.processIdentifier, name: name)
         }
+    }
+
+    /// With `MOBY_TEST_PIDS` set (scripts/test sets it), each started process leaves a file
+    /// `<pid>` there holding its log path, removed once it is reaped: what a crashed test run
+    /// leaves behind is killed by PID at the next start, never by a name pattern.
+    static var pidDirectory: URL? {
+        ProcessInfo.processInfo.environment["MOBY_TEST_PIDS"].map { URL(fileURLWithPath: $0) }
+    }
+
+    private static func recordPID(_ pid: Int32, name: String) {
+        guard let directory = pidDirectory else { return }
+        try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try? Data(name.utf8).write(to: directory.appendingPathComponent("\(pid)"))
+    }
+
+    private static func forgetPID(_ pid: Int32) {
+        guard let directory = pidDirectory else { return }
+        try? FileManager.default.removeItem(at: directory.appendingPathComponent("\(pid)"))
     }
 
     /// `stop` on a thread of its own: waiting for a process to exit must not hold one of the few
@@ -89,6 +109,7 @@ public final class ServiceProcess: @unchecked Sendable {
             }
         }
         process.waitUntilExit()
+        Self.forgetPID(pid)
         lock.withLock { self.process = nil }
         return process.terminationStatus
     }
