@@ -68,12 +68,23 @@ import Testing
     }
 
     @Test func randomBytesNeverCrash() {
-        var generator = SystemRandomNumberGenerator()
+        // Seeded, so a failure repeats.
+        var generator = SplitMix64(seed: 0x4A50)
         let alphabet = Array(#"{}[]",:0123456789.eE-+truefalsn\u "#.utf8)
+        var parsed = 0
+        var refused = 0
         for _ in 0..<5_000 {
             let length = Int.random(in: 0..<40, using: &generator)
             let bytes = (0..<length).map { _ in alphabet.randomElement(using: &generator)! }
-            _ = try? JSONParser.parse(bytes)
+            do {
+                _ = try JSONParser.parse(bytes)
+                parsed += 1
+            } catch {
+                refused += 1
+                // An error points into the input (or just past its end).
+                #expect(error.offset >= 0 && error.offset <= bytes.count, "\(error) for \(bytes)")
+            }
         }
+        #expect(parsed > 0 && refused > 0, "parsed \(parsed), refused \(refused)")
     }
 }

@@ -46,6 +46,14 @@ import Testing
             "--influx-org", "acme", "--influx-bucket", "sensors", "--influx-token", "secret",
         ])
         #expect(configuration.influx.usesV2)
+        // Any two of the three are not enough: writes stay on the v1 API.
+        for pair in [
+            ["--influx-org", "acme", "--influx-bucket", "sensors"],
+            ["--influx-org", "acme", "--influx-token", "secret"],
+            ["--influx-bucket", "sensors", "--influx-token", "secret"],
+        ] {
+            #expect(try !self.configuration(pair).influx.usesV2, "\(pair)")
+        }
     }
 
     @Test func httpLimits() throws {
@@ -66,12 +74,23 @@ import Testing
     }
 
     @Test func badValuesAreExplained() {
-        #expect(throws: ConfigurationError.self) { try configuration(["--http-port", "eighty"]) }
-        #expect(throws: ConfigurationError.self) { try configuration(["--http-port", "70000"]) }
-        #expect(throws: ConfigurationError.self) { try configuration(["--nonsense", "1"]) }
-        #expect(throws: ConfigurationError.self) { try configuration(["--mqtt-url"]) }
-        #expect(throws: (any Error).self) { try configuration(["--mqtt-url", "http://broker"]) }
-        #expect(throws: ConfigurationError.self) { try configuration(["--influx-url", "broker:8086"]) }
+        // Each refusal names the setting and what it expects.
+        let cases: [([String], [String])] = [
+            (["--http-port", "eighty"], ["MOBY_HTTP_PORT", "whole number", "eighty"]),
+            (["--http-port", "70000"], ["MOBY_HTTP_PORT", "0...65535"]),
+            (["--nonsense", "1"], ["--nonsense"]),
+            (["--mqtt-url"], ["--mqtt-url"]),
+            (["--mqtt-url", "http://broker"], ["http"]),
+            (["--influx-url", "broker:8086"], ["MOBY_INFLUX_URL", "http://"]),
+        ]
+        for (arguments, words) in cases {
+            do {
+                _ = try configuration(arguments)
+                Issue.record("accepted \(arguments)")
+            } catch {
+                for word in words { #expect("\(error)".contains(word), "\(arguments): \(error)") }
+            }
+        }
         do {
             _ = try configuration(["--batch-max-lines", "0"])
             Issue.record("accepted 0")
