@@ -28,11 +28,7 @@ struct BrokerConnectionService: Service {
             }
         }
         defer { watcher.cancel() }
-        try await withGracefulShutdownHandler {
-            try await client.run()
-        } onGracefulShutdown: {
-            Task { await client.disconnect() }
-        }
+        try await runUntilGracefulShutdown(client.run) { await client.disconnect() }
         logger.info("MQTT client stopped")
     }
 }

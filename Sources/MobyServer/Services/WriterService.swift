@@ -10,11 +10,32 @@ struct WriterService: Service {
     let logger: Logger
 
     func run() async throws {
-        await withGracefulShutdownHandler {
-            await writer.run()
-        } onGracefulShutdown: {
-            Task { await writer.finish() }
-        }
+        await runUntilGracefulShutdown(writer.run) { await writer.finish() }
         logger.info("batch writer stopped")
+    }
+}
+
+/// Runs `work` to its end; when graceful shutdown begins first, calls `stop` (which makes `work`
+/// wind down) and still waits for `work`. Structured: no task outlives the call.
+func runUntilGracefulShutdown(
+    _ work: @escaping @Sendable () async throws -> Void, stop: @escaping @Sendable () async -> Void
+) async rethrows {
+    try await withThrowingTaskGroup(of: Bool.self) { group in
+        group.addTask {
+            try await work()
+            return true
+        }
+        group.addTask {
+            // Throws when cancelled: `work` ended first, nothing to stop.
+            guard (try? await gracefulShutdown()) != nil else { return false }
+            await stop()
+            return false
+        }
+        while let finished = try await group.next() {
+            if finished {
+                group.cancelAll()
+                return
+            }
+        }
     }
 }
