@@ -41,9 +41,16 @@ import Testing
         await running.value
     }
 
+    /// Waits until `condition` holds; a wait that times out fails the test.
     func waitUntil(_ condition: () -> Bool) async throws {
         let deadline = ContinuousClock.now + .seconds(10)
-        while !condition(), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        while !condition() {
+            guard ContinuousClock.now < deadline else {
+                Issue.record("timed out after 10 s")
+                return
+            }
+            try await Task.sleep(for: .milliseconds(5))
+        }
     }
 
     @Test func encodedRunsKeepOrderAndNeverOverfillABatch() async throws {
