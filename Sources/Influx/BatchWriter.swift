@@ -1,5 +1,10 @@
 import NIOCore
+import NIOPosix
 import Spool
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Group-commit writer: readings accumulate in a batch while the previous write is in flight;
 /// as soon as the writer is free (or the batch holds `maxLines`), the batch is written in one
@@ -398,7 +403,9 @@ public actor BatchWriter<Receipt: Sendable> {
             var delay = options.backoff.delay(attempt: attempt)
             if let spool {
                 do throws(SpoolError) {
-                    try spool.append(pending, lines: pendingLines)
+                    let (spooledBody, spooledCount) = (pending, pendingLines)
+                    try await Self.onDisk { () throws(SpoolError) in try spool.append(spooledBody, lines: spooledCount)
+                    }
                     await commit(spooledLines: pendingLines)
                     replayWaiter?.resume()
                     replayWaiter = nil
@@ -477,6 +484,20 @@ public actor BatchWriter<Receipt: Sendable> {
         influxAvailable = true
     }
 
+    /// Runs spool I/O (writes, fsyncs, reads) on NIO's thread pool for blocking I/O, never on
+    /// Swift's few shared threads, which everything else needs meanwhile.
+    private static func onDisk<Value: Sendable>(
+        _ work: @escaping @Sendable () throws(SpoolError) -> Value
+    ) async throws(SpoolError) -> Value {
+        do {
+            return try await NIOThreadPool.singleton.runIfActive { try work() }
+        } catch let error as SpoolError {
+            throw error
+        } catch {
+            throw .io("spool thread pool: \(error)", EIO)
+        }
+    }
+
     // MARK: Replaying the spool
 
     private func replayLoop() async {
@@ -485,7 +506,8 @@ public actor BatchWriter<Receipt: Sendable> {
         while !finishing && !Task.isCancelled {
             let record: Spool.Record?
             do {
-                record = try spool.peek(maxLines: options.maxLines)
+                let maxLines = options.maxLines
+                record = try await Self.onDisk { () throws(SpoolError) in try spool.peek(maxLines: maxLines) }
             } catch {
                 onEvent(.spoolRefused(error, delay: .seconds(1)))
                 try? await Task.sleep(for: .seconds(1))
@@ -500,7 +522,7 @@ public actor BatchWriter<Receipt: Sendable> {
                 try await sink(record.body)
                 attempt = 0
                 markAvailable()
-                try? spool.remove(record)
+                try? await Self.onDisk { () throws(SpoolError) in try spool.remove(record) }
                 onEvent(.replayed(lines: record.lines, remaining: spool.depth))
             } catch {
                 failure = error
@@ -522,7 +544,7 @@ public actor BatchWriter<Receipt: Sendable> {
                             RefusedLine(line: $0.line, reason: $0.reason, receipt: nil, certain: $0.certain)
                         })
                     if unhandled.isEmpty {
-                        try? spool.remove(record)
+                        try? await Self.onDisk { () throws(SpoolError) in try spool.remove(record) }
                         onEvent(.replayed(lines: record.lines - outcome.refused.count, remaining: spool.depth))
                     } else {
                         // The record stays and is replayed (and its refusals reported) again.

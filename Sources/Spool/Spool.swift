@@ -59,6 +59,9 @@ public final class Spool: Sendable {
     }
 
     private let state: Mutex<State>
+    /// `state.depth` as of the last change, readable while an append holds `state` through its
+    /// fsync (health checks must not wait for the disk).
+    private let publishedDepth: Mutex<Depth>
 
     /// Opens (creating if needed) the spool in `directory`, checking every stored record.
     public init(directory: String, maxBytes: Int64, segmentBytes: Int64 = 64 * 1024 * 1024) throws(SpoolError) {
@@ -70,6 +73,7 @@ public final class Spool: Sendable {
         var notes: [String] = []
         try Self.recover(directory: directory, into: &state, notes: &notes)
         self.recoveryNotes = notes
+        self.publishedDepth = Mutex(state.depth)
         self.state = Mutex(state)
     }
 
@@ -80,9 +84,10 @@ public final class Spool: Sendable {
         }
     }
 
-    public var depth: Depth { state.withLock { $0.depth } }
+    /// What the spool holds; never waits for disk I/O in progress.
+    public var depth: Depth { publishedDepth.withLock { $0 } }
 
-    public var isEmpty: Bool { state.withLock { $0.depth.records == 0 } }
+    public var isEmpty: Bool { depth.records == 0 }
 
     /// Appends one batch and fsyncs it. Throws `.full` when it would exceed `maxBytes`.
     public func append(_ body: ByteBuffer, lines: Int) throws(SpoolError) {
@@ -121,8 +126,11 @@ public final class Spool: Sendable {
             state.depth.records += 1
             state.depth.lines += lines
             state.depth.bytes += recordSize
+            publish(state.depth)
         }
     }
+
+    private func publish(_ depth: Depth) { publishedDepth.withLock { $0 = depth } }
 
     /// The oldest batch not yet removed, or nil when the spool is empty.
     /// Consecutive batches are merged up to `maxLines` lines, so a spool of many small batches
@@ -174,6 +182,7 @@ public final class Spool: Sendable {
             state.depth.records -= record.batches
             state.depth.lines -= record.lines
             state.depth.bytes -= record.storedBytes
+            publish(state.depth)
             if state.depth.records == 0 {
                 try reset(&state)
             } else {
