@@ -222,12 +222,7 @@ public actor BatchWriter<Receipt: Sendable> {
     public func finish() {
         finishing = true
         finishDeadline = .now + options.shutdownGrace
-        workWaiter?.resume()
-        workWaiter = nil
-        replayWaiter?.resume()
-        replayWaiter = nil
-        for waiter in spaceWaiters { waiter.resume() }
-        spaceWaiters.removeAll()
+        wakeEveryone()
     }
 
     /// The write loop and the spool's replay loop; returns after `finish()` once everything

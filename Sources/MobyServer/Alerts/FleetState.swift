@@ -159,3 +159,21 @@ final class FleetState: Sendable {
         return (Array(all[offset..<min(all.count, offset + limit)]), all.count)
     }
 }
+
+extension FleetState.Refusal {
+    /// The reason a refused reading is dead-lettered (or `/publish` answers 422) with.
+    var rejection: ReadingRejection {
+        switch self {
+        case .deviceLimit(let limit):
+            ReadingRejection(
+                field: "device_id",
+                "the server already tracks its limit of \(limit) devices (MOBY_MAX_DEVICES); readings of new devices are refused"
+            )
+        case .timestampCollision:
+            ReadingRejection(
+                field: "timestamp",
+                "another reading of this device has the same timestamp and cannot be told apart from it; stamp readings more precisely"
+            )
+        }
+    }
+}

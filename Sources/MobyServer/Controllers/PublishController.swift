@@ -65,7 +65,7 @@ struct PublishController<Context: RequestContext>: Sendable {
         guard fleet.admits(reading.deviceID) else {
             throw APIError(
                 .unprocessableContent, "the reading is not valid",
-                errors: IngestService.rejection(.deviceLimit(fleet.maxDevices)).errors)
+                errors: FleetState.Refusal.deviceLimit(fleet.maxDevices).rejection.errors)
         }
         let topic = ReadingTopic.topic(for: reading.deviceID)
         do {

@@ -92,7 +92,7 @@ struct IngestService: Service {
         var refused: [Int: FleetState.Refusal] = [:]
         for (position, refusal) in outcome.refused {
             refused[position] = refusal
-            rejections.append((position, Self.rejection(refusal)))
+            rejections.append((position, refusal.rejection))
             switch refusal {
             case .deviceLimit: metrics.readingsRefusedDeviceLimit.increment()
             case .timestampCollision: metrics.timestampCollisions.increment()
@@ -136,21 +136,6 @@ struct IngestService: Service {
         }
         // The positions of the messages without a line, so the writer knows each line's message.
         await writer.append(encoded: lines, lines: count, receipts: receipts, withoutLine: withoutLine)
-    }
-
-    static func rejection(_ refusal: FleetState.Refusal) -> ReadingRejection {
-        switch refusal {
-        case .deviceLimit(let limit):
-            ReadingRejection(
-                field: "device_id",
-                "the server already tracks its limit of \(limit) devices (MOBY_MAX_DEVICES); readings of new devices are refused"
-            )
-        case .timestampCollision:
-            ReadingRejection(
-                field: "timestamp",
-                "another reading of this device has the same timestamp and cannot be told apart from it; stamp readings more precisely"
-            )
-        }
     }
 
     /// The reading in `message`, or why it is refused.

@@ -2,8 +2,9 @@ import MobyCore
 
 /// The one validation a message passes before it may be stored, whether it arrived over MQTT or
 /// through `POST /publish`: the reading decodes (catalog, device-id alphabet, topic agreement),
-/// InfluxDB will keep it (not older than the retention period), and it can be written as a line.
-/// `/publish` answers 202 only for what ingest will store, so both call this.
+/// InfluxDB will keep it (not older than the retention period). Both call this, so `/publish`
+/// answers 202 only for what ingest will store (it also encodes the line and checks the device
+/// limit, which ingest does as part of storing).
 struct ReadingCheck: Sendable {
     let decoder: ReadingDecoder
     /// Readings older than this (ns) would be dropped by InfluxDB's retention policy; nil: kept forever.
