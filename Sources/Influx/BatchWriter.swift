@@ -94,6 +94,9 @@ public actor BatchWriter<Receipt: Sendable> {
         case writeFailed(InfluxError, attempt: Int)
         /// The spool could not take a batch; it is held in memory and retried after `delay`.
         case spoolRefused(SpoolError, delay: Duration)
+        /// Reading the spool, or marking a replayed batch as written, failed; replay tries again
+        /// after `delay` (a batch written but not marked is written again: the same points).
+        case spoolReplayFailed(SpoolError, delay: Duration)
         /// Spooled lines were written to InfluxDB (`lines` of them stored; refused ones went to
         /// `onRefused` and are not counted here).
         case replayed(lines: Int, remaining: Spool.Depth)
@@ -504,8 +507,7 @@ public actor BatchWriter<Receipt: Sendable> {
                 let maxLines = options.maxLines
                 record = try await Self.onDisk { () throws(SpoolError) in try spool.peek(maxLines: maxLines) }
             } catch {
-                onEvent(.spoolRefused(error, delay: .seconds(1)))
-                try? await Task.sleep(for: .seconds(1))
+                await replayFailed(error)
                 continue
             }
             guard let record else {
@@ -517,7 +519,7 @@ public actor BatchWriter<Receipt: Sendable> {
                 try await sink(record.body)
                 attempt = 0
                 markAvailable()
-                try? await Self.onDisk { () throws(SpoolError) in try spool.remove(record) }
+                guard await removeReplayed(record, from: spool) else { continue }
                 onEvent(.replayed(lines: record.lines, remaining: spool.depth))
             } catch {
                 failure = error
@@ -539,7 +541,7 @@ public actor BatchWriter<Receipt: Sendable> {
                             RefusedLine(line: $0.line, reason: $0.reason, receipt: nil, certain: $0.certain)
                         })
                     if unhandled.isEmpty {
-                        try? await Self.onDisk { () throws(SpoolError) in try spool.remove(record) }
+                        guard await removeReplayed(record, from: spool) else { continue }
                         onEvent(.replayed(lines: record.lines - outcome.refused.count, remaining: spool.depth))
                     } else {
                         // The record stays and is replayed (and its refusals reported) again.
@@ -556,5 +558,22 @@ public actor BatchWriter<Receipt: Sendable> {
                 try? await Task.sleep(for: delay)
             }
         }
+    }
+
+    /// Marks a written record as done; false (reported, after a pause) when the spool failed.
+    private func removeReplayed(_ record: Spool.Record, from spool: Spool) async -> Bool {
+        do {
+            try await Self.onDisk { () throws(SpoolError) in try spool.remove(record) }
+            return true
+        } catch {
+            await replayFailed(error)
+            return false
+        }
+    }
+
+    private func replayFailed(_ error: SpoolError) async {
+        let delay = Duration.seconds(1)
+        onEvent(.spoolReplayFailed(error, delay: delay))
+        try? await Task.sleep(for: delay)
     }
 }

@@ -26,6 +26,7 @@ public final class ServerMetrics: Sendable {
     let readingsReplayed: Counter
     let spoolReadings: Gauge
     let spoolBytes: Gauge
+    let spoolErrors: Counter
     let alertEventsPublished: Counter
     let alertEventsUnpublished: Counter
     let webSocketClients: Gauge
@@ -113,6 +114,10 @@ public final class ServerMetrics: Sendable {
         spoolReadings = registry.makeGauge(
             descriptor: .named("moby_spool_readings", helpText: "Readings waiting in the spool"))
         spoolBytes = registry.makeGauge(descriptor: .named("moby_spool_bytes", helpText: "Bytes in the spool"))
+        spoolErrors = registry.makeCounter(
+            descriptor: .named(
+                "moby_spool_errors_total",
+                helpText: "Spool disk errors (a batch it could not take, or a replay step that failed and is retried)"))
         alertEventsPublished = registry.makeCounter(
             descriptor: .named("moby_alert_events_published_total", helpText: "Alert events published to MQTT"))
         alertEventsUnpublished = registry.makeCounter(

@@ -9,12 +9,12 @@ import Synchronization
 /// unreachable. `append` returns only after the batch is fsynced, so the messages in it can be
 /// acknowledged to the broker; batches come back out oldest first. A crash mid-append leaves a
 /// torn last record, which the next start detects (length and CRC) and cuts off without
-/// touching the records before it.
+/// touching the records before it. Anything else, a read error or a record that fails its check
+/// with data after it, stops the start with `SpoolError` and changes nothing.
 ///
 /// Files: `segment-<n>.spool` (records: magic, payload length, line count, CRC-32, payload) and
 /// `cursor` (the segment and offset of the oldest record not yet written to InfluxDB).
 public final class Spool: Sendable {
-    /// One batch taken from the spool.
     /// One or more consecutive stored batches, read together.
     public struct Record: Sendable {
         /// The batches' bodies, concatenated (line protocol concatenates).
@@ -155,10 +155,14 @@ public final class Spool: Sendable {
                     body: ByteBuffer(), lines: 0, batches: 0, segment: segment, end: state.cursorOffset, storedBytes: 0)
                 // Whole batches from this segment, up to `maxLines` (always at least one).
                 while record.end < size {
-                    guard let (body, lines, end) = try Self.readRecord(fd: state.readFD, at: record.end, size: size)
+                    let path = segmentPath(segment)
+                    guard
+                        case .record(let body, let lines, let end) = try Self.readRecord(
+                            fd: state.readFD, at: record.end, size: size, path: path)
                     else {
                         if record.batches > 0 { break }
-                        throw .io("record at \(record.end) in \(segmentPath(segment)) became unreadable", EIO)
+                        throw .corrupt(
+                            "\(path): the record at offset \(record.end), checked at start, fails its check now")
                     }
                     if record.batches > 0 && record.lines + lines > maxLines { break }
                     var batch = body
@@ -291,38 +295,83 @@ public final class Spool: Sendable {
         if let failure { throw .io("write \(path)", failure) }
     }
 
-    static func readExactly(_ fd: Int32, count: Int, at offset: Int64) -> [UInt8]? {
+    /// Reads `count` bytes at `offset`: nil when the file ends first (a torn record); throws
+    /// when the disk fails, so an I/O error is never mistaken for a torn tail.
+    static func readExactly(_ fd: Int32, count: Int, at offset: Int64, path: String) throws(SpoolError) -> [UInt8]? {
         var bytes = [UInt8](repeating: 0, count: count)
         var done = 0
-        let ok = bytes.withUnsafeMutableBytes { buffer -> Bool in
+        let failure: Int32? = bytes.withUnsafeMutableBytes { buffer -> Int32? in
             while done < count {
                 let read = pread(fd, buffer.baseAddress! + done, count - done, off_t(offset + Int64(done)))
-                if read < 0 && errno == EINTR { continue }
-                if read <= 0 { return false }
+                if read < 0 {
+                    if errno == EINTR { continue }
+                    return errno
+                }
+                if read == 0 { break }
                 done += read
             }
-            return true
-        }
-        return ok ? bytes : nil
-    }
-
-    /// Reads and checks the record at `offset`; nil when it is torn or corrupt.
-    static func readRecord(fd: Int32, at offset: Int64, size: Int64) throws(SpoolError) -> (ByteBuffer, Int, Int64)? {
-        guard offset + Int64(headerSize) <= size, let header = readExactly(fd, count: headerSize, at: offset) else {
             return nil
         }
+        if let failure { throw .io("read \(path) at \(offset)", failure) }
+        return done == count ? bytes : nil
+    }
+
+    /// What is at an offset of a segment.
+    enum Slot {
+        /// A whole record that passes its checks.
+        case record(ByteBuffer, lines: Int, end: Int64)
+        /// A record that fails its checks (length, magic, CRC) and ends at `end`, or whose
+        /// claimed length runs past the end of the file (`end` nil).
+        case damaged(end: Int64?)
+    }
+
+    /// Reads and checks the record at `offset`; throws only for an I/O error.
+    static func readRecord(fd: Int32, at offset: Int64, size: Int64, path: String) throws(SpoolError) -> Slot {
+        guard offset + Int64(headerSize) <= size,
+            let header = try readExactly(fd, count: headerSize, at: offset, path: path)
+        else { return .damaged(end: nil) }
         var headerBuffer = ByteBuffer(bytes: header)
-        guard let magic = headerBuffer.readInteger(as: UInt32.self), magic == Self.magic,
-            let length = headerBuffer.readInteger(as: UInt32.self), Int(length) <= maxRecordBytes,
-            let lines = headerBuffer.readInteger(as: UInt32.self), let crc = headerBuffer.readInteger(as: UInt32.self),
-            offset + Int64(headerSize) + Int64(length) <= size,
-            let payload = readExactly(fd, count: Int(length), at: offset + Int64(headerSize))
-        else { return nil }
+        guard let magic = headerBuffer.readInteger(as: UInt32.self),
+            let length = headerBuffer.readInteger(as: UInt32.self),
+            let lines = headerBuffer.readInteger(as: UInt32.self), let crc = headerBuffer.readInteger(as: UInt32.self)
+        else { return .damaged(end: nil) }
+        let end = offset + Int64(headerSize) + Int64(length)
+        guard magic == Self.magic, Int(length) <= maxRecordBytes else { return .damaged(end: nil) }
+        guard end <= size,
+            let payload = try readExactly(fd, count: Int(length), at: offset + Int64(headerSize), path: path)
+        else { return .damaged(end: nil) }
         var count = lines.bigEndian
         let seed = withUnsafeBytes(of: &count) { CRC32.update(0, $0) }
         let actual = payload.withUnsafeBytes { CRC32.update(seed, $0) }
-        guard actual == crc else { return nil }
-        return (ByteBuffer(bytes: payload), Int(lines), offset + Int64(headerSize) + Int64(length))
+        guard actual == crc else { return .damaged(end: end) }
+        return .record(ByteBuffer(bytes: payload), lines: Int(lines), end: end)
+    }
+
+    /// Whether a damaged record at `offset` is the torn tail a crash in the middle of an append
+    /// leaves: in the last segment (the only one ever appended to), and nothing after it but
+    /// the record itself or zeros (space the file system allocated but never wrote).
+    static func isTornTail(
+        fd: Int32, at offset: Int64, damagedEnd: Int64?, size: Int64, lastSegment: Bool, path: String
+    ) throws(SpoolError) -> Bool {
+        guard lastSegment else { return false }
+        if let damagedEnd, damagedEnd == size { return true }
+        if damagedEnd == nil {
+            // The header is cut off, its length runs past the end, or its magic is wrong.
+            let rest = Int(size - offset)
+            if rest < headerSize { return true }
+            guard rest <= maxRecordBytes + headerSize,
+                let header = try readExactly(fd, count: headerSize, at: offset, path: path)
+            else { return false }
+            var buffer = ByteBuffer(bytes: header)
+            if buffer.readInteger(as: UInt32.self) == Self.magic,
+                let length = buffer.readInteger(as: UInt32.self), offset + Int64(headerSize) + Int64(length) > size
+            {
+                return true
+            }
+            guard let bytes = try readExactly(fd, count: rest, at: offset, path: path) else { return false }
+            return bytes.allSatisfy { $0 == 0 }
+        }
+        return false
     }
 
     /// Scans the directory: drops consumed segments, validates every record after the cursor,
@@ -374,21 +423,34 @@ public final class Spool: Sendable {
             defer { close(fd) }
             var info = stat()
             guard fstat(fd, &info) == 0 else { throw .io("stat \(path)", errno) }
-            let size = Int64(info.st_size)
+            var size = Int64(info.st_size)
             var offset: Int64 = segment == cursorSegment ? min(cursorOffset, size) : 0
             while offset < size {
-                guard let (body, lines, end) = try readRecord(fd: fd, at: offset, size: size) else {
+                switch try readRecord(fd: fd, at: offset, size: size, path: path) {
+                case .record(let body, let lines, let end):
+                    state.depth.records += 1
+                    state.depth.lines += lines
+                    state.depth.bytes += Int64(headerSize + body.readableBytes)
+                    offset = end
+                case .damaged(let end):
+                    guard
+                        try isTornTail(
+                            fd: fd, at: offset, damagedEnd: end, size: size, lastSegment: segment == segments.last,
+                            path: path)
+                    else {
+                        // Not what a crash leaves: cutting here could drop good batches after it.
+                        throw .corrupt(
+                            "\(path): the record at offset \(offset) fails its check and \(size - offset) bytes follow; "
+                                + "this is damage, not a torn write, and nothing was changed. Move the file out of "
+                                + "\(directory) to start without its batches (they are lost), or restore it")
+                    }
                     notes.append(
-                        "\(path): \(size - offset) bytes from offset \(offset) are a torn or corrupt record; cut off")
+                        "\(path): \(size - offset) bytes from offset \(offset) are a torn last record; cut off")
                     guard ftruncate(fd, off_t(offset)) == 0, fsync(fd) == 0 else {
                         throw .io("truncate \(path)", errno)
                     }
-                    break
+                    size = offset
                 }
-                state.depth.records += 1
-                state.depth.lines += lines
-                state.depth.bytes += Int64(headerSize + body.readableBytes)
-                offset = end
             }
             state.sizes[segment] = offset
         }
@@ -412,9 +474,13 @@ public enum SpoolError: Error, Sendable, CustomStringConvertible {
     /// The spool holds `bytes` of its `limit`; the caller must hold on (stop acknowledging).
     case full(bytes: Int64, limit: Int64)
     case io(String, Int32)
+    /// A stored record fails its check where no crash could have left it (not the torn tail of
+    /// the last segment); nothing was changed.
+    case corrupt(String)
 
     public var description: String {
         switch self {
+        case .corrupt(let what): "spool damaged: \(what)"
         case .full(let bytes, let limit): "spool full (\(bytes) of \(limit) bytes)"
         case .io(let what, let code): "spool I/O error: \(what): \(String(cString: strerror(code)))"
         }

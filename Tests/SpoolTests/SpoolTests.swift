@@ -88,6 +88,59 @@ import Testing
         #expect(try drain(spool).count == 2)
     }
 
+    @Test func damageBeforeTheLastRecordStopsTheStartAndChangesNothing() throws {
+        let directory = try TestPaths.scratch("spool")
+        do {
+            let spool = try Spool(directory: directory.path, maxBytes: 1 << 30)
+            for index in 0..<3 { try spool.append(batch(index), lines: 3) }
+        }
+        let file = try #require(try segmentFiles(directory).last)
+        var data = try Data(contentsOf: file)
+        data[Spool.headerSize + 3] ^= 0xFF  // a flipped bit in the first record's payload
+        try data.write(to: file)
+        let error = try #require(throws: SpoolError.self) {
+            _ = try Spool(directory: directory.path, maxBytes: 1 << 30)
+        }
+        guard case .corrupt(let what) = error else {
+            Issue.record("expected .corrupt, got \(error)")
+            return
+        }
+        #expect(
+            what.contains(file.lastPathComponent) && what.contains("offset 0"), "names the file and offset: \(what)")
+        #expect(try Data(contentsOf: file) == data, "the damaged segment is left as it was")
+    }
+
+    @Test func zeroFilledTailIsATornWrite() throws {
+        let directory = try TestPaths.scratch("spool")
+        do {
+            let spool = try Spool(directory: directory.path, maxBytes: 1 << 30)
+            for index in 0..<2 { try spool.append(batch(index), lines: 3) }
+        }
+        let file = try #require(try segmentFiles(directory).last)
+        // Power lost after the file grew but before the record's bytes reached the disk.
+        let handle = try FileHandle(forWritingTo: file)
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(count: 40))
+        try handle.close()
+        let spool = try Spool(directory: directory.path, maxBytes: 1 << 30)
+        #expect(spool.recoveryNotes.count == 1)
+        #expect(try drain(spool) == [String(buffer: batch(0)), String(buffer: batch(1))])
+    }
+
+    @Test func aReadErrorIsAnErrorNotATornRecord() throws {
+        // pread on a pipe fails (ESPIPE) the way it fails on a bad disk (EIO): it must throw,
+        // never look like a record cut short.
+        var ends: [Int32] = [0, 0]
+        #expect(pipe(&ends) == 0)
+        defer {
+            close(ends[0])
+            close(ends[1])
+        }
+        #expect(throws: SpoolError.self) {
+            _ = try Spool.readRecord(fd: ends[0], at: 0, size: 1_000, path: "pipe")
+        }
+    }
+
     @Test func fullSpoolRefusesInsteadOfGrowing() throws {
         let directory = try TestPaths.scratch("spool")
         let one = Int64(Spool.headerSize + batch(0).readableBytes)

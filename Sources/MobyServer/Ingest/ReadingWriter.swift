@@ -61,9 +61,14 @@ enum ReadingWriter {
             metrics.writeRetries.increment()
             logger.warning("InfluxDB write failed", metadata: ["error": "\(error)", "attempt": "\(attempt)"])
         case .spoolRefused(let error, let delay):
+            metrics.spoolErrors.increment()
             logger.error(
                 "spool cannot take the batch; holding acknowledgements",
                 metadata: ["error": "\(error)", "retry_in": "\(delay)"])
+        case .spoolReplayFailed(let error, let delay):
+            metrics.spoolErrors.increment()
+            logger.error(
+                "spool replay failed; trying again", metadata: ["error": "\(error)", "retry_in": "\(delay)"])
         case .replayed(let lines, let remaining):
             metrics.readingsReplayed.increment(by: Int64(lines))
             metrics.readingsStored.increment(by: Int64(lines))
