@@ -4,7 +4,7 @@ import Spool
 /// The agent's on-disk outbox: every reading is appended here first (fsynced in small groups)
 /// and removed only when the broker acknowledged it, so readings survive a broker outage and an
 /// agent restart, and go out oldest first. Bounded: when full, new readings are refused and
-/// counted rather than growing the disk without limit.
+/// counted rather than growing the disk without limit. Its disk I/O runs on `DiskThreads`.
 public struct Outbox: Sendable {
     /// One message waiting to be published.
     public struct Message: Sendable, Equatable {
@@ -32,7 +32,7 @@ public struct Outbox: Sendable {
     public var depth: Spool.Depth { spool.depth }
 
     /// Appends `messages` as one durable record.
-    public func append(_ messages: [Message]) throws(SpoolError) {
+    public func append(_ messages: [Message]) async throws(SpoolError) {
         guard !messages.isEmpty else { return }
         var body = ByteBuffer()
         for message in messages {
@@ -41,12 +41,15 @@ public struct Outbox: Sendable {
             body.writeInteger(UInt32(message.payload.count))
             body.writeBytes(message.payload)
         }
-        try spool.append(body, lines: messages.count)
+        let (spool, record, count) = (spool, body, messages.count)
+        try await DiskThreads.run { () throws(SpoolError) in try spool.append(record, lines: count) }
     }
 
     /// The oldest messages (whole records, up to about `maxMessages`), or nil when empty.
-    public func next(maxMessages: Int) throws -> Batch? {
-        guard let record = try spool.peek(maxLines: maxMessages) else { return nil }
+    public func next(maxMessages: Int) async throws -> Batch? {
+        let spool = spool
+        guard let record = try await DiskThreads.run({ () throws(SpoolError) in try spool.peek(maxLines: maxMessages) })
+        else { return nil }
         var body = record.body
         var messages: [Message] = []
         messages.reserveCapacity(record.lines)
@@ -62,8 +65,10 @@ public struct Outbox: Sendable {
     }
 
     /// Forgets `batch` (all of it was acknowledged).
-    public func remove(_ batch: Batch) throws(SpoolError) {
-        try spool.remove(batch.record)
+    public func remove(_ batch: Batch) async throws(SpoolError) {
+        let spool = spool
+        let record = batch.record
+        try await DiskThreads.run { () throws(SpoolError) in try spool.remove(record) }
     }
 }
 

@@ -3,6 +3,7 @@ import Logging
 import MQTT
 import MobyCore
 import Simulation
+import Spool
 import Synchronization
 
 /// Moves readings from the simulators into the outbox and from the outbox to the broker.
@@ -68,7 +69,7 @@ public final class SensorAgent: Sendable {
             if due > now {
                 // Flush what is pending before sleeping past the flush interval.
                 if !pending.isEmpty && now - lastFlush >= flushEvery {
-                    flush(&pending)
+                    await flush(&pending)
                     lastFlush = now
                 }
                 try await Task.sleep(until: min(due, now + flushEvery), clock: clock)
@@ -82,11 +83,11 @@ public final class SensorAgent: Sendable {
             pending.append(
                 Outbox.Message(topic: ReadingTopic.topic(for: devices[device].deviceID), payload: Array(payload.utf8)))
             if pending.count >= 2_000 || clock.now - lastFlush >= flushEvery {
-                flush(&pending)
+                await flush(&pending)
                 lastFlush = clock.now
             }
         }
-        flush(&pending)
+        await flush(&pending)
         state.withLock { $0.generationDone = true }
     }
 
@@ -99,7 +100,7 @@ public final class SensorAgent: Sendable {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(50))
                 var batch = pending.take()
-                flush(&batch)
+                await flush(&batch)
             }
         }
         defer { ticker.cancel() }
@@ -110,20 +111,20 @@ public final class SensorAgent: Sendable {
             case .success(let message)?:
                 if pending.add(message) >= 2_000 {
                     var batch = pending.take()
-                    flush(&batch)
+                    await flush(&batch)
                 }
             case .failure(let rejection)?:
-                reject(rejection)
+                await reject(rejection)
             }
         }
         ticker.cancel()
         await ticker.value
         var rest = pending.take()
-        flush(&rest)
+        await flush(&rest)
         state.withLock { $0.generationDone = true }
     }
 
-    private func reject(_ rejection: ForwardRejection) {
+    private func reject(_ rejection: ForwardRejection) async {
         state.withLock { $0.rejected += 1 }
         logger.warning(
             "reading not forwarded",
@@ -132,21 +133,30 @@ public final class SensorAgent: Sendable {
             "{\"rejected_at\":\(ForwardedReading.quoted(RFC3339.format(WallClock.nanoseconds()))),"
             + "\"reason\":\(ForwardedReading.quoted(rejection.reason)),\"line\":\(ForwardedReading.quoted(rejection.line))}\n"
         let path = outbox.spool.directory + "/rejected.jsonl"
-        if !FileManager.default.fileExists(atPath: path) {
-            _ = FileManager.default.createFile(atPath: path, contents: nil)
-        }
-        if let handle = FileHandle(forWritingAtPath: path) {
-            handle.seekToEndOfFile()
-            handle.write(Data(entry.utf8))
-            try? handle.close()
+        do {
+            try await DiskThreads.run { () throws(SpoolError) in
+                if !FileManager.default.fileExists(atPath: path) {
+                    _ = FileManager.default.createFile(atPath: path, contents: nil)
+                }
+                guard let handle = FileHandle(forWritingAtPath: path) else { throw .io("open \(path)", EACCES) }
+                defer { try? handle.close() }
+                do {
+                    try handle.seekToEnd()
+                    try handle.write(contentsOf: Data(entry.utf8))
+                } catch {
+                    throw .io("append to \(path): \(error)", EIO)
+                }
+            }
+        } catch {
+            logger.error("cannot keep the rejected line", metadata: ["file": "\(path)", "error": "\(error)"])
         }
     }
 
-    private func flush(_ pending: inout [Outbox.Message]) {
+    private func flush(_ pending: inout [Outbox.Message]) async {
         guard !pending.isEmpty else { return }
         let count = pending.count
         do {
-            try outbox.append(pending)
+            try await outbox.append(pending)
             state.withLock { $0.generated += count }
         } catch {
             state.withLock {
@@ -163,7 +173,7 @@ public final class SensorAgent: Sendable {
     /// rather than one per reading; the batch leaves the outbox once all of it is acknowledged.
     public func drain() async throws {
         while !Task.isCancelled {
-            guard let batch = try outbox.next(maxMessages: 5_000) else {
+            guard let batch = try await outbox.next(maxMessages: 5_000) else {
                 try await Task.sleep(for: .milliseconds(10))
                 continue
             }
@@ -181,7 +191,7 @@ public final class SensorAgent: Sendable {
                 }
                 try await group.waitForAll()
             }
-            try outbox.remove(batch)
+            try await outbox.remove(batch)
             state.withLock { $0.acknowledged += messages.count }
         }
     }

@@ -402,7 +402,8 @@ public actor BatchWriter<Receipt: Sendable> {
             if let spool {
                 do throws(SpoolError) {
                     let (spooledBody, spooledCount) = (pending, pendingLines)
-                    try await Self.onDisk { () throws(SpoolError) in try spool.append(spooledBody, lines: spooledCount)
+                    try await DiskThreads.run { () throws(SpoolError) in
+                        try spool.append(spooledBody, lines: spooledCount)
                     }
                     await commit(spooledLines: pendingLines)
                     replayWaiter?.resume()
@@ -484,18 +485,6 @@ public actor BatchWriter<Receipt: Sendable> {
 
     /// Runs spool I/O (writes, fsyncs, reads) on NIO's thread pool for blocking I/O, never on
     /// Swift's few shared threads, which everything else needs meanwhile.
-    private static func onDisk<Value: Sendable>(
-        _ work: @escaping @Sendable () throws(SpoolError) -> Value
-    ) async throws(SpoolError) -> Value {
-        do {
-            return try await NIOThreadPool.singleton.runIfActive { try work() }
-        } catch let error as SpoolError {
-            throw error
-        } catch {
-            throw .io("spool thread pool: \(error)", EIO)
-        }
-    }
-
     // MARK: Replaying the spool
 
     private func replayLoop() async {
@@ -505,7 +494,7 @@ public actor BatchWriter<Receipt: Sendable> {
             let record: Spool.Record?
             do {
                 let maxLines = options.maxLines
-                record = try await Self.onDisk { () throws(SpoolError) in try spool.peek(maxLines: maxLines) }
+                record = try await DiskThreads.run { () throws(SpoolError) in try spool.peek(maxLines: maxLines) }
             } catch {
                 await replayFailed(error)
                 continue
@@ -563,7 +552,7 @@ public actor BatchWriter<Receipt: Sendable> {
     /// Marks a written record as done; false (reported, after a pause) when the spool failed.
     private func removeReplayed(_ record: Spool.Record, from spool: Spool) async -> Bool {
         do {
-            try await Self.onDisk { () throws(SpoolError) in try spool.remove(record) }
+            try await DiskThreads.run { () throws(SpoolError) in try spool.remove(record) }
             return true
         } catch {
             await replayFailed(error)
