@@ -4,8 +4,8 @@ import Foundation
 import Logging
 import MQTT
 import MobyCore
+import ServiceLifecycle
 import Simulation
-import Synchronization
 
 /// moby-sensor: the edge agent. Simulates factory devices publishing seed-format readings over
 /// MQTT (QoS 1, per-device topics) at a steady aggregate rate, through an on-disk outbox that
@@ -146,44 +146,20 @@ struct SensorCommand: AsyncParsableCommand {
             }
             return (SensorAgent(client: client, outbox: box, logger: logger), client, link)
         }
-        let stop = Task {
-            await StopSignal.wait()
-            logger.info("stopping; readings not yet acknowledged stay in the outbox")
-            for (agent, _, _) in agents { agent.stop() }
-        }
-        let simulatedTotal = max(1, links.reduce(0) { $0 + $1.devices.count })
         let source: AsyncStream<String>? =
             stdin
             ? LineSource.standardInput()
             : command.map { LineSource.command($0, every: .milliseconds(Int64(interval * 1000)), logger: logger) }
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            var remaining = count
-            for (index, (agent, client, link)) in agents.enumerated() {
-                group.addTask { try await client.run() }
-                group.addTask { try await agent.drain() }
-                if let source {
-                    group.addTask { try await agent.forward(source, defaultDeviceID: device) }
-                    continue
-                }
-                let share = Double(link.devices.count) / Double(simulatedTotal)
-                var linkCount = count == 0 ? 0 : Int((Double(count) * share).rounded(.down))
-                if index == agents.count - 1 { linkCount = remaining }
-                remaining -= linkCount
-                if count > 0 && linkCount == 0 { continue }
-                group.addTask {
-                    try await agent.generate(devices: link.devices, rate: rate * share, count: linkCount)
-                }
-            }
-            if !quiet {
-                group.addTask {
-                    await SensorAgent.report(agents.map(\.0), every: .seconds(10), terminal: terminal, logger: logger)
-                }
-            }
-            for (agent, _, _) in agents { try await agent.finished() }
-            for (_, client, _) in agents { await client.disconnect() }
-            group.cancelAll()
-        }
-        stop.cancel()
+        let run = SensorRun(
+            links: agents.map { SensorRun.Link(agent: $0.0, client: $0.1, devices: $0.2.devices) }, count: count,
+            rate: rate, forwarding: source.map { ($0, device) }, report: !quiet, terminal: terminal, logger: logger)
+        // SIGINT/SIGTERM: generation stops, readings not yet acknowledged stay in the outbox.
+        // The run ending by itself (--count reached and acknowledged) ends the group too.
+        var group = ServiceGroupConfiguration(
+            services: [.init(service: run, successTerminationBehavior: .gracefullyShutdownGroup)],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        group.maximumGracefulShutdownDuration = .seconds(10)
+        try await ServiceGroup(configuration: group).run()
         let counts = agents.map(\.0.counts)
         let generated = counts.reduce(0) { $0 + $1.generated }
         let acknowledged = counts.reduce(0) { $0 + $1.acknowledged }
@@ -259,35 +235,5 @@ struct SensorCommand: AsyncParsableCommand {
             handler.logLevel = level
             return handler
         }
-    }
-}
-
-/// Waits for SIGINT or SIGTERM.
-enum StopSignal {
-    static func wait() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let once = Mutex(false)
-            var sources: [any DispatchSourceSignal] = []
-            for value in [SIGINT, SIGTERM] {
-                signal(value, SIG_IGN)
-                let source = DispatchSource.makeSignalSource(signal: value)
-                source.setEventHandler {
-                    let first = once.withLock { fired in
-                        defer { fired = true }
-                        return !fired
-                    }
-                    if first { continuation.resume() }
-                }
-                source.resume()
-                sources.append(source)
-            }
-            Retained.sources.withLock { $0.append(contentsOf: sources.map { SendableSource(source: $0) }) }
-        }
-    }
-
-    struct SendableSource: @unchecked Sendable { let source: any DispatchSourceSignal }
-
-    enum Retained {
-        static let sources = Mutex<[SendableSource]>([])
     }
 }

@@ -94,6 +94,33 @@ import Testing
         }
     }
 
+    @Test func sigtermKeepsUnacknowledgedReadingsForTheNextStart() async throws {
+        try await FaultFixture.with { fixture in
+            await fixture.broker.process.stopOffThread()
+            let outbox = fixture.directory.appendingPathComponent("outbox-sigterm")
+            let arguments = ["--devices", "5", "--rate", "500", "--outbox", outbox.path]
+            let first = try fixture.sensor(arguments, name: "sigterm-test")
+            try first.start()
+            defer { first.stop() }
+            try await Task.sleep(for: .seconds(3))
+            let started = ContinuousClock.now
+            let status = await first.stopOffThread(signal: SIGTERM, timeout: 15)
+            #expect(status == 0, "moby-sensor exits cleanly on SIGTERM:\n\(first.logTail())")
+            #expect(ContinuousClock.now - started < .seconds(10), "and promptly, with the broker away")
+            let log = first.logTail(bytes: 2_000)
+            let generated = try #require(
+                log.firstMatch(of: /generated=(\d+)/).flatMap { Int($0.1) }, "the final count is logged:\n\(log)")
+            #expect(generated > 500)
+            try await fixture.broker.start()
+            // The next start sends what the outbox kept, plus one new reading.
+            let second = try fixture.sensor(arguments + ["--count", "1"], name: "sigterm-test")
+            try second.start()
+            defer { second.stop() }
+            try await fixture.expectFinished(second, within: .seconds(60))
+            try await fixture.expectStored(generated + 1)
+        }
+    }
+
     @Test func brokerDownForThirtySecondsWhileTheAgentRuns() async throws {
         try await FaultFixture.with { fixture in
             let outbox = fixture.directory.appendingPathComponent("outbox-30s")
