@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "MQTT", targets: ["MQTT"]),
         .library(name: "Influx", targets: ["Influx"]),
         .library(name: "Spool", targets: ["Spool"]),
+        .library(name: "Backoff", targets: ["Backoff"]),
         .library(name: "MobyCore", targets: ["MobyCore"]),
     ],
     dependencies: [
@@ -31,9 +32,11 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     ],
     targets: [
+        .target(name: "Backoff", swiftSettings: strict),
         .target(
             name: "MQTT",
             dependencies: [
+                "Backoff",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -50,7 +53,7 @@ let package = Package(
         .target(
             name: "Influx",
             dependencies: [
-                "Spool",
+                "Backoff", "Spool",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -66,7 +69,7 @@ let package = Package(
         .target(
             name: "MobyServer",
             dependencies: [
-                "MQTT", "Influx", "MobyCore",
+                "Backoff", "MQTT", "Influx", "MobyCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
@@ -129,10 +132,15 @@ let package = Package(
         .testTarget(
             name: "MQTTTests",
             dependencies: [
-                "MQTT", "MobyCore", "MobyTestSupport",
+                "Backoff", "MQTT", "MobyCore", "MobyTestSupport",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "BackoffTests",
+            dependencies: ["Backoff", "MobyCore"],
             swiftSettings: strict
         ),
         .testTarget(
@@ -142,7 +150,9 @@ let package = Package(
         ),
         .testTarget(
             name: "InfluxTests",
-            dependencies: ["Influx", "Spool", "MobyTestSupport", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: [
+                "Backoff", "Influx", "Spool", "MobyTestSupport", .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(

@@ -1,3 +1,4 @@
+import Backoff
 import NIOCore
 import NIOPosix
 import Spool
@@ -30,7 +31,7 @@ public actor BatchWriter<Receipt: Sendable> {
         /// How long a non-full batch may wait for more lines before it is written (0: write as
         /// soon as the writer is idle — pure group commit).
         public var linger: Duration
-        public var backoff: RetryBackoff
+        public var backoff: Backoff
         /// On `finish()`, how long to keep trying what is left before giving up on it (it is
         /// then simply not acknowledged, and the broker redelivers it).
         public var shutdownGrace: Duration
@@ -39,7 +40,7 @@ public actor BatchWriter<Receipt: Sendable> {
         public var refusalRequestBudget: Int
 
         public init(
-            maxLines: Int = 5_000, linger: Duration = .zero, backoff: RetryBackoff = RetryBackoff(),
+            maxLines: Int = 5_000, linger: Duration = .zero, backoff: Backoff = Backoff(),
             shutdownGrace: Duration = .seconds(5), refusalRequestBudget: Int = 64
         ) {
             self.maxLines = maxLines

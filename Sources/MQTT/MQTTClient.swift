@@ -27,7 +27,7 @@ public final class MQTTClient: Sendable {
 
     /// Connects and keeps the connection up (reconnecting with capped exponential backoff and
     /// jitter, each attempt logged) until the calling task is cancelled or `disconnect()` is
-    /// called; then returns. With `reconnect.enabled == false` it throws the first connection
+    /// called; then returns. With `reconnect == nil` it throws the first connection
     /// failure or loss instead. Callable once.
     public func run() async throws {
         guard session.start() else {
@@ -70,9 +70,9 @@ public final class MQTTClient: Sendable {
                         "mqtt.broker": "\(configuration.host):\(configuration.port)", "mqtt.attempt": "\(attempt + 1)",
                     ])
             }
-            guard configuration.reconnect.enabled else { throw reason }
-            let delay = configuration.reconnect.delay(forAttempt: attempt)
+            guard let reconnect = configuration.reconnect else { throw reason }
             attempt += 1
+            let delay = reconnect.delay(attempt: attempt)
             logger.info("reconnecting to MQTT broker in \(delay)", metadata: ["mqtt.attempt": "\(attempt + 1)"])
             await session.sleep(for: delay, on: eventLoopGroup.any())
         }

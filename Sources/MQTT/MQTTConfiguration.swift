@@ -1,3 +1,5 @@
+import Backoff
+
 /// Everything an `MQTTClient` needs to know to connect and to bound its memory use.
 public struct MQTTConfiguration: Sendable {
     public var host: String
@@ -17,7 +19,9 @@ public struct MQTTConfiguration: Sendable {
     public var will: MQTTWill?
     /// Bounds the TCP connect plus the CONNECT/CONNACK exchange.
     public var connectTimeout: Duration
-    public var reconnect: MQTTBackoff
+    /// When to try again after a failed or lost connection; nil: `MQTTClient.run()` gives up
+    /// (throws) on the first one.
+    public var reconnect: Backoff?
     /// Received messages buffered for `MQTTClient.messages`; when full the socket is not read
     /// (backpressure reaches the broker); messages are never dropped.
     public var inboundBufferSize: Int
@@ -32,7 +36,7 @@ public struct MQTTConfiguration: Sendable {
         host: String = "127.0.0.1", port: Int = 1883, clientID: String, cleanSession: Bool = true,
         keepAlive: Duration = .seconds(30), pingTimeout: Duration = .seconds(10), username: String? = nil,
         password: String? = nil, will: MQTTWill? = nil, connectTimeout: Duration = .seconds(5),
-        reconnect: MQTTBackoff = MQTTBackoff(), inboundBufferSize: Int = 4096, maxPacketSize: Int = 1 << 20,
+        reconnect: Backoff? = Backoff(), inboundBufferSize: Int = 4096, maxPacketSize: Int = 1 << 20,
         maxInflightOutgoing: Int = 1000
     ) {
         self.host = host

@@ -1,3 +1,4 @@
+import Backoff
 import Foundation
 import MobyTestSupport
 import NIOCore
@@ -96,7 +97,7 @@ final class WriterLog: Sendable {
         let log = WriterLog()
         let writer = BatchWriter<Int>(
             options: .init(
-                maxLines: 5_000, backoff: RetryBackoff(initial: .milliseconds(10), maximum: .milliseconds(50)),
+                maxLines: 5_000, backoff: Backoff(initial: .milliseconds(10), maximum: .milliseconds(50)),
                 refusalRequestBudget: budget),
             spool: spool,
             sink: { body throws(InfluxError) in try influx.write(body) },

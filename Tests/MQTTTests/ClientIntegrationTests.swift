@@ -231,7 +231,7 @@ struct ClientIntegrationTests {
             let wrong = makeClient(port: port, id: "bad-creds") {
                 $0.username = "moby"
                 $0.password = "wrong"
-                $0.reconnect.enabled = false
+                $0.reconnect = nil
             }
             await #expect(throws: MQTTClientError.connectionRefused(.notAuthorized)) { try await wrong.run() }
 
@@ -265,7 +265,7 @@ struct ClientIntegrationTests {
 
     @Test func unreachableBrokerGivesAClearError() async throws {
         let port = Loopback.freePort()
-        let client = makeClient(port: port, id: "nobody-home") { $0.reconnect.enabled = false }
+        let client = makeClient(port: port, id: "nobody-home") { $0.reconnect = nil }
         do {
             try await client.run()
             Issue.record("run() should have thrown")

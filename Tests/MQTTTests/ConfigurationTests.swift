@@ -1,3 +1,4 @@
+import Backoff
 import MobyCore
 import Testing
 
@@ -12,9 +13,7 @@ import Testing
         #expect(configuration.inboundBufferSize == 4096)
         #expect(configuration.maxPacketSize == 1_048_576)
         #expect(configuration.maxInflightOutgoing == 1000)
-        #expect(configuration.reconnect.enabled)
-        #expect(configuration.reconnect.initialDelay == .milliseconds(100))
-        #expect(configuration.reconnect.maxDelay == .seconds(10))
+        #expect(configuration.reconnect == Backoff(initial: .milliseconds(100), maximum: .seconds(10)))
     }
 
     @Test func parsesURLs() throws {
@@ -45,26 +44,5 @@ import Testing
     func rejectsBadURLs(url: String, error: MQTTConfigurationError) {
         #expect(throws: error) { try MQTTConfiguration(url: url, clientID: "c") }
         #expect(String(describing: error).contains(url))
-    }
-
-    @Test func backoffGrowsCapsAndJitters() {
-        let backoff = MQTTBackoff()
-        #expect(backoff.ceiling(forAttempt: 0) == .milliseconds(100))
-        #expect(backoff.ceiling(forAttempt: 1) == .milliseconds(200))
-        #expect(backoff.ceiling(forAttempt: 3) == .milliseconds(800))
-        #expect(backoff.ceiling(forAttempt: 7) == .seconds(10))
-        #expect(backoff.ceiling(forAttempt: 10_000) == .seconds(10))
-
-        var generator = SplitMix64(seed: 7)
-        var delays: Set<Duration> = []
-        for _ in 0..<200 {
-            let delay = backoff.delay(forAttempt: 5, using: &generator)
-            #expect(delay >= .zero && delay <= .milliseconds(3200))
-            delays.insert(delay)
-        }
-        #expect(delays.count > 150)
-
-        let fixed = MQTTBackoff(jitter: false)
-        #expect(fixed.delay(forAttempt: 2) == .milliseconds(400))
     }
 }

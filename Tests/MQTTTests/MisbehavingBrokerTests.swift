@@ -70,13 +70,13 @@ struct MisbehavingBrokerTests {
                 []
             }
         }
-        let rejected = makeClient(port: refusing.port, id: "rejected") { $0.reconnect.enabled = false }
+        let rejected = makeClient(port: refusing.port, id: "rejected") { $0.reconnect = nil }
         await #expect(throws: MQTTClientError.connectionRefused(.identifierRejected)) { try await rejected.run() }
         await refusing.close()
 
         let silent = try await FakeBroker { _, _ in [] }
         let waiting = makeClient(port: silent.port, id: "waiting") {
-            $0.reconnect.enabled = false
+            $0.reconnect = nil
             $0.connectTimeout = .milliseconds(300)
         }
         let start = ContinuousClock.now

@@ -1,3 +1,4 @@
+import Backoff
 import Foundation
 import Logging
 import MobyTestSupport
@@ -33,7 +34,7 @@ func makeClient(
     port: Int, id: String, cleanSession: Bool = true, configure: (inout MQTTConfiguration) -> Void = { _ in }
 ) -> MQTTClient {
     var configuration = MQTTConfiguration(port: port, clientID: id, cleanSession: cleanSession)
-    configuration.reconnect = MQTTBackoff(initialDelay: .milliseconds(50), maxDelay: .milliseconds(300))
+    configuration.reconnect = Backoff(initial: .milliseconds(50), maximum: .milliseconds(300))
     configuration.connectTimeout = .seconds(2)
     configure(&configuration)
     return MQTTClient(configuration: configuration, logger: testLogger(id))

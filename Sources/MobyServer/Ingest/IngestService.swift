@@ -1,3 +1,4 @@
+import Backoff
 import Influx
 import Logging
 import MQTT
@@ -46,6 +47,8 @@ struct IngestService: Service {
         logger.info("ingest stopped")
     }
 
+    static let subscribeBackoff = Backoff(initial: .milliseconds(100), maximum: .seconds(5))
+
     /// Subscribes (QoS 2, so QoS 2 publishers get exactly-once hand-over), retrying until the
     /// broker accepts; the client re-subscribes by itself after reconnects.
     private func subscribe() async throws {
@@ -62,7 +65,7 @@ struct IngestService: Service {
                 logger.warning(
                     "subscribe failed, retrying",
                     metadata: ["filter": "\(topicFilter)", "error": "\(error)", "attempt": "\(attempt)"])
-                try await Task.sleep(for: .milliseconds(min(5_000, 100 * attempt)))
+                try await Task.sleep(for: Self.subscribeBackoff.delay(attempt: attempt))
             }
         }
     }
