@@ -14,7 +14,7 @@ public struct InfluxClient: Sendable {
     public init(configuration: InfluxConfiguration, httpClient: HTTPClient = .shared) {
         self.configuration = configuration
         self.http = httpClient
-        var base = configuration.url
+        var base = configuration.url.absoluteString
         while base.hasSuffix("/") { base.removeLast() }
         self.baseURL = base
     }
@@ -24,16 +24,14 @@ public struct InfluxClient: Sendable {
     /// Writes a body of newline-terminated lines (nanosecond timestamps).
     public func write(_ body: ByteBuffer) async throws(InfluxError) {
         let url: String
-        var request: HTTPClientRequest
-        if configuration.usesV2 {
-            url =
-                "\(baseURL)/api/v2/write?org=\(Self.encode(configuration.org!))&bucket=\(Self.encode(configuration.bucket!))&precision=ns"
-            request = HTTPClientRequest(url: url)
-        } else {
+        switch configuration.api {
+        case .v2(let org, let bucket, _):
+            url = "\(baseURL)/api/v2/write?org=\(Self.encode(org))&bucket=\(Self.encode(bucket))&precision=ns"
+        case .v1:
             url =
                 "\(baseURL)/write?db=\(Self.encode(configuration.database))&rp=\(Self.encode(configuration.retentionPolicy))&precision=ns"
-            request = HTTPClientRequest(url: url)
         }
+        var request = HTTPClientRequest(url: url)
         request.method = .POST
         addAuthorization(to: &request)
         request.headers.add(name: "Content-Type", value: "text/plain; charset=utf-8")
@@ -111,13 +109,13 @@ public struct InfluxClient: Sendable {
     /// retention policy's duration when it differs. Not used with the v2 API (buckets are
     /// created by the InfluxDB administrator there).
     public func ensureDatabase() async throws(InfluxError) {
-        guard !configuration.usesV2 else { return }
+        guard case .v1 = configuration.api else { return }
         let db = Self.quoteIdentifier(configuration.database)
         let rp = Self.quoteIdentifier(configuration.retentionPolicy)
         _ = try await query("CREATE DATABASE \(db)", database: "")
         let policies = try await query("SHOW RETENTION POLICIES ON \(db)", database: "")
         let existing = policies.first?.series.first?.rows.first { $0["name"]?.string == configuration.retentionPolicy }
-        let duration = configuration.retentionDuration
+        let duration = configuration.retention.text
         if existing == nil {
             _ = try await query(
                 "CREATE RETENTION POLICY \(rp) ON \(db) DURATION \(duration) REPLICATION 1 DEFAULT", database: "")
@@ -129,11 +127,14 @@ public struct InfluxClient: Sendable {
     // MARK: Plumbing
 
     private func addAuthorization(to request: inout HTTPClientRequest) {
-        if let token = configuration.token {
+        switch configuration.api {
+        case .v2(_, _, let token):
             request.headers.add(name: "Authorization", value: "Token \(token)")
-        } else if let user = configuration.username, let password = configuration.password {
-            let credentials = Data("\(user):\(password)".utf8).base64EncodedString()
-            request.headers.add(name: "Authorization", value: "Basic \(credentials)")
+        case .v1(let credentials?):
+            let basic = Data("\(credentials.username):\(credentials.password)".utf8).base64EncodedString()
+            request.headers.add(name: "Authorization", value: "Basic \(basic)")
+        case .v1(nil):
+            break
         }
     }
 

@@ -1,38 +1,87 @@
-/// Where and how to reach InfluxDB. With `org`, `bucket` and `token` set, writes use the v2 API
-/// (`/api/v2/write`); otherwise the v1 API (`/write?db=&rp=`), which 1.x, 2.x and 3.x all accept.
+import Foundation
+
+/// Where and how to reach InfluxDB, every part already checked: the base URL, the API (v1 with
+/// optional basic auth, or v2 with organisation, bucket and token), the retention of raw points.
 public struct InfluxConfiguration: Sendable {
-    /// Base URL, e.g. `http://127.0.0.1:8086`.
-    public var url: String
+    /// Which write API to use and how to authenticate.
+    public enum API: Sendable, Equatable {
+        /// `/write?db=&rp=` (1.x, and 2.x/3.x through their v1 compatibility), basic auth if set.
+        case v1(credentials: Credentials?)
+        /// `/api/v2/write?org=&bucket=` with an API token; databases and retention are the
+        /// administrator's.
+        case v2(org: String, bucket: String, token: String)
+    }
+
+    /// A user name and password for the v1 API.
+    public struct Credentials: Sendable, Equatable {
+        public var username: String
+        public var password: String
+
+        public init(username: String, password: String) {
+            self.username = username
+            self.password = password
+        }
+    }
+
+    /// How long raw points are kept.
+    public enum Retention: Sendable, Equatable {
+        case forever
+        /// An InfluxQL duration (`30d`, `1h30m`) and its length.
+        case duration(String, nanoseconds: Int64)
+
+        /// Parses an InfluxQL duration or `INF`; nil when `text` is neither.
+        public init?(_ text: String) {
+            if text.uppercased() == "INF" {
+                self = .forever
+            } else if let nanoseconds = InfluxDuration.nanoseconds(text) {
+                self = .duration(text, nanoseconds: nanoseconds)
+            } else {
+                return nil
+            }
+        }
+
+        /// As InfluxQL writes it.
+        public var text: String {
+            switch self {
+            case .forever: "INF"
+            case .duration(let text, _): text
+            }
+        }
+
+        /// Nil when kept forever.
+        public var nanoseconds: Int64? {
+            if case .duration(_, let nanoseconds) = self { nanoseconds } else { nil }
+        }
+    }
+
+    /// Base URL (`http` or `https`, with a host), e.g. `http://127.0.0.1:8086`.
+    public var url: URL
     public var database: String
     /// The retention policy writes go to (and the one created at start).
     public var retentionPolicy: String
-    /// How long raw points are kept, as InfluxQL duration (`30d`, `4w`, `INF`).
-    public var retentionDuration: String
-    public var username: String?
-    public var password: String?
-    public var org: String?
-    public var bucket: String?
-    public var token: String?
+    public var retention: Retention
+    public var api: API
     /// One HTTP request's timeout.
     public var requestTimeout: Duration
 
     public init(
-        url: String = "http://127.0.0.1:8086", database: String = "moby", retentionPolicy: String = "raw",
-        retentionDuration: String = "30d", username: String? = nil, password: String? = nil, org: String? = nil,
-        bucket: String? = nil, token: String? = nil, requestTimeout: Duration = .seconds(10)
+        url: URL, database: String = "moby", retentionPolicy: String = "raw",
+        retention: Retention = .duration("30d", nanoseconds: 30 * 86_400 * 1_000_000_000),
+        api: API = .v1(credentials: nil), requestTimeout: Duration = .seconds(10)
     ) {
         self.url = url
         self.database = database
         self.retentionPolicy = retentionPolicy
-        self.retentionDuration = retentionDuration
-        self.username = username
-        self.password = password
-        self.org = org
-        self.bucket = bucket
-        self.token = token
+        self.retention = retention
+        self.api = api
         self.requestTimeout = requestTimeout
     }
 
-    /// True when writes go to `/api/v2/write`.
-    public var usesV2: Bool { org != nil && bucket != nil && token != nil }
+    /// An `http`/`https` URL with a host; nil for anything else.
+    public static func baseURL(_ text: String) -> URL? {
+        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
+            let host = url.host, !host.isEmpty
+        else { return nil }
+        return url
+    }
 }

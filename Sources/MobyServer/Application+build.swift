@@ -22,16 +22,12 @@ public typealias MobyRequestContext = BasicWebSocketRequestContext
 public func buildApplication(
     configuration: ServerConfiguration, logger: Logger, metrics: ServerMetrics = ServerMetrics()
 ) async throws -> some ApplicationProtocol {
-    var mqttConfiguration = try MQTTConfiguration(url: configuration.mqttURL, clientID: configuration.mqttClientID)
-    mqttConfiguration.cleanSession = false
-    mqttConfiguration.keepAlive = configuration.mqttKeepAlive
-    mqttConfiguration.pingTimeout = configuration.mqttPingTimeout
-    let client = MQTTClient(configuration: mqttConfiguration, logger: logger)
+    let client = MQTTClient(configuration: configuration.mqtt, logger: logger)
     let influx = InfluxClient(configuration: configuration.influx)
     let store = ReadingStore(client: influx, logger: logger)
     let readingCheck = ReadingCheck(
         decoder: ReadingDecoder(catalog: configuration.catalog),
-        retention: InfluxDuration.nanoseconds(configuration.influx.retentionDuration))
+        retention: configuration.influx.retention.nanoseconds)
     let refusals = RefusedReadings(
         client: client, deadLetterTopic: configuration.deadLetterTopic, metrics: metrics, logger: logger)
     let writer = try ReadingWriter.make(

@@ -1,5 +1,7 @@
 import Configuration
+import Foundation
 import Influx
+import Logging
 import MQTT
 import MobyCore
 
@@ -14,7 +16,10 @@ public struct ServerConfiguration: Sendable {
         public var help: String
 
         /// `MOBY_MQTT_URL` for `moby.mqtt.url`.
-        public var environmentName: String {
+        public var environmentName: String { Self.environmentName(key) }
+
+        /// The environment variable of configuration key `key`.
+        public static func environmentName(_ key: String) -> String {
             key.uppercased().map { $0.isLetter || $0.isNumber ? String($0) : "_" }.joined()
         }
     }
@@ -122,13 +127,10 @@ public struct ServerConfiguration: Sendable {
         Setting(key: "moby.log.level", defaultValue: "info", help: "trace, debug, info, notice, warning, error"),
     ]
 
-    public var mqttURL: String
-    public var mqttClientID: String
+    /// The broker, the persistent session's client id, keep-alive and ping timeout.
+    public var mqtt: MQTTConfiguration
     public var mqttTopic: String
     public var deadLetterTopic: String
-    /// MQTT keep-alive (zero: off) and how long a PINGREQ may go unanswered.
-    public var mqttKeepAlive: Duration
-    public var mqttPingTimeout: Duration
     public var influx: InfluxConfiguration
     public var batchMaxLines: Int
     public var batchLinger: Duration
@@ -156,9 +158,10 @@ public struct ServerConfiguration: Sendable {
 
     /// Where batches wait while InfluxDB is unavailable.
     public var spoolDirectory: String { dataDirectory + "/spool" }
-    public var logLevel: String
+    public var logLevel: Logger.Level
 
-    /// Reads every setting, falling back to the defaults above.
+    /// Reads every setting, falling back to the defaults above. Each value is parsed into its
+    /// type here, once; a value that cannot work is a `ConfigurationError` naming the setting.
     public init(reader: ConfigReader) throws {
         func string(_ key: String) -> String {
             let fallback = Self.settings.first { $0.key == key }?.defaultValue ?? ""
@@ -168,34 +171,43 @@ public struct ServerConfiguration: Sendable {
             let value = string(key)
             return value.isEmpty ? nil : value
         }
+        func invalid(_ key: String, _ expected: String) -> ConfigurationError {
+            ConfigurationError("\(key) (\(Setting.environmentName(key))) \(expected), got '\(string(key))'")
+        }
         func int(_ key: String, in range: ClosedRange<Int>) throws -> Int {
-            let text = string(key)
-            guard let value = Int(text), range.contains(value) else {
-                throw ConfigurationError(
-                    "\(key) (\(Setting(key: key, defaultValue: "", help: "").environmentName)) must be a whole number in \(range.lowerBound)...\(range.upperBound), got '\(text)'"
-                )
+            guard let value = Int(string(key)), range.contains(value) else {
+                throw invalid(key, "must be a whole number in \(range.lowerBound)...\(range.upperBound)")
             }
             return value
         }
-        func requireHTTP(_ key: String, _ url: String) throws {
-            guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
-                throw ConfigurationError(
-                    "\(key) (\(Setting(key: key, defaultValue: "", help: "").environmentName)) must start with http:// or https://, got '\(url)'"
-                )
+        func httpURL(_ key: String) throws -> URL {
+            guard let url = InfluxConfiguration.baseURL(string(key)) else {
+                throw invalid(key, "must be an http:// or https:// URL with a host")
             }
+            return url
         }
-        mqttURL = string("moby.mqtt.url")
-        mqttClientID = string("moby.mqtt.client.id")
+        let clientID = string("moby.mqtt.client.id")
+        guard !clientID.isEmpty, clientID.utf8.count <= 65_535 else {
+            // A persistent session needs a client id of its own (MQTT 3.1.1 §3.1.3.1).
+            throw invalid("moby.mqtt.client.id", "must be a non-empty client id")
+        }
+        do {
+            mqtt = try MQTTConfiguration(url: string("moby.mqtt.url"), clientID: clientID)
+        } catch {
+            throw ConfigurationError("moby.mqtt.url (MOBY_MQTT_URL): \(error)")
+        }
+        mqtt.cleanSession = false
+        mqtt.keepAlive = .seconds(try int("moby.mqtt.keepalive.seconds", in: 0...65_535))
+        mqtt.pingTimeout = .seconds(try int("moby.mqtt.ping.timeout.seconds", in: 1...3_600))
         mqttTopic = string("moby.mqtt.topic")
         deadLetterTopic = string("moby.mqtt.dead.letter.topic")
-        mqttKeepAlive = .seconds(try int("moby.mqtt.keepalive.seconds", in: 0...65_535))
-        mqttPingTimeout = .seconds(try int("moby.mqtt.ping.timeout.seconds", in: 1...3_600))
+        guard let retention = InfluxConfiguration.Retention(string("moby.influx.retention")) else {
+            throw invalid("moby.influx.retention", "must be an InfluxQL duration like 30d, 12w or INF")
+        }
         influx = InfluxConfiguration(
-            url: string("moby.influx.url"), database: string("moby.influx.db"),
-            retentionPolicy: string("moby.influx.rp"), retentionDuration: string("moby.influx.retention"),
-            username: optional("moby.influx.username"), password: optional("moby.influx.password"),
-            org: optional("moby.influx.org"), bucket: optional("moby.influx.bucket"),
-            token: optional("moby.influx.token"),
+            url: try httpURL("moby.influx.url"), database: string("moby.influx.db"),
+            retentionPolicy: string("moby.influx.rp"), retention: retention,
+            api: try Self.influxAPI(optional),
             requestTimeout: .milliseconds(try int("moby.influx.timeout.ms", in: 100...600_000)))
         batchMaxLines = try int("moby.batch.max.lines", in: 1...100_000)
         batchLinger = .milliseconds(try int("moby.batch.linger.ms", in: 0...60_000))
@@ -210,7 +222,11 @@ public struct ServerConfiguration: Sendable {
             maxHeaderBytes: try int("moby.http.max.header.bytes", in: 1_024...1_048_576),
             shutdownTimeout: .seconds(try int("moby.shutdown.timeout.seconds", in: 0...3_600)))
         dataDirectory = string("moby.data.dir")
-        logLevel = string("moby.log.level")
+        guard let level = Logger.Level(rawValue: string("moby.log.level").lowercased()) else {
+            throw invalid(
+                "moby.log.level", "must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        logLevel = level
         catalogFile = string("moby.catalog.file")
         do {
             catalog = try SensorCatalog.load(path: catalogFile)
@@ -223,9 +239,7 @@ public struct ServerConfiguration: Sendable {
         switch string("moby.alert.auto.resolve").lowercased() {
         case "true", "1", "yes", "on": autoResolve = true
         case "false", "0", "no", "off": autoResolve = false
-        case let other:
-            throw ConfigurationError(
-                "moby.alert.auto.resolve (MOBY_ALERT_AUTO_RESOLVE) must be true or false, got '\(other)'")
+        default: throw invalid("moby.alert.auto.resolve", "must be true or false")
         }
         alertTopic = string("moby.alert.topic")
         alertUpdateInterval = .milliseconds(try int("moby.alert.update.ms", in: 0...3_600_000))
@@ -233,19 +247,37 @@ public struct ServerConfiguration: Sendable {
         maxDevices = try int("moby.max.devices", in: 1...10_000_000)
         heartbeatInterval = .seconds(try int("moby.ws.heartbeat.seconds", in: 1...3_600))
         webSocketBuffer = try int("moby.ws.buffer", in: 1...1_000_000)
-        if let url = optional("moby.llm.url") {
-            try requireHTTP("moby.llm.url", url)
+        if optional("moby.llm.url") != nil {
             summaryEndpoint = SummaryEndpoint(
-                url: url, model: string("moby.llm.model"), apiKey: optional("moby.llm.key"),
+                url: try httpURL("moby.llm.url"), model: string("moby.llm.model"), apiKey: optional("moby.llm.key"),
                 timeout: .milliseconds(try int("moby.llm.timeout.ms", in: 1...600_000)))
         }
-        _ = try MQTTConfiguration(url: mqttURL, clientID: mqttClientID)
-        if influx.retentionDuration.uppercased() != "INF", InfluxDuration.nanoseconds(influx.retentionDuration) == nil {
+    }
+
+    /// v2 when organisation, bucket and token are all set, v1 (with basic auth when user and
+    /// password are set) when none is; a partial set is an error, not a silent fallback.
+    private static func influxAPI(_ value: (String) -> String?) throws -> InfluxConfiguration.API {
+        let v2Keys = ["moby.influx.org", "moby.influx.bucket", "moby.influx.token"]
+        let v2 = v2Keys.map(value)
+        if let org = v2[0], let bucket = v2[1], let token = v2[2] {
+            return .v2(org: org, bucket: bucket, token: token)
+        }
+        if v2.contains(where: { $0 != nil }) {
+            let missing = zip(v2Keys, v2).filter { $0.1 == nil }.map { Setting.environmentName($0.0) }
             throw ConfigurationError(
-                "moby.influx.retention (MOBY_INFLUX_RETENTION) must be an InfluxQL duration like 30d, 12w or INF, got '\(influx.retentionDuration)'"
+                "the InfluxDB v2 API needs MOBY_INFLUX_ORG, MOBY_INFLUX_BUCKET and MOBY_INFLUX_TOKEN; missing: \(missing.joined(separator: ", "))"
             )
         }
-        try requireHTTP("moby.influx.url", influx.url)
+        switch (value("moby.influx.username"), value("moby.influx.password")) {
+        case (let username?, let password?):
+            return .v1(credentials: .init(username: username, password: password))
+        case (nil, nil):
+            return .v1(credentials: nil)
+        case (nil, _):
+            throw ConfigurationError("MOBY_INFLUX_PASSWORD is set without MOBY_INFLUX_USERNAME")
+        case (_, nil):
+            throw ConfigurationError("MOBY_INFLUX_USERNAME is set without MOBY_INFLUX_PASSWORD")
+        }
     }
 
     /// Defaults overridden by `values` (configuration key → value); for tests and tools.
@@ -260,7 +292,7 @@ public struct ServerConfiguration: Sendable {
 
 /// An OpenAI-compatible chat-completions endpoint: `url` is the API base (`…/v1`).
 public struct SummaryEndpoint: Sendable {
-    public var url: String
+    public var url: URL
     public var model: String
     public var apiKey: String?
     public var timeout: Duration

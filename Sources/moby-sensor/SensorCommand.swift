@@ -57,10 +57,18 @@ struct SensorCommand: AsyncParsableCommand {
 
     @Option(
         name: .customLong("anomaly"),
+        parsing: .singleValue,
         help: ArgumentHelp(
             "Inject an anomaly: KIND:DEVICE@START[+DURATION], KIND one of spike, drift, stuck, noise, dropout (repeatable)",
-            valueName: "injection"))
-    var anomalies: [String] = []
+            valueName: "injection"),
+        transform: { text in
+            do {
+                return try AnomalyInjection(parsing: text)
+            } catch {
+                throw ValidationError("\(error)")
+            }
+        })
+    var anomalies: [AnomalyInjection] = []
 
     @Flag(help: "Forward real readings: JSON lines on standard input, one reading per line")
     var stdin = false
@@ -91,13 +99,6 @@ struct SensorCommand: AsyncParsableCommand {
     }
 
     func validate() throws {
-        for text in anomalies {
-            do {
-                _ = try AnomalyInjection(parsing: text)
-            } catch {
-                throw ValidationError("--anomaly \(error.description)")
-            }
-        }
         guard devices > 0 else { throw ValidationError("--devices must be at least 1") }
         guard rate > 0 else { throw ValidationError("--rate must be positive") }
         guard count >= 0 else { throw ValidationError("--count must not be negative") }
@@ -175,7 +176,7 @@ struct SensorCommand: AsyncParsableCommand {
 
     private func simulatedDevices() throws -> [SimulatedDevice] {
         let width = max(3, String(devices).count)
-        let injections = try anomalies.map { try AnomalyInjection(parsing: $0) }
+        let injections = anomalies
         let simulated = (1...devices).map { index in
             let number = String(index)
             let id = prefix + String(repeating: "0", count: max(0, width - number.count)) + number

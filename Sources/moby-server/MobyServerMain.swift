@@ -23,7 +23,7 @@ struct MobyServerMain {
             exit(64)
         }
         var logger = Logger(label: "moby-server")
-        logger.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info
+        logger.logLevel = configuration.logLevel
         do {
             let app = try await buildApplication(configuration: configuration, logger: logger)
             var group = ServiceGroupConfiguration(

@@ -98,7 +98,7 @@ struct FaultFixture {
 
     /// Count and sum of `cycle_count` in InfluxDB: the readings' keys.
     func storedKeys() async throws -> (count: Int64, sum: Int64) {
-        let client = InfluxClient(configuration: InfluxConfiguration(url: influx.url, database: "faults"))
+        let client = InfluxClient(configuration: InfluxConfiguration(url: influx.baseURL, database: "faults"))
         let result = try await client.query("SELECT count(cycle_count), sum(cycle_count) FROM sensors")
         guard let row = result.first?.series.first?.values.first, row.count == 3 else { return (0, 0) }
         return (row[1].int ?? 0, row[2].int ?? 0)
@@ -120,7 +120,7 @@ struct FaultFixture {
 
     /// Waits until InfluxDB holds `total` readings (any keys), then checks the count.
     func expectStored(_ total: Int, timeout: Duration = .seconds(60)) async throws {
-        let client = InfluxClient(configuration: InfluxConfiguration(url: influx.url, database: "faults"))
+        let client = InfluxClient(configuration: InfluxConfiguration(url: influx.baseURL, database: "faults"))
         let deadline = ContinuousClock.now + timeout
         var count: Int64 = 0
         while ContinuousClock.now < deadline {

@@ -8,7 +8,7 @@ import Testing
     @Test func createsTheDatabaseAndRetentionPolicy() async throws {
         try await TestInflux.with { influx in
             let client = InfluxClient(
-                configuration: InfluxConfiguration(url: influx.url, database: "plant", retentionDuration: "7d"))
+                configuration: InfluxConfiguration(url: influx.baseURL, database: "plant", retention: .init("7d")!))
             try await client.ensureDatabase()
             try await client.ensureDatabase()  // idempotent
             let policies = try await client.query("SHOW RETENTION POLICIES ON plant")
@@ -17,7 +17,7 @@ import Testing
             #expect(raw["default"] == .bool(true))
             // A changed duration is applied on the next start.
             let longer = InfluxClient(
-                configuration: InfluxConfiguration(url: influx.url, database: "plant", retentionDuration: "30d"))
+                configuration: InfluxConfiguration(url: influx.baseURL, database: "plant", retention: .init("30d")!))
             try await longer.ensureDatabase()
             let after = try await client.query("SHOW RETENTION POLICIES ON plant")
             #expect(
@@ -28,7 +28,7 @@ import Testing
 
     @Test func aMissingDatabaseIsItsOwnErrorForWritesAndQueries() async throws {
         try await TestInflux.with { influx in
-            let client = InfluxClient(configuration: InfluxConfiguration(url: influx.url, database: "nowhere"))
+            let client = InfluxClient(configuration: InfluxConfiguration(url: influx.baseURL, database: "nowhere"))
             do throws(InfluxError) {
                 try await client.write(ByteBuffer(string: "m v=1i 1\n"))
                 Issue.record("a write to a missing database succeeded")
@@ -64,7 +64,7 @@ import Testing
 
     @Test func hostileTagValuesRoundTripExactly() async throws {
         try await TestInflux.with { influx in
-            let client = InfluxClient(configuration: InfluxConfiguration(url: influx.url))
+            let client = InfluxClient(configuration: InfluxConfiguration(url: influx.baseURL))
             try await client.ensureDatabase()
             let ids = [
                 "plain", "with space", "comma,here", "equals=sign", "quote\"d", "single'quote", "back\\slash",
@@ -104,7 +104,7 @@ import Testing
 
     @Test func partialWritesReportTheBadLines() async throws {
         try await TestInflux.with { influx in
-            let client = InfluxClient(configuration: InfluxConfiguration(url: influx.url))
+            let client = InfluxClient(configuration: InfluxConfiguration(url: influx.baseURL))
             try await client.ensureDatabase()
             try await client.write(ByteBuffer(string: "m,k=a f=1i\n"))
             // f is an integer now; a float for it conflicts, a garbage line does not parse.
@@ -127,7 +127,7 @@ import Testing
 
     @Test func unreachableServerIsRetryable() async throws {
         let port = Loopback.freePort()
-        let client = InfluxClient(configuration: InfluxConfiguration(url: "http://127.0.0.1:\(port)"))
+        let client = InfluxClient(configuration: InfluxConfiguration(url: URL(string: "http://127.0.0.1:\(port)")!))
         #expect(await client.ping() == false)
         do throws(InfluxError) {
             try await client.write(ByteBuffer(string: "m f=1\n"))
@@ -139,7 +139,7 @@ import Testing
 
     @Test func missingDatabaseIsHeldNotDropped() async throws {
         try await TestInflux.with { influx in
-            let client = InfluxClient(configuration: InfluxConfiguration(url: influx.url, database: "nope"))
+            let client = InfluxClient(configuration: InfluxConfiguration(url: influx.baseURL, database: "nope"))
             do throws(InfluxError) {
                 try await client.write(ByteBuffer(string: "m f=1\n"))
                 Issue.record("expected an error")

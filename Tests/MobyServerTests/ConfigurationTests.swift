@@ -14,13 +14,17 @@ import Testing
 
     @Test func defaults() throws {
         let configuration = try configuration([])
-        #expect(configuration.mqttURL == "mqtt://127.0.0.1:1883")
+        #expect(configuration.mqtt.host == "127.0.0.1" && configuration.mqtt.port == 1883)
+        #expect(configuration.mqtt.clientID == "moby-server" && !configuration.mqtt.cleanSession)
+        #expect(configuration.mqtt.keepAlive == .seconds(10) && configuration.mqtt.pingTimeout == .seconds(5))
         #expect(configuration.mqttTopic == "factory/sensor/data/#")
-        #expect(configuration.influx.url == "http://127.0.0.1:8086")
+        #expect(configuration.influx.url.absoluteString == "http://127.0.0.1:8086")
         #expect(configuration.influx.database == "moby")
+        #expect(configuration.influx.retention == .duration("30d", nanoseconds: 30 * 86_400 * 1_000_000_000))
         #expect(configuration.httpPort == 8080)
         #expect(configuration.batchMaxLines == 5000)
-        #expect(configuration.influx.usesV2 == false)
+        #expect(configuration.influx.api == .v1(credentials: nil))
+        #expect(configuration.logLevel == .info)
     }
 
     @Test func environmentThenFlags() throws {
@@ -30,30 +34,44 @@ import Testing
             "MOBY_MQTT_CLIENT_ID": "server-a",
         ]
         let fromEnvironment = try configuration([], environment: environment)
-        #expect(fromEnvironment.mqttURL == "mqtt://u:p@broker:1884")
+        #expect(fromEnvironment.mqtt.host == "broker" && fromEnvironment.mqtt.port == 1884)
+        #expect(fromEnvironment.mqtt.username == "u" && fromEnvironment.mqtt.password == "p")
         #expect(fromEnvironment.influx.database == "plant")
         #expect(fromEnvironment.httpPort == 9000)
         #expect(fromEnvironment.dataDirectory == "/data")
-        #expect(fromEnvironment.mqttClientID == "server-a")
+        #expect(fromEnvironment.mqtt.clientID == "server-a")
         let flagsWin = try configuration(["--http-port", "9100", "--influx-db=other"], environment: environment)
         #expect(flagsWin.httpPort == 9100)
         #expect(flagsWin.influx.database == "other")
-        #expect(flagsWin.mqttURL == "mqtt://u:p@broker:1884")
+        #expect(flagsWin.mqtt.host == "broker")
     }
 
-    @Test func v2NeedsAllThree() throws {
-        let configuration = try configuration([
-            "--influx-org", "acme", "--influx-bucket", "sensors", "--influx-token", "secret",
-        ])
-        #expect(configuration.influx.usesV2)
-        // Any two of the three are not enough: writes stay on the v1 API.
-        for pair in [
-            ["--influx-org", "acme", "--influx-bucket", "sensors"],
-            ["--influx-org", "acme", "--influx-token", "secret"],
-            ["--influx-bucket", "sensors", "--influx-token", "secret"],
+    @Test func influxAPIIsV2OnlyWithAllThreeAndNeverHalfConfigured() throws {
+        let v2 = try configuration(["--influx-org", "acme", "--influx-bucket", "sensors", "--influx-token", "secret"])
+        #expect(v2.influx.api == .v2(org: "acme", bucket: "sensors", token: "secret"))
+        // Two of the three are a mistake to point out, not a silent fallback to v1.
+        for (pair, missing) in [
+            (["--influx-org", "acme", "--influx-bucket", "sensors"], "MOBY_INFLUX_TOKEN"),
+            (["--influx-org", "acme", "--influx-token", "secret"], "MOBY_INFLUX_BUCKET"),
+            (["--influx-bucket", "sensors", "--influx-token", "secret"], "MOBY_INFLUX_ORG"),
         ] {
-            #expect(try !self.configuration(pair).influx.usesV2, "\(pair)")
+            let error = try #require(throws: ConfigurationError.self) { try configuration(pair) }
+            #expect(error.description.hasSuffix("missing: \(missing)"), "\(pair): \(error)")
         }
+        let basic = try configuration(["--influx-username", "moby", "--influx-password", "pw"])
+        #expect(basic.influx.api == .v1(credentials: .init(username: "moby", password: "pw")))
+        let half = try #require(throws: ConfigurationError.self) { try configuration(["--influx-username", "moby"]) }
+        #expect(half.description.contains("without MOBY_INFLUX_PASSWORD"))
+    }
+
+    @Test func typedValues() throws {
+        let custom = try configuration(
+            ["--log-level", "DEBUG", "--influx-retention", "INF", "--mqtt-keepalive-seconds", "0"])
+        #expect(custom.logLevel == .debug)
+        #expect(custom.influx.retention == .forever && custom.influx.retention.nanoseconds == nil)
+        #expect(custom.mqtt.keepAlive == .zero)
+        let llm = try configuration(["--llm-url", "https://llm.example/v1"])
+        #expect(llm.summaryEndpoint?.url.host == "llm.example")
     }
 
     @Test func httpLimits() throws {
@@ -81,7 +99,13 @@ import Testing
             (["--nonsense", "1"], ["--nonsense"]),
             (["--mqtt-url"], ["--mqtt-url"]),
             (["--mqtt-url", "http://broker"], ["http"]),
-            (["--influx-url", "broker:8086"], ["MOBY_INFLUX_URL", "http://"]),
+            (["--influx-url", "broker:8086"], ["MOBY_INFLUX_URL", "http://", "broker:8086"]),
+            (["--influx-url", "http://"], ["MOBY_INFLUX_URL", "with a host"]),
+            (["--llm-url", "ftp://llm"], ["MOBY_LLM_URL", "http://", "ftp://llm"]),
+            (["--log-level", "loud"], ["MOBY_LOG_LEVEL", "trace, debug, info", "loud"]),
+            (["--influx-retention", "30 days"], ["MOBY_INFLUX_RETENTION", "30d, 12w or INF", "30 days"]),
+            (["--alert-auto-resolve", "maybe"], ["MOBY_ALERT_AUTO_RESOLVE", "true or false", "maybe"]),
+            (["--mqtt-client-id", ""], ["moby.mqtt.client.id"]),
         ]
         for (arguments, words) in cases {
             do {

@@ -16,7 +16,7 @@ struct PipelineFixture {
     let database: String
 
     var influxClient: InfluxClient {
-        InfluxClient(configuration: InfluxConfiguration(url: influx.url, database: database))
+        InfluxClient(configuration: InfluxConfiguration(url: influx.baseURL, database: database))
     }
 
     /// Server settings pointing at this fixture's services.

@@ -52,7 +52,8 @@ import Testing
         let store = try SQLiteAlertStore(
             path: try TestPaths.scratch("llm").appendingPathComponent("alerts.sqlite").path)
         let rewriter = SummaryRewriter(
-            endpoint: SummaryEndpoint(url: url, model: "test-model", apiKey: "k", timeout: timeout), metrics: metrics,
+            endpoint: SummaryEndpoint(url: URL(string: url)!, model: "test-model", apiKey: "k", timeout: timeout),
+            metrics: metrics,
             logger: testLogger)
         let center = AlertCenter(
             store: store, catalog: catalog, feed: AlertFeed(bufferLimit: 10), autoResolve: false,

@@ -134,6 +134,7 @@ public final class TestInflux: Sendable {
     public func stop(signal: Int32 = SIGTERM) { process.stop(signal: signal, timeout: 2) }
 
     public var url: String { "http://127.0.0.1:\(httpPort)" }
+    public var baseURL: URL { URL(string: url)! }
 
     /// Starts influxd, runs `body`, stops it whatever happens.
     public static func with<T>(maxValuesPerTag: Int? = nil, _ body: (TestInflux) async throws -> T) async throws -> T {

@@ -91,7 +91,7 @@ final class SummaryRewriter: Sendable {
                 .init(role: "system", content: Self.instructions),
                 .init(role: "user", content: "\(alert.summary)\n\nDetails (JSON): \(details)"),
             ])
-        var request = HTTPClientRequest(url: endpoint.url.trimmingSuffix("/") + "/chat/completions")
+        var request = HTTPClientRequest(url: endpoint.url.absoluteString.trimmingSuffix("/") + "/chat/completions")
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
         if let key = endpoint.apiKey { request.headers.add(name: "Authorization", value: "Bearer \(key)") }
