@@ -1,0 +1,44 @@
+import Hummingbird
+import HummingbirdWebSocket
+import Logging
+import MobyCore
+import NIOCore
+import ServiceLifecycle
+
+/// Builds the whole server: its parts (opened here, at start), the router over them, and the
+/// services that run them, as one application. Shutdown order is the reverse of the services:
+/// HTTP stops (idle connections close at once, in-flight requests finish, anything still open
+/// after `moby.shutdown.timeout.seconds` is closed), ingest stops taking messages, the alert
+/// center handles what ingest sent, the writer stores and acknowledges what it holds, then MQTT
+/// disconnects.
+public func buildApplication(
+    configuration: ServerConfiguration, logger: Logger, metrics: ServerMetrics = ServerMetrics()
+) async throws -> some ApplicationProtocol {
+    let parts = try await ServerParts.open(configuration: configuration, logger: logger, metrics: metrics)
+    let router = buildRouter(parts)
+    let (signals, signalSink) = AsyncStream<AnomalySignal>.makeStream()
+    var httpLimits = configuration.http
+    httpLimits.maxConnections = FileDescriptorBudget.fit(maxConnections: httpLimits.maxConnections, logger: logger)
+    var app = Application(
+        router: router,
+        server: .guarded(
+            webSocketRouter: router, webSocket: .init(autoPing: .enabled(timePeriod: .seconds(30))),
+            limits: httpLimits, metrics: metrics),
+        configuration: .init(
+            address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: "moby"),
+        logger: logger)
+    app.addServices(
+        BrokerConnectionService(client: parts.client, metrics: metrics, logger: logger),
+        WriterService(writer: parts.writer, logger: logger),
+        AlertService(
+            center: parts.center, signals: signals, relay: parts.relay, feed: parts.feed,
+            flushInterval: configuration.alertUpdateInterval
+                > .zero ? configuration.alertUpdateInterval : .seconds(1), logger: logger),
+        IngestService(
+            client: parts.client, writer: parts.writer, readingCheck: parts.readingCheck,
+            scorer: AnomalyScorer(catalog: configuration.catalog),
+            fleet: parts.fleet, signals: signalSink, topicFilter: configuration.mqttTopic,
+            deadLetterTopic: configuration.deadLetterTopic, metrics: metrics,
+            status: parts.status, logger: logger, maxRun: min(1_024, configuration.batchMaxLines)))
+    return app
+}

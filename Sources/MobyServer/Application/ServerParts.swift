@@ -1,0 +1,70 @@
+import Foundation
+import Influx
+import Logging
+import MQTT
+import MobyCore
+
+/// Every part of the server, built and opened once at start: the MQTT and InfluxDB clients (not
+/// connected yet), the writer with its spool, the alert store with its open alerts loaded, the
+/// fleet. `buildRouter` needs only these, so the HTTP API can be tested in-process without a
+/// broker or InfluxDB; `buildApplication` adds the services that connect and run them.
+struct ServerParts: Sendable {
+    let configuration: ServerConfiguration
+    let metrics: ServerMetrics
+    let client: MQTTClient
+    let influx: InfluxClient
+    let readingCheck: ReadingCheck
+    let refusals: RefusedReadings
+    let writer: BatchWriter<MQTTMessage>
+    let alertStore: SQLiteAlertStore
+    let feed: AlertFeed
+    let relay: AlertRelay
+    let center: AlertCenter
+    let fleet: FleetState
+    let status: IngestStatus
+
+    /// Builds the parts and does the I/O of a start: opens the spool (checking every record),
+    /// creates the data folder, opens SQLite (migrating it) and loads the open alerts. Any
+    /// failure is a `ConfigurationError` saying what could not be opened.
+    static func open(configuration: ServerConfiguration, logger: Logger, metrics: ServerMetrics) async throws
+        -> ServerParts
+    {
+        let client = MQTTClient(configuration: configuration.mqtt, logger: logger)
+        let influx = InfluxClient(configuration: configuration.influx)
+        let store = ReadingStore(client: influx, logger: logger)
+        let refusals = RefusedReadings(
+            client: client, deadLetterTopic: configuration.deadLetterTopic, metrics: metrics, logger: logger)
+        let writer = try ReadingWriter.make(
+            configuration: configuration, store: store, client: client, refusals: refusals, metrics: metrics,
+            logger: logger)
+        let alertStore: SQLiteAlertStore
+        do {
+            try FileManager.default.createDirectory(
+                atPath: configuration.dataDirectory, withIntermediateDirectories: true)
+            alertStore = try SQLiteAlertStore(path: configuration.alertDatabasePath)
+        } catch {
+            throw ConfigurationError("cannot open the alert database \(configuration.alertDatabasePath): \(error)")
+        }
+        let feed = AlertFeed(bufferLimit: configuration.webSocketBuffer)
+        let relay = AlertRelay(
+            client: client, writer: writer, topic: configuration.alertTopic, metrics: metrics, logger: logger)
+        let center = AlertCenter(
+            store: alertStore, catalog: configuration.catalog, feed: feed, autoResolve: configuration.autoResolve,
+            updateInterval: configuration.alertUpdateInterval, logger: logger,
+            rewriter: configuration.summaryEndpoint.map {
+                SummaryRewriter(endpoint: $0, metrics: metrics, logger: logger)
+            },
+            metrics: metrics,
+            outlet: relay.send)
+        let fleet = FleetState(rules: configuration.hysteresis, maxDevices: configuration.maxDevices)
+        metrics.devicesLimit.set(Int64(configuration.maxDevices))
+        fleet.resume(try await center.start())
+        return ServerParts(
+            configuration: configuration, metrics: metrics, client: client, influx: influx,
+            readingCheck: ReadingCheck(
+                decoder: ReadingDecoder(catalog: configuration.catalog),
+                retention: configuration.influx.retention.nanoseconds),
+            refusals: refusals, writer: writer, alertStore: alertStore, feed: feed, relay: relay, center: center,
+            fleet: fleet, status: IngestStatus())
+    }
+}
