@@ -123,6 +123,7 @@ let package = Package(
         .target(
             name: "MobyTestSupport",
             dependencies: [
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],

@@ -52,7 +52,7 @@ import Testing
         var configuration = try MQTTConfiguration(
             url: "mqtt://admin:admin-pw@127.0.0.1:\(broker.port)", clientID: "admin")
         configuration.cleanSession = true
-        let subscriber = MQTTClient(configuration: configuration, logger: Logger(label: "admin"))
+        let subscriber = MQTTClient(configuration: configuration, logger: testLogger("admin"))
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await subscriber.run() }
             _ = try await subscriber.subscribe([("factory/sensor/data/#", .atLeastOnce)])

@@ -11,7 +11,7 @@ import Testing
 /// The agent against a real Mosquitto: forwarded lines and simulated readings arrive on the
 /// device topics; pacing follows the requested rate.
 @Suite struct SensorAgentTests {
-    let logger = Logger(label: "edge-test")
+    let logger = testLogger("edge-test")
 
     /// Runs `body` with an agent connected to `broker` and a subscriber to every device topic.
     func withAgent(
@@ -52,8 +52,7 @@ import Testing
     }
 
     func waitFor(_ count: Int, _ received: () -> [MQTTMessage]) async throws -> [MQTTMessage] {
-        let deadline = ContinuousClock.now + .seconds(30)
-        while received().count < count, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        try await eventually("\(count) messages", timeout: .seconds(30)) { received().count >= count }
         return received()
     }
 

@@ -69,7 +69,7 @@ struct FaultFixture {
     func publish(total: Int, devices: Int = 20, rate: Double) async throws {
         var configuration = try MQTTConfiguration(url: broker.url, clientID: "fault-publisher")
         configuration.cleanSession = false
-        let client = MQTTClient(configuration: configuration, logger: Logger(label: "fault-publisher"))
+        let client = MQTTClient(configuration: configuration, logger: testLogger("fault-publisher"))
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await client.run() }
             let start = ContinuousClock.now

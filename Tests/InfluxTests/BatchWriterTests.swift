@@ -1,3 +1,4 @@
+import MobyTestSupport
 import NIOCore
 import Synchronization
 import Testing
@@ -41,18 +42,6 @@ import Testing
         await running.value
     }
 
-    /// Waits until `condition` holds; a wait that times out fails the test.
-    func waitUntil(_ condition: () -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(10)
-        while !condition() {
-            guard ContinuousClock.now < deadline else {
-                Issue.record("timed out after 10 s")
-                return
-            }
-            try await Task.sleep(for: .milliseconds(5))
-        }
-    }
-
     @Test func encodedRunsKeepOrderAndNeverOverfillABatch() async throws {
         // A slow sink lets runs pile up behind the first write.
         try await withWriter(maxLines: 10, sinkDelay: .milliseconds(20)) { writer, recorder in
@@ -66,7 +55,9 @@ import Testing
                 )
                 next += size
             }
-            try await waitUntil { recorder.commits.withLock { $0.flatMap(\.receipts) }.count == next + 5 }
+            try await eventually("5 more receipts") {
+                recorder.commits.withLock { $0.flatMap(\.receipts) }.count == next + 5
+            }
             let commits = recorder.commits.withLock { $0 }
             #expect(commits.flatMap(\.receipts).filter { $0 >= 0 } == Array(0..<next))
             // A batch takes whole runs and stays within maxLines unless one run alone is larger.
@@ -80,7 +71,7 @@ import Testing
     @Test func aPointWithoutAReceiptIsWrittenOnItsOwn() async throws {
         try await withWriter { writer, recorder in
             try await writer.append(point(7))
-            try await waitUntil { !recorder.commits.withLock { $0.isEmpty } }
+            try await eventually("a commit") { !recorder.commits.withLock { $0.isEmpty } }
             #expect(recorder.bodies.withLock { $0 } == ["m v=7i 7\n"])
             #expect(recorder.commits.withLock { $0.map(\.unreceipted) } == [1])
         }
@@ -93,7 +84,7 @@ import Testing
                 if value % 10 == 0 { try await writer.append(point(1000 + value)) }
             }
             await writer.append(receiptOnly: 100)
-            try await waitUntil { recorder.commits.withLock { $0.flatMap(\.receipts) }.count == 101 }
+            try await eventually("101 receipts") { recorder.commits.withLock { $0.flatMap(\.receipts) }.count == 101 }
             let commits = recorder.commits.withLock { $0 }
             #expect(commits.flatMap(\.receipts) == Array(0...100))
             #expect(commits.map(\.lines).reduce(0, +) == 110)

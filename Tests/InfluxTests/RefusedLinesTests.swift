@@ -114,18 +114,6 @@ final class WriterLog: Sendable {
         await running.value
     }
 
-    /// Waits until `condition` holds; a wait that times out fails the test.
-    func waitUntil(_ what: String, _ condition: () -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(10)
-        while !condition() {
-            guard ContinuousClock.now < deadline else {
-                Issue.record("timed out waiting until \(what)")
-                return
-            }
-            try await Task.sleep(for: .milliseconds(5))
-        }
-    }
-
     @Test func aRefusedLineWhoseDeadLetterFailedKeepsItsReceipt() async throws {
         let influx = PartialWriteInflux { $0.contains("=bad") }
         let deadLetterFails: @Sendable (String) -> Bool = { $0.contains("bad7") }
@@ -133,7 +121,7 @@ final class WriterLog: Sendable {
             var body = ByteBuffer()
             for value in 0..<10 { body.writeString(Self.line(value, bad: value == 4 || value == 7) + "\n") }
             await writer.append(encoded: body, lines: 10, receipts: Array(0..<10), withoutLine: [])
-            try await waitUntil("the batch is committed") { !log.commits.isEmpty }
+            try await eventually("the batch is committed") { !log.commits.isEmpty }
             // 4's dead letter went out: acknowledged. 7's failed: never handed back, so the
             // broker redelivers it instead of it vanishing.
             #expect(log.commits.flatMap(\.receipts) == [0, 1, 2, 3, 4, 5, 6, 8, 9])
@@ -166,7 +154,7 @@ final class WriterLog: Sendable {
                     measurement: "m", tags: [(key: "k", value: "bad-alert")], fields: [(key: "v", value: .integer(1))],
                     timestamp: 1))
             await writer.append(receiptOnly: 1000)
-            try await waitUntil("every receipt is handed back") {
+            try await eventually("every receipt is handed back") {
                 log.commits.flatMap(\.receipts).count == receipts.count + 1
             }
             let refused = log.refused
@@ -200,7 +188,7 @@ final class WriterLog: Sendable {
             var body = ByteBuffer()
             for value in 0..<100 { body.writeString(Self.line(value, bad: true) + "\n") }
             await writer.append(encoded: body, lines: 100, receipts: Array(0..<100), withoutLine: [])
-            try await waitUntil("the batch is committed") { !log.commits.isEmpty }
+            try await eventually("the batch is committed") { !log.commits.isEmpty }
             #expect(log.refused.map(\.receipt) == Array(0..<100))
             #expect(log.refused.allSatisfy { $0.certain })
             #expect(influx.requests == 1, "dropped=100 of 100 lines needs no bisection")
@@ -213,7 +201,7 @@ final class WriterLog: Sendable {
             var body = ByteBuffer()
             for value in 0..<64 { body.writeString(Self.line(value, bad: value % 2 == 1) + "\n") }
             await writer.append(encoded: body, lines: 64, receipts: Array(0..<64), withoutLine: [])
-            try await waitUntil("the batch is committed") { !log.commits.isEmpty }
+            try await eventually("the batch is committed") { !log.commits.isEmpty }
             #expect(influx.requests == 1 + 4)
             let refused = log.refused
             // No refused line goes unreported: each is stored or in the report.
@@ -244,7 +232,7 @@ final class WriterLog: Sendable {
             var body = ByteBuffer()
             for value in 0..<32 { body.writeString(Self.line(value, bad: badValues.contains(value)) + "\n") }
             await writer.append(encoded: body, lines: 32, receipts: Array(0..<32), withoutLine: [])
-            try await waitUntil("the batch is committed") { !log.commits.isEmpty }
+            try await eventually("the batch is committed") { !log.commits.isEmpty }
             let commit = try #require(log.commits.first)
             #expect(commit.spooled)
             #expect(commit.receipts == Array(0..<32))
@@ -253,7 +241,7 @@ final class WriterLog: Sendable {
             #expect(commit.spooledLines == 16, "the second half was not decided")
             #expect(spool.depth.lines == 16)
             influx.setDown(false)
-            try await waitUntil("the spool is replayed") { spool.depth.lines == 0 && log.refused.count == 2 }
+            try await eventually("the spool is replayed") { spool.depth.lines == 0 && log.refused.count == 2 }
             let replayed = log.refused.last
             #expect(replayed?.line == Self.line(30, bad: true))
             #expect(replayed?.receipt == nil, "spooled lines were acknowledged when spooled")

@@ -1,3 +1,4 @@
+import MobyTestSupport
 import Testing
 
 @testable import MQTT

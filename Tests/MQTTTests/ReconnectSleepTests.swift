@@ -1,4 +1,5 @@
 import Logging
+import MobyTestSupport
 import NIOPosix
 import Testing
 
@@ -11,7 +12,7 @@ struct ReconnectSleepTests {
     @Test func shortSleepsAlwaysWake() async throws {
         let session = Session(
             configuration: try MQTTConfiguration(url: "mqtt://127.0.0.1:1", clientID: "sleep-test"),
-            logger: Logger(label: "sleep-test"))
+            logger: testLogger("sleep-test"))
         #expect(session.start())
         let eventLoop = MultiThreadedEventLoopGroup.singleton.any()
         let started = ContinuousClock.now

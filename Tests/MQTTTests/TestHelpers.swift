@@ -7,28 +7,6 @@ import Testing
 
 @testable import MQTT
 
-struct TimedOut: Error, CustomStringConvertible {
-    var what: String
-    var description: String { "timed out waiting for \(what)" }
-}
-
-/// Polls `condition` every 10 ms until it holds; throws after `timeout`.
-func eventually(
-    _ what: String, timeout: Duration = .seconds(10), _ condition: () throws -> Bool
-) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while try !condition() {
-        guard ContinuousClock.now < deadline else { throw TimedOut(what: what) }
-        try await Task.sleep(for: .milliseconds(10))
-    }
-}
-
-func testLogger(_ label: String) -> Logger {
-    var logger = Logger(label: "mqtt-test.\(label)")
-    logger.logLevel = ProcessInfo.processInfo.environment["MQTT_TEST_LOG"] == nil ? .critical : .debug
-    return logger
-}
-
 /// A client for `port` with fast reconnects, so tests that restart the broker stay quick.
 func makeClient(
     port: Int, id: String, cleanSession: Bool = true, configure: (inout MQTTConfiguration) -> Void = { _ in }

@@ -24,7 +24,7 @@ import Testing
         let store = try SQLiteAlertStore(path: path)
         let center = AlertCenter(
             store: store, catalog: catalog, feed: feed, autoResolve: autoResolve, updateInterval: updateInterval,
-            logger: testLogger, metrics: metrics)
+            logger: testLogger(), metrics: metrics)
         return (center, store)
     }
 
@@ -166,7 +166,7 @@ import Testing
         let store = try SQLiteAlertStore(path: path, eventsKept: 200)
         let center = AlertCenter(
             store: store, catalog: catalog, feed: AlertFeed(bufferLimit: 10), autoResolve: false,
-            updateInterval: .zero, logger: testLogger)
+            updateInterval: .zero, logger: testLogger())
         _ = try await center.start()
         await center.handle(signal(.raised(.warning)))
         for index in 1...299 { await center.handle(signal(.continued, at: 1_000 + Int64(index))) }

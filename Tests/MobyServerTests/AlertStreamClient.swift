@@ -1,6 +1,7 @@
 import Foundation
 import HummingbirdWSClient
 import Logging
+import MobyTestSupport
 import Synchronization
 import Testing
 
@@ -48,7 +49,7 @@ func withAlertStream<T: Sendable>(
     return try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask {
             try await WebSocketClient.connect(
-                url: "ws://127.0.0.1:\(port)/ws\(query)", logger: Logger(label: "ws-test")
+                url: "ws://127.0.0.1:\(port)/ws\(query)", logger: testLogger("ws-test")
             ) { inbound, outbound, _ in
                 try await withThrowingTaskGroup(of: Void.self) { connection in
                     connection.addTask {

@@ -66,7 +66,7 @@ import Testing
     @Test func anomalyRaisesAnAlertOnTheStreamAndOperatorsAcknowledgeAndResolveIt() async throws {
         try await PipelineFixture.with { fixture in
             let configuration = try fixture.configuration(["moby.alert.raise.after": "3"])
-            let app = try await buildApplication(configuration: configuration, logger: testLogger)
+            let app = try await buildApplication(configuration: configuration, logger: testLogger())
             try await app.test(.live) { client in
                 try await waitUntilReady(client)
                 let port = try #require(client.port)
@@ -201,7 +201,7 @@ import Testing
     @Test func aReconnectingClientGetsExactlyWhatItMissed() async throws {
         try await PipelineFixture.with { fixture in
             let configuration = try fixture.configuration(["moby.alert.raise.after": "2"])
-            let app = try await buildApplication(configuration: configuration, logger: testLogger)
+            let app = try await buildApplication(configuration: configuration, logger: testLogger())
             try await app.test(.live) { client in
                 try await waitUntilReady(client)
                 let port = try #require(client.port)
@@ -251,7 +251,7 @@ extension AlertStreamTests {
     @Test func idleStreamSendsHeartbeatsWithTheLastSequence() async throws {
         try await PipelineFixture.with { fixture in
             let configuration = try fixture.configuration(["moby.ws.heartbeat.seconds": "1"])
-            let app = try await buildApplication(configuration: configuration, logger: testLogger)
+            let app = try await buildApplication(configuration: configuration, logger: testLogger())
             try await app.test(.live) { client in
                 try await waitUntilReady(client)
                 try await withAlertStream(port: try #require(client.port)) { stream in

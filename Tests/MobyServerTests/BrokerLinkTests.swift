@@ -59,13 +59,13 @@ func nextMessage(_ client: MQTTClient, timeout: Duration) async -> MQTTMessage? 
     @Test func oversizedMessageIsDeadLetteredAcknowledgedAndNotRedelivered() async throws {
         // Mosquitto without max_packet_size: the 2 MiB message reaches the server's client.
         try await PipelineFixture.with(brokerSizeLimit: false) { fixture in
-            let app = try await buildApplication(configuration: try fixture.configuration(), logger: testLogger)
+            let app = try await buildApplication(configuration: try fixture.configuration(), logger: testLogger())
             try await app.test(.live) { client in
                 try await waitUntilReady(client)
                 var configuration = try MQTTConfiguration(
                     url: fixture.broker.url, clientID: "big-\(UUID().uuidString.prefix(6))")
                 configuration.maxPacketSize = 8 << 20
-                let mqtt = MQTTClient(configuration: configuration, logger: testLogger)
+                let mqtt = MQTTClient(configuration: configuration, logger: testLogger())
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { try await mqtt.run() }
                     defer { group.cancelAll() }
@@ -120,7 +120,7 @@ func nextMessage(_ client: MQTTClient, timeout: Duration) async -> MQTTMessage? 
                     "moby.mqtt.keepalive.seconds": "\(keepAlive)",
                     "moby.mqtt.ping.timeout.seconds": "\(pingTimeout)",
                 ])
-                let app = try await buildApplication(configuration: configuration, logger: testLogger)
+                let app = try await buildApplication(configuration: configuration, logger: testLogger())
                 try await app.test(.live) { client in
                     try await waitUntilReady(client)
                     #expect(metric("moby_mqtt_connected", in: try await metricsText(client)) == 1)

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdWebSocket
 import Logging
+import MobyTestSupport
 import NIOCore
 import ServiceLifecycle
 import Synchronization
@@ -49,8 +50,8 @@ final class GuardedServer: Sendable {
                 portSink.yield(channel.localAddress?.port ?? 0)
                 portSink.finish()
             },
-            logger: testLogger)
-        let group = ServiceGroup(configuration: .init(services: [app], logger: testLogger))
+            logger: testLogger())
+        let group = ServiceGroup(configuration: .init(services: [app], logger: testLogger()))
         let (stopped, stoppedSink) = AsyncStream<Void>.makeStream()
         return try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask {

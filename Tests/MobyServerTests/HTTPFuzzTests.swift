@@ -15,7 +15,7 @@ import Testing
 
     @Test func randomRequestsNeverGetA5xxAndNeverKillTheServer() async throws {
         try await PipelineFixture.with { fixture in
-            let app = try await buildApplication(configuration: try fixture.configuration(), logger: testLogger)
+            let app = try await buildApplication(configuration: try fixture.configuration(), logger: testLogger())
             try await app.test(.live) { client in
                 try await waitUntilReady(client)
                 var random = SplitMix64(

@@ -24,7 +24,7 @@ import Testing
 
     @Test func readingRangesThatOverflowAreRefusedAndTheServerLives() async throws {
         try await PipelineFixture.with { fixture in
-            let app = try await buildApplication(configuration: try fixture.configuration(), logger: testLogger)
+            let app = try await buildApplication(configuration: try fixture.configuration(), logger: testLogger())
             try await app.test(.live) { client in
                 try await waitUntilReady(client)
                 let cases: [(String, HTTPResponse.Status, String?)] = [
@@ -61,7 +61,7 @@ import Testing
 
     @Test func publishAcceptsOnlyWhatIngestWillStore() async throws {
         try await PipelineFixture.with { fixture in
-            let app = try await buildApplication(configuration: try fixture.configuration(), logger: testLogger)
+            let app = try await buildApplication(configuration: try fixture.configuration(), logger: testLogger())
             try await app.test(.live) { client in
                 try await waitUntilReady(client)
                 let good = #"{"device_id":"http-1","temperature":21.5}"#
@@ -105,7 +105,7 @@ import Testing
     @Test func newDevicesBeyondTheLimitAreDeadLetteredAndTheListIsPaged() async throws {
         try await PipelineFixture.with { fixture in
             let configuration = try fixture.configuration(["moby.max.devices": "3"])
-            let app = try await buildApplication(configuration: configuration, logger: testLogger)
+            let app = try await buildApplication(configuration: configuration, logger: testLogger())
             try await app.test(.live) { client in
                 try await waitUntilReady(client)
                 try await withMQTTClient(url: fixture.broker.url) { mqtt in
@@ -166,7 +166,7 @@ import Testing
 
     @Test func readingsSharingATimestampAreAllKeptAndRedeliveriesStillOverwrite() async throws {
         try await PipelineFixture.with { fixture in
-            let app = try await buildApplication(configuration: try fixture.configuration(), logger: testLogger)
+            let app = try await buildApplication(configuration: try fixture.configuration(), logger: testLogger())
             try await app.test(.live) { client in
                 try await waitUntilReady(client)
                 let second = RFC3339.format(Self.base)

@@ -17,7 +17,7 @@ import Testing
                 let configuration = try fixture.configuration([
                     "moby.influx.url": "http://127.0.0.1:\(proxy.port)", "moby.influx.timeout.ms": "1000",
                 ])
-                let app = try await buildApplication(configuration: configuration, logger: testLogger)
+                let app = try await buildApplication(configuration: configuration, logger: testLogger())
                 try await app.test(.live) { client in
                     try await waitUntilReady(client)
                     try await withMQTTClient(url: fixture.broker.url) { publisher in

@@ -37,7 +37,7 @@ struct Letter: Decodable {
 
     @Test func tenThousandReadingsInTenThousandPointsOut() async throws {
         try await PipelineFixture.with { fixture in
-            let app = try await buildApplication(configuration: try fixture.configuration(), logger: testLogger)
+            let app = try await buildApplication(configuration: try fixture.configuration(), logger: testLogger())
             try await app.test(.live) { client in
                 try await waitUntilReady(client)
                 let total = 10_000
@@ -87,7 +87,7 @@ struct Letter: Decodable {
 
     @Test func qos2ReadingsAreStoredExactlyOnce() async throws {
         try await PipelineFixture.with { fixture in
-            let app = try await buildApplication(configuration: try fixture.configuration(), logger: testLogger)
+            let app = try await buildApplication(configuration: try fixture.configuration(), logger: testLogger())
             try await app.test(.live) { client in
                 try await waitUntilReady(client)
                 let total = 500
@@ -112,7 +112,7 @@ struct Letter: Decodable {
 
     @Test func invalidMessagesAreDeadLetteredAndDoNotStall() async throws {
         try await PipelineFixture.with { fixture in
-            let app = try await buildApplication(configuration: try fixture.configuration(), logger: testLogger)
+            let app = try await buildApplication(configuration: try fixture.configuration(), logger: testLogger())
             try await app.test(.live) { client in
                 try await waitUntilReady(client)
                 try await withMQTTClient(url: fixture.broker.url) { mqtt in
@@ -162,7 +162,7 @@ struct Letter: Decodable {
 
     @Test func publishEndpointValidatesAndPublishes() async throws {
         try await PipelineFixture.with { fixture in
-            let app = try await buildApplication(configuration: try fixture.configuration(), logger: testLogger)
+            let app = try await buildApplication(configuration: try fixture.configuration(), logger: testLogger())
             try await app.test(.live) { client in
                 try await waitUntilReady(client)
                 try await client.execute(
@@ -204,7 +204,7 @@ struct Letter: Decodable {
 
     @Test func readinessReportsInfluxOutage() async throws {
         try await PipelineFixture.with { fixture in
-            let app = try await buildApplication(configuration: try fixture.configuration(), logger: testLogger)
+            let app = try await buildApplication(configuration: try fixture.configuration(), logger: testLogger())
             try await app.test(.live) { client in
                 try await client.execute(uri: "/health", method: .get) { response in
                     #expect(response.status == .ok)

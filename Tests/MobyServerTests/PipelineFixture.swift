@@ -52,30 +52,25 @@ struct PipelineFixture {
         return Int(results.first?.series.first?.values.first?.last?.int ?? 0)
     }
 
-    /// Waits until `storedCount` reaches `expected` (or fails after `timeout`).
+    /// Waits until `storedCount` reaches `expected` and returns it (more than expected is for
+    /// the caller to judge); fails the test after `timeout`.
     func waitForCount(_ expected: Int, field: String = "temperature", timeout: Duration = .seconds(60)) async throws
         -> Int
     {
-        let deadline = ContinuousClock.now + timeout
-        var count = 0
-        while ContinuousClock.now < deadline {
-            count = (try? await storedCount(field: field)) ?? 0
-            if count >= expected { return count }
-            try await Task.sleep(for: .milliseconds(200))
+        try await eventuallyValue(
+            "\(expected) points of \(field) in InfluxDB", timeout: timeout, interval: .milliseconds(200)
+        ) {
+            let count = (try? await storedCount(field: field)) ?? 0
+            return count >= expected ? count : nil
         }
-        return count
     }
 }
 
 /// Waits until `/health/ready` answers 200 (subscribed, InfluxDB reachable).
 func waitUntilReady(_ client: some TestClientProtocol, timeout: Duration = .seconds(20)) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        let status = try await client.execute(uri: "/health/ready", method: .get) { $0.status }
-        if status == .ok { return }
-        try await Task.sleep(for: .milliseconds(50))
+    try await eventually("the server to be ready", timeout: timeout, interval: .milliseconds(50)) {
+        try await isReady(client)
     }
-    Issue.record("the server did not become ready")
 }
 
 /// Whether `/health/ready` answers 200 right now.
@@ -95,7 +90,7 @@ func withMQTTClient<T>(
 ) async throws -> T {
     var configuration = try MQTTConfiguration(url: url, clientID: clientID)
     configuration.cleanSession = cleanSession
-    let client = MQTTClient(configuration: configuration, logger: Logger(label: "test-client"))
+    let client = MQTTClient(configuration: configuration, logger: testLogger("test-client"))
     return try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { try await client.run() }
         defer { group.cancelAll() }
@@ -103,11 +98,4 @@ func withMQTTClient<T>(
         await client.disconnect()
         return result
     }
-}
-
-var testLogger: Logger {
-    var logger = Logger(label: "moby-test")
-    logger.logLevel =
-        ProcessInfo.processInfo.environment["MOBY_TEST_LOG"].flatMap { Logger.Level(rawValue: $0) } ?? .warning
-    return logger
 }

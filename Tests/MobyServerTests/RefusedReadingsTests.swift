@@ -86,18 +86,9 @@ struct RefusedLetter: Decodable {
         return text
     }
 
-    /// The value of metric `name` in Prometheus text.
-    func metric(_ name: String, in text: String) -> Double? {
-        text.split(separator: "\n").lazy.compactMap { line -> Double? in
-            let parts = line.split(separator: " ")
-            guard parts.count == 2, parts[0] == name else { return nil }
-            return Double(parts[1])
-        }.first
-    }
-
     @Test func readingsOfDevicesBeyondTheSeriesLimitAreDeadLetteredAndTheServerIsDegraded() async throws {
         try await PipelineFixture.with(maxValuesPerTag: 10) { fixture in
-            let app = try await buildApplication(configuration: try fixture.configuration(), logger: testLogger)
+            let app = try await buildApplication(configuration: try fixture.configuration(), logger: testLogger())
             try await app.test(.live) { client in
                 try await waitUntilReady(client)
                 try await withMQTTClient(url: fixture.broker.url) { mqtt in
@@ -161,7 +152,7 @@ struct RefusedLetter: Decodable {
             try await fixture.influxClient.ensureDatabase()
             try await fixture.influxClient.write(
                 ByteBuffer(string: "sensors,device_id=typo temperature=\"warm\" \(conflictAt)\n"))
-            let app = try await buildApplication(configuration: try fixture.configuration(), logger: testLogger)
+            let app = try await buildApplication(configuration: try fixture.configuration(), logger: testLogger())
             try await app.test(.live) { client in
                 try await waitUntilReady(client)
                 let conflicting = Self.reading(device: "late", timestamp: conflictAt, index: 0)

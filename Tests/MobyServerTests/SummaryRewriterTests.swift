@@ -54,10 +54,10 @@ import Testing
         let rewriter = SummaryRewriter(
             endpoint: SummaryEndpoint(url: URL(string: url)!, model: "test-model", apiKey: "k", timeout: timeout),
             metrics: metrics,
-            logger: testLogger)
+            logger: testLogger())
         let center = AlertCenter(
             store: store, catalog: catalog, feed: AlertFeed(bufferLimit: 10), autoResolve: false,
-            updateInterval: .seconds(60), logger: testLogger, rewriter: rewriter)
+            updateInterval: .seconds(60), logger: testLogger(), rewriter: rewriter)
         return (center, store)
     }
 
@@ -69,12 +69,9 @@ import Testing
     }
 
     func waitForAlert(_ store: SQLiteAlertStore, until condition: (Alert) -> Bool) async throws -> Alert? {
-        let deadline = ContinuousClock.now + .seconds(30)
-        while ContinuousClock.now < deadline {
-            if let alert = try await store.openAlerts().first, condition(alert) { return alert }
-            try await Task.sleep(for: .milliseconds(20))
+        try await eventuallyValue("the stored alert to change", timeout: .seconds(30)) {
+            try await store.openAlerts().first.flatMap { condition($0) ? $0 : nil }
         }
-        return try await store.openAlerts().first
     }
 
     @Test func theRewriteArrivesLaterAsAnUpdate() async throws {

@@ -1,0 +1,145 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import MobyCore
+import MobyTestSupport
+import Testing
+
+@testable import MobyServer
+
+/// Every endpoint's answers that need no broker or InfluxDB, in-process (`app.test(.router)`).
+@Suite struct RouterTests {
+    @Test func healthAndMetrics() async throws {
+        let harness = try await RouterHarness()
+        try await harness.test { client in
+            let live = try await client.answer("/health")
+            #expect(live.status == .ok && live.json["status"] as? String == "ok")
+            let ready = try await client.answer("/health/ready")
+            #expect(ready.status == .serviceUnavailable, "nothing is connected")
+            #expect(ready.json["status"] as? String == "degraded")
+            let broker = ready.json["mqtt"] as? [String: Any]
+            #expect(broker?["connected"] as? Bool == false && broker?["subscribed"] as? Bool == false)
+            #expect((ready.json["influxdb"] as? [String: Any])?["reachable"] as? Bool == false)
+            let metrics = try await client.answer("/metrics")
+            #expect(metrics.status == .ok)
+            #expect(metrics.headers[.contentType]?.hasPrefix("text/plain") == true)
+            #expect(metric("moby_devices_limit", in: metrics.text) == 50_000)
+            #expect(try await client.answer("/nowhere").status == .notFound)
+        }
+    }
+
+    @Test func publishAnswersEveryRefusalWithItsReason() async throws {
+        let harness = try await RouterHarness()
+        try await harness.test { client in
+            let reading = #"{"device_id":"press-1","temperature":21.5}"#
+            let noType = try await client.answer(
+                "/publish", .post, json: reading, headers: [.contentType: "text/plain"])
+            #expect(noType.status == .unsupportedMediaType && noType.text.contains(#"'text\/plain'"#))
+            let unknown = try await client.answer("/publish", .post, json: #"{"device_id":"press-1","colour":1}"#)
+            #expect(unknown.status == .unprocessableContent && unknown.fieldsInError == ["colour"])
+            let outOfRange = try await client.answer(
+                "/publish", .post, json: #"{"device_id":"press-1","temperature":9000}"#)
+            #expect(outOfRange.status == .unprocessableContent && outOfRange.fieldsInError == ["temperature"])
+            let badID = try await client.answer("/publish", .post, json: #"{"device_id":"a/b","temperature":1}"#)
+            #expect(badID.status == .unprocessableContent && badID.fieldsInError == ["device_id"])
+            let notJSON = try await client.answer("/publish", .post, json: "{")
+            #expect(notJSON.status == .unprocessableContent && notJSON.fieldsInError == ["payload"])
+            let huge = try await client.answer(
+                "/publish", .post,
+                json: #"{"device_id":"press-1","x":""# + String(repeating: "a", count: 300_000) + "\"}")
+            #expect(huge.status == .contentTooLarge)
+            // Valid, but the broker is not connected: 503 with the reason, nothing claimed.
+            let noBroker = try await client.answer("/publish", .post, json: reading)
+            #expect(noBroker.status == .serviceUnavailable && noBroker.text.contains("MQTT broker"))
+        }
+    }
+
+    @Test func publishRefusesNewDevicesPastTheLimit() async throws {
+        let harness = try await RouterHarness(["moby.max.devices": "1"])
+        #expect(harness.parts.fleet.admits("press-1"))
+        let reading = Reading(deviceID: "press-1", timestamp: 1, values: [MetricValue(.temperature, 20)])
+        _ = harness.parts.fleet.observe([.init(reading: reading, score: 0, severity: nil)], receivedAt: 1)
+        #expect(!harness.parts.fleet.admits("press-2"))
+        try await harness.test { client in
+            let refused = try await client.answer("/publish", .post, json: #"{"device_id":"press-2","temperature":1}"#)
+            #expect(refused.status == .unprocessableContent && refused.text.contains("limit"), "\(refused.text)")
+        }
+    }
+
+    @Test func alertListDetailAndFilters() async throws {
+        let harness = try await RouterHarness()
+        let id = try await harness.raiseAlert(device: "press-7")
+        try await harness.test { client in
+            let list = try await client.answer("/api/v1/alerts?status=pending&device=press-7")
+            #expect(list.status == .ok && list.json["total"] as? Int == 1)
+            let none = try await client.answer("/api/v1/alerts?status=resolved")
+            #expect(none.status == .ok && none.json["total"] as? Int == 0)
+            let badStatus = try await client.answer("/api/v1/alerts?status=done&limit=0")
+            #expect(badStatus.status == .badRequest && Set(badStatus.fieldsInError) == ["status", "limit"])
+            let detail = try await client.answer("/api/v1/alerts/\(id)")
+            #expect(detail.status == .ok)
+            #expect((detail.json["alert"] as? [String: Any])?["device_id"] as? String == "press-7")
+            #expect((detail.json["history"] as? [Any])?.count == 1, "the raise is its first history entry")
+            #expect(try await client.answer("/api/v1/alerts/\(id + 100)").status == .notFound)
+            #expect(try await client.answer("/api/v1/alerts/abc").status == .badRequest)
+            #expect(try await client.answer("/api/v1/alerts/0").status == .badRequest)
+        }
+    }
+
+    @Test func lifecycleThroughTheAPIWithConflictsAndBadBodies() async throws {
+        let harness = try await RouterHarness()
+        let id = try await harness.raiseAlert(device: "press-8")
+        try await harness.test { client in
+            let base = "/api/v1/alerts/\(id)"
+            let badBody = try await client.answer(base + "/acknowledge", .post, json: "[1,2]")
+            #expect(badBody.status == .badRequest && badBody.text.contains("must be JSON"))
+            let longNote = try await client.answer(
+                base + "/acknowledge", .post, json: #"{"note":""# + String(repeating: "n", count: 5_000) + "\"}")
+            #expect(longNote.status == .badRequest && longNote.fieldsInError == ["note"])
+            let tooLarge = try await client.answer(
+                base + "/acknowledge", .post, json: #"{"note":""# + String(repeating: "n", count: 20_000) + "\"}")
+            #expect(tooLarge.status == .contentTooLarge)
+            #expect(try await client.answer("/api/v1/alerts/999/acknowledge", .post).status == .notFound)
+
+            let acknowledged = try await client.answer(
+                base + "/acknowledge", .post, json: #"{"actor":"mina","note":"on it"}"#)
+            #expect(acknowledged.status == .ok)
+            #expect((acknowledged.json["alert"] as? [String: Any])?["status"] as? String == "acknowledged")
+            let again = try await client.answer(base + "/acknowledge", .post)
+            #expect(again.status == .conflict && again.text.contains("acknowledged"), "\(again.text)")
+            #expect(try await client.answer(base + "/resolve", .post, json: #"{"note":"bearing"}"#).status == .ok)
+            let twice = try await client.answer(base + "/resolve", .post)
+            #expect(twice.status == .conflict && twice.text.contains("resolved"), "\(twice.text)")
+
+            let history = (try await client.answer(base).json["history"] as? [[String: Any]]) ?? []
+            #expect(history.compactMap { $0["actor"] as? String }.suffix(2) == ["mina", "operator"])
+            #expect(history.compactMap { $0["note"] as? String } == ["on it", "bearing"])
+        }
+    }
+
+    @Test func devicesCatalogAndReadings() async throws {
+        let harness = try await RouterHarness()
+        try await harness.test { client in
+            let devices = try await client.answer("/api/v1/devices")
+            #expect(devices.status == .ok && devices.json["total"] as? Int == 0)
+            #expect(devices.json["stale_after_seconds"] as? Int == 30)
+            #expect(try await client.answer("/api/v1/devices?limit=0").status == .badRequest)
+            let catalog = try await client.answer("/api/v1/catalog")
+            let metrics = catalog.json["metrics"] as? [[String: Any]] ?? []
+            #expect(catalog.status == .ok && metrics.first?["metric"] as? String == "temperature")
+            #expect((metrics.first?["warning"] as? [String: Any])?["high"] as? Double == 45)
+
+            #expect(try await client.answer("/api/v1/readings").fieldsInError == ["device"])
+            let backwards = try await client.answer(
+                "/api/v1/readings?device=press-1&from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z")
+            #expect(backwards.status == .badRequest && backwards.fieldsInError == ["from"])
+            let tooLong = try await client.answer(
+                "/api/v1/readings?device=press-1&from=1900-01-01T00:00:00Z&to=2026-01-01T00:00:00Z")
+            #expect(tooLong.status == .badRequest && tooLong.text.contains("days"))
+            let badMetric = try await client.answer("/api/v1/readings?device=press-1&metric=colour")
+            #expect(badMetric.status == .badRequest && badMetric.fieldsInError == ["metric"])
+            let noInflux = try await client.answer("/api/v1/readings?device=press-1")
+            #expect(noInflux.status == .serviceUnavailable && noInflux.text.contains("InfluxDB"))
+        }
+    }
+}
