@@ -9,6 +9,9 @@ public typealias MobyRequestContext = BasicWebSocketRequestContext
 func buildRouter(_ parts: ServerParts) -> Router<MobyRequestContext> {
     let configuration = parts.configuration
     let router = Router(context: MobyRequestContext.self)
+    let console = ConsoleController<MobyRequestContext>(bundle: parts.console, grafana: configuration.grafana)
+    if let files = console.files { router.add(middleware: files) }
+    router.addRoutes(console.routes)
     router.addRoutes(
         HealthController(
             client: parts.client, influx: parts.influx, writer: parts.writer, status: parts.status,

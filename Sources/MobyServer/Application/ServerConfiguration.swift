@@ -88,6 +88,15 @@ public struct ServerConfiguration: Sendable {
         ),
         Setting(key: "moby.data.dir", defaultValue: "./var/data", help: "Folder for the server's own data"),
         Setting(
+            key: "moby.web.dir", defaultValue: "web/dist",
+            help: "The operator console's built files (web/build), served at /"),
+        Setting(
+            key: "moby.grafana.url", defaultValue: "",
+            help: "Grafana's base URL as operators' browsers reach it; empty: the console shows no Grafana"),
+        Setting(
+            key: "moby.grafana.dashboard", defaultValue: "moby-sensors",
+            help: "uid of the Grafana dashboard the device view embeds"),
+        Setting(
             key: "moby.catalog.file", defaultValue: "config/sensors.json",
             help: "Sensor catalog: units, valid ranges, nominal/scale, warning/critical limits"),
         Setting(
@@ -150,6 +159,9 @@ public struct ServerConfiguration: Sendable {
     public var maxDevices: Int
     public var heartbeatInterval: Duration
     public var webSocketBuffer: Int
+    public var webDirectory: String
+    /// The Grafana dashboard the console embeds; nil when not configured.
+    public var grafana: GrafanaEmbed?
     /// The LLM that rewrites summaries; nil when not configured.
     public var summaryEndpoint: SummaryEndpoint?
 
@@ -222,6 +234,11 @@ public struct ServerConfiguration: Sendable {
             maxHeaderBytes: try int("moby.http.max.header.bytes", in: 1_024...1_048_576),
             shutdownTimeout: .seconds(try int("moby.shutdown.timeout.seconds", in: 0...3_600)))
         dataDirectory = string("moby.data.dir")
+        webDirectory = string("moby.web.dir")
+        if optional("moby.grafana.url") != nil {
+            grafana = GrafanaEmbed(
+                url: try httpURL("moby.grafana.url").absoluteString, dashboard: string("moby.grafana.dashboard"))
+        }
         guard let level = Logger.Level(rawValue: string("moby.log.level").lowercased()) else {
             throw invalid(
                 "moby.log.level", "must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")

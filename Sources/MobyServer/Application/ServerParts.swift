@@ -22,6 +22,7 @@ struct ServerParts: Sendable {
     let center: AlertCenter
     let fleet: FleetState
     let status: IngestStatus
+    let console: ConsoleBundle
 
     /// Builds the parts and does the I/O of a start: opens the spool (checking every record),
     /// creates the data folder, opens SQLite (migrating it) and loads the open alerts. Any
@@ -65,6 +66,29 @@ struct ServerParts: Sendable {
                 decoder: ReadingDecoder(catalog: configuration.catalog),
                 retention: configuration.influx.retention.nanoseconds),
             refusals: refusals, writer: writer, alertStore: alertStore, feed: feed, relay: relay, center: center,
-            fleet: fleet, status: IngestStatus())
+            fleet: fleet, status: IngestStatus(), console: openConsole(configuration, logger: logger))
+    }
+
+    /// Checks the console bundle and says at start what `/` will serve.
+    private static func openConsole(_ configuration: ServerConfiguration, logger: Logger) -> ConsoleBundle {
+        let directory = configuration.webDirectory
+        let sources = URL(fileURLWithPath: directory).deletingLastPathComponent().appendingPathComponent("src").path
+        let bundle = ConsoleBundle(
+            directory: directory, sources: FileManager.default.fileExists(atPath: sources) ? sources : nil)
+        let address = "http://\(configuration.httpHost):\(configuration.httpPort)/"
+        switch bundle.state {
+        case .ready(let builtAt, let sourceHash, let stale):
+            logger.notice(
+                "operator console at \(address)",
+                metadata: ["from": "\(directory)", "built_at": "\(builtAt)", "source_hash": "\(sourceHash.prefix(12))"])
+            if let stale {
+                logger.warning(
+                    "the operator console bundle is older than its sources; run web/build to serve the current console",
+                    metadata: ["changed": "\(stale)", "bundle": "\(directory)"])
+            }
+        case .missing(let reason):
+            logger.warning("no operator console: \(reason); \(address) answers 503 until it is built")
+        }
+        return bundle
     }
 }
