@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { axisRange, chartGroups, episodes, grafanaUrl, limitLines, seriesPoints, tailInterval } from '../src/logic/charts';
+import { axisRange, chartGroups, episodes, grafanaUrl, limitLines, seriesPoints, tailInterval, timeStep } from '../src/logic/charts';
 import { defaultFleetFilter, filterAndSort, fleetRows, scoreCondition, visibleWindow, worstMetric } from '../src/logic/fleet';
 import { counterRate, parsePrometheus } from '../src/logic/prometheus';
 import { parseRoute, routeHref } from '../src/logic/routes';
@@ -70,6 +70,9 @@ test('series points skip empty buckets', () => {
   );
   assert.deepEqual(points.map((p) => p.y), [20, 21]);
   assert.equal(tailInterval('15m'), 5000);
+  assert.equal(timeStep(15 * 60_000), 300_000);
+  assert.equal(timeStep(7 * 86_400_000), 86_400_000 * 1);
+  assert.equal(timeStep(3600_000), 600_000);
   assert.equal(tailInterval('7d'), 2016000);
 });
 

@@ -14,7 +14,7 @@ import {
   type ChartDataset,
 } from 'chart.js';
 import type { Catalog, ReadingSeries } from '../api/types';
-import { axisRange, limitLines, seriesPoints, unitOf, type ChartGroup, type Episode } from '../logic/charts';
+import { axisRange, limitLines, seriesPoints, timeStep, unitOf, type ChartGroup, type Episode } from '../logic/charts';
 import { formatAxisTime } from '../i18n/format';
 import { useI18n } from '../i18n';
 import { limitPlugin, type DrawnLimit } from './limitPlugin';
@@ -101,7 +101,7 @@ export function MetricChart({ group, series, catalog, from, to, episodes, title,
             min: from,
             max: to,
             grid: { color: grid },
-            ticks: { color: text, maxTicksLimit: 8, callback: (v) => formatAxisTime(Number(v), span, lang) },
+            ticks: { color: text, stepSize: timeStep(span), autoSkip: true, maxTicksLimit: 10, callback: (v) => formatAxisTime(Number(v), span, lang) },
           },
           y: { type: 'linear', position: 'left', ...rangeFor('y'), grid: { color: grid }, ticks: { color: text } },
           ...(group.rightAxis

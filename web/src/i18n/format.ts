@@ -73,7 +73,8 @@ export function formatRelative(iso: string | number, now: number, lang: Lang): s
   if (Number.isNaN(time)) return '—';
   const seconds = Math.round((time - now) / 1000);
   const format = new Intl.RelativeTimeFormat(localeOf[lang], { numeric: 'auto', style: 'short' });
-  if (Math.abs(seconds) < 5) return format.format(0, 'second');
+  // Under 5 s, or slightly ahead (clocks of browser and server differ a little): now.
+  if (Math.abs(seconds) < 5 || (seconds > 0 && seconds < 60)) return format.format(0, 'second');
   for (const [unit, size] of relativeUnits) {
     if (Math.abs(seconds) >= size) return format.format(Math.trunc(seconds / size), unit);
   }

@@ -131,6 +131,14 @@ export function tailInterval(range: RangeId): number {
   return Math.max(5_000, Math.round(ranges[range] / 300));
 }
 
+const timeSteps = [10, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400].map((s) => s * 1000);
+
+/** A round tick step for a time axis of `spanMs`: about `ticks` ticks at whole minutes/hours/days. */
+export function timeStep(spanMs: number, ticks = 6): number {
+  const wanted = spanMs / ticks;
+  return timeSteps.find((step) => step >= wanted) ?? timeSteps[timeSteps.length - 1];
+}
+
 /** The Grafana dashboard URL for a device: var-device, time range, kiosk mode. */
 export function grafanaUrl(base: string, dashboard: string, device: string, range: RangeId): string {
   const root = base.replace(/\/+$/, '');

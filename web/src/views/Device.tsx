@@ -16,6 +16,10 @@ import { AlertActions } from '../components/AlertActions';
 
 const rangeIds = Object.keys(ranges) as RangeId[];
 const allMetrics = chartGroups.flatMap((g) => g.metrics);
+const metricOrder = (metric: string) => {
+  const index = allMetrics.indexOf(metric);
+  return index < 0 ? allMetrics.length : index;
+};
 
 export function DeviceView({ deviceId }: { deviceId: string }) {
   const { t, value } = useI18n();
@@ -64,7 +68,9 @@ export function DeviceView({ deviceId }: { deviceId: string }) {
           <span>
             {t.deviceLastSeen}: <RelativeTime iso={device.last_seen} />
           </span>
-          {Object.entries(device.values).map(([metric, v]) => (
+          {Object.entries(device.values)
+            .sort(([a], [b]) => metricOrder(a) - metricOrder(b))
+            .map(([metric, v]) => (
             <span key={metric} className="reading" data-metric={metric}>
               {t[`metric_${metric}` as keyof typeof t] as string ?? metric} <strong>{value(v, unitOf(metric, catalog))}</strong>
             </span>

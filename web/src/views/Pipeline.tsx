@@ -3,9 +3,9 @@
 import { useRef, type ReactNode } from 'react';
 import { api } from '../api/client';
 import { useI18n } from '../i18n';
-import { useLoad } from '../hooks';
+import { useLoad, useNow } from '../hooks';
 import { counterRate, parsePrometheus, type MetricValues } from '../logic/prometheus';
-import { ErrorNotice, RelativeTime, Skeleton } from '../components/Feedback';
+import { ErrorNotice, Skeleton } from '../components/Feedback';
 
 type Scrape = { values: MetricValues; at: number };
 
@@ -19,6 +19,12 @@ function Tile({ title, state, children, testId }: { title: string; state: 'ok' |
       {children}
     </section>
   );
+}
+
+function UpdatedAt({ at }: { at: number }) {
+  const { t, relative } = useI18n();
+  const now = useNow(5_000);
+  return <>{t.updatedAt(relative(at, Math.max(now, at)))}</>;
 }
 
 export function PipelineView() {
@@ -55,7 +61,7 @@ export function PipelineView() {
       {data.error != null && <ErrorNotice error={data.error} onRetry={data.reload} />}
       {data.at && (
         <p className="muted">
-          {t.updatedAt('')} <RelativeTime iso={new Date(data.at).toISOString()} />
+          <UpdatedAt at={data.at} />
         </p>
       )}
       <div className="tiles">
