@@ -36,10 +36,16 @@ export interface Loaded<T> {
 }
 
 /**
- * Runs `load` when `key` changes and, with `intervalMs`, again on that interval (never two at
- * once). Keeps the last data while reloading, so a refresh never blanks the page.
+ * Runs `load` when `key` changes (starting blank) and again, keeping what is shown, when
+ * `refresh` changes and every `intervalMs` (never two at once). A refresh never blanks the page
+ * nor unmounts what is on it.
  */
-export function useLoad<T>(load: (signal: AbortSignal) => Promise<T>, key: string, intervalMs?: number): Loaded<T> {
+export function useLoad<T>(
+  load: (signal: AbortSignal) => Promise<T>,
+  key: string,
+  intervalMs?: number,
+  refresh?: string | number,
+): Loaded<T> {
   const [state, setState] = useState<{ data: T | null; error: unknown; loading: boolean; at: number | null }>({
     data: null,
     error: null,
@@ -77,7 +83,7 @@ export function useLoad<T>(load: (signal: AbortSignal) => Promise<T>, key: strin
       controller?.abort();
       if (timer) clearTimeout(timer);
     };
-  }, [key, intervalMs, generation]);
+  }, [key, intervalMs, generation, refresh]);
 
   return { ...state, reload };
 }

@@ -10,7 +10,7 @@ import { AlertActions } from '../components/AlertActions';
 
 export function AlertDetailPanel({ id, tick, onChanged }: { id: number; tick: number; onChanged(): void }) {
   const { t, num, value, dateTime } = useI18n();
-  const detail = useLoad((signal) => api.alert(id, signal), `alert/${id}/${tick}`);
+  const detail = useLoad((signal) => api.alert(id, signal), `alert/${id}`, undefined, tick);
   if (detail.error != null) return <ErrorNotice error={detail.error} onRetry={detail.reload} />;
   if (!detail.data) return <Skeleton rows={5} />;
   const { alert, history = [] } = detail.data;

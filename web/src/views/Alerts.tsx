@@ -52,7 +52,7 @@ export function AlertsView({ alertId }: { alertId: number | null }) {
   const actions = useRef<AlertActionsHandle>(null);
   const rowRefs = useRef<(HTMLTableRowElement | null)[]>([]);
 
-  const list = useLoad((signal) => api.alerts(toQuery(filters, limit), signal), JSON.stringify([filters, limit, tick]));
+  const list = useLoad((signal) => api.alerts(toQuery(filters, limit), signal), JSON.stringify([filters, limit]), undefined, tick);
   const counts = useLoad(
     async (signal) => {
       const [pending, acknowledged] = await Promise.all([
@@ -61,7 +61,9 @@ export function AlertsView({ alertId }: { alertId: number | null }) {
       ]);
       return { pending: pending.total, acknowledged: acknowledged.total };
     },
-    `counts/${tick}`,
+    'counts',
+    undefined,
+    tick,
   );
   const alerts = useMemo(() => panelOrder(list.data?.alerts ?? []), [list.data]);
   const chosen = alerts.filter((a) => selected.has(a.id));

@@ -50,7 +50,7 @@ export function DeviceView({ deviceId }: { deviceId: string }) {
   );
   // Episodes are reloaded when this device's open alerts change (raised, escalated, closed).
   const openKey = openAlerts.map((a) => `${a.id}${a.severity}${a.status}`).join();
-  const alerts = useLoad((signal) => api.alerts({ device: deviceId, limit: 200 }, signal), `alerts/${deviceId}/${openKey}`);
+  const alerts = useLoad((signal) => api.alerts({ device: deviceId, limit: 200 }, signal), `alerts/${deviceId}`, undefined, openKey);
   const spans = useMemo(() => {
     if (!readings.data) return [];
     return episodes(alerts.data?.alerts ?? [], readings.data.from, readings.data.to, Date.now());
