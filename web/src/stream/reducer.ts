@@ -5,8 +5,8 @@ import type { Alert, AlertEventMessage, StreamMessage } from '../api/types';
 
 export type Connection = 'connecting' | 'live' | 'reconnecting' | 'offline';
 
-/** After this many failed connection attempts in a row the console says "offline" (it keeps trying). */
-export const OFFLINE_AFTER_FAILURES = 4;
+/** After this many failed attempts in a row (about 15 s with the backoff) the console says "offline"; it keeps trying. */
+export const OFFLINE_AFTER_FAILURES = 6;
 
 export interface StreamState {
   connection: Connection;
