@@ -1,0 +1,177 @@
+// JSON shapes of moby-server's API, as its Swift controllers encode them (snake_case keys,
+// RFC 3339 times). Optional fields are omitted by the server when absent.
+
+export type Severity = 'warning' | 'critical';
+export type AlertStatus = 'pending' | 'acknowledged' | 'resolved';
+
+/** Contributor (MobyCore/Alerts/Alert.swift). */
+export interface Contributor {
+  metric: string;
+  value: number;
+  unit: string;
+  nominal?: number;
+  z: number;
+  limit?: number;
+  severity?: Severity;
+}
+
+/** AlertDocument (MobyServer/Alerts/AlertDocument.swift). */
+export interface Alert {
+  id: number;
+  device_id: string;
+  rule: string;
+  severity: Severity;
+  status: AlertStatus;
+  score: number;
+  peak_score: number;
+  contributors: Contributor[];
+  reading_count: number;
+  raised_at: string;
+  last_seen_at: string;
+  cleared_at?: string;
+  acknowledged_at?: string;
+  acknowledged_by?: string;
+  resolved_at?: string;
+  resolved_by?: string;
+  summary: string;
+  narrative?: string;
+  updated_at: string;
+}
+
+/** AlertHistoryDocument: action is raised, reopened, escalated, cleared, acknowledged, resolved, summarized. */
+export interface AlertHistoryEntry {
+  action: string;
+  actor: string;
+  at: string;
+  note?: string;
+  status: AlertStatus;
+}
+
+/** GET /api/v1/alerts/{id} and the answer of acknowledge/resolve (without history). */
+export interface AlertDetail {
+  alert: Alert;
+  history?: AlertHistoryEntry[];
+}
+
+export interface AlertList {
+  alerts: Alert[];
+  total: number;
+  limit: number;
+  offset: number;
+}
+
+export interface AlertQuery {
+  status?: AlertStatus[];
+  severity?: Severity[];
+  device?: string;
+  from?: string;
+  to?: string;
+  limit?: number;
+  offset?: number;
+}
+
+/** DeviceController.DeviceDocument. */
+export interface Device {
+  device_id: string;
+  status: 'online' | 'stale';
+  last_seen: string;
+  last_reading_at: string;
+  readings: number;
+  anomaly_score: number;
+  values: Record<string, number>;
+  alert?: { id: number; severity: Severity; status: AlertStatus };
+}
+
+export interface DeviceList {
+  devices: Device[];
+  total: number;
+  limit: number;
+  offset: number;
+  max_devices: number;
+  stale_after_seconds: number;
+}
+
+/** CatalogController.CatalogDocument. */
+export interface Limits {
+  low?: number;
+  high?: number;
+}
+
+export interface CatalogMetric {
+  metric: string;
+  unit: string;
+  valid: [number, number];
+  nominal?: number;
+  scale?: number;
+  warning: Limits;
+  critical: Limits;
+}
+
+export interface Catalog {
+  score: { warning: number; critical: number };
+  metrics: CatalogMetric[];
+}
+
+/** ReadingsController.ReadingSeries: rows of values aligned with `times` and `columns`. */
+export interface ReadingSeries {
+  device_id: string;
+  from: string;
+  to: string;
+  interval_seconds: number;
+  columns: string[];
+  values: (number | null)[][];
+  times: string[];
+}
+
+/** HealthController.Readiness (200 when ready, 503 with the same body when degraded). */
+export interface Readiness {
+  status: 'ready' | 'degraded';
+  mqtt: { connected: boolean; subscribed: boolean };
+  influxdb: {
+    reachable: boolean;
+    last_error?: string;
+    refusing: boolean;
+    refused_lines_recent: number;
+    last_refusal?: string;
+    last_refusal_at?: string;
+  };
+  spool: { readings: number; batches: number; bytes: number };
+  pending_readings: number;
+}
+
+/** GET /api/v1/console (not in the server yet; a 404 means "no Grafana"). */
+export interface ConsoleSettings {
+  grafana: { url: string; dashboard: string } | null;
+}
+
+/** Messages of /ws (StreamMessage). */
+export type AlertEventType = 'alert.raised' | 'alert.updated' | 'alert.acknowledged' | 'alert.resolved';
+
+export interface AlertEventMessage {
+  type: AlertEventType;
+  seq: number;
+  at: string;
+  alert: Alert;
+}
+
+export interface SnapshotMessage {
+  type: 'snapshot';
+  seq: number;
+  at?: string;
+  alerts: Alert[];
+  reason?: string;
+}
+
+export interface HeartbeatMessage {
+  type: 'heartbeat';
+  seq: number;
+  at?: string;
+}
+
+export type StreamMessage = AlertEventMessage | SnapshotMessage | HeartbeatMessage;
+
+/** The body of every API error (APIError.swift). */
+export interface ErrorBody {
+  error: string;
+  errors?: { field: string; message: string }[];
+}
