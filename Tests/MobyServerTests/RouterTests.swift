@@ -117,6 +117,22 @@ import Testing
         }
     }
 
+    @Test func oneDeviceWithItsValuesAndOpenAlert() async throws {
+        let harness = try await RouterHarness()
+        let reading = Reading(
+            deviceID: "프레스-1", timestamp: WallClock.nanoseconds(), values: [MetricValue(.temperature, 71.5)])
+        _ = harness.parts.fleet.observe(
+            [.init(reading: reading, score: 5.8, severity: .critical)], receivedAt: WallClock.nanoseconds())
+        let id = try await harness.raiseAlert(device: "프레스-1")
+        try await harness.test { client in
+            let device = try await client.answer("/api/v1/devices/%ED%94%84%EB%A0%88%EC%8A%A4-1")
+            #expect(device.status == .ok, "\(device.text)")
+            #expect(device.json["device_id"] as? String == "프레스-1" && device.json["status"] as? String == "online")
+            #expect((device.json["values"] as? [String: Any])?["temperature"] as? Double == 71.5)
+            #expect((device.json["alert"] as? [String: Any])?["id"] as? Int64 == id)
+        }
+    }
+
     @Test func devicesCatalogAndReadings() async throws {
         let harness = try await RouterHarness()
         try await harness.test { client in
@@ -124,6 +140,9 @@ import Testing
             #expect(devices.status == .ok && devices.json["total"] as? Int == 0)
             #expect(devices.json["stale_after_seconds"] as? Int == 30)
             #expect(try await client.answer("/api/v1/devices?limit=0").status == .badRequest)
+            #expect(try await client.answer("/api/v1/devices/press-1").status == .notFound)
+            let badID = try await client.answer("/api/v1/devices/a%20b")
+            #expect(badID.status == .badRequest && badID.fieldsInError == ["id"])
             let catalog = try await client.answer("/api/v1/catalog")
             let metrics = catalog.json["metrics"] as? [[String: Any]] ?? []
             #expect(catalog.status == .ok && metrics.first?["metric"] as? String == "temperature")

@@ -1,15 +1,17 @@
+import Foundation
 import Hummingbird
 import MobyCore
 
 /// `GET /api/v1/devices[?limit=&offset=]`: the devices the server has heard from since it
 /// started, in id order and one page at a time (the fleet can be large): when, their latest
-/// values and anomaly score, online or stale, and their open alert.
+/// values and anomaly score, online or stale, and their open alert. `GET /api/v1/devices/{id}`:
+/// one of them (404 when never heard from).
 struct DeviceController<Context: RequestContext>: Sendable {
     let fleet: FleetState
     let center: AlertCenter
     let staleAfter: Duration
 
-    struct DeviceDocument: Codable {
+    struct DeviceDocument: Codable, ResponseEncodable {
         struct OpenAlert: Codable {
             var id: Int64
             var severity: Severity
@@ -51,6 +53,7 @@ struct DeviceController<Context: RequestContext>: Sendable {
     var routes: RouteCollection<Context> {
         let routes = RouteCollection(context: Context.self)
         routes.get("/api/v1/devices") { request, _ in try await list(request) }
+        routes.get("/api/v1/devices/{id}") { _, context in try await one(context) }
         return routes
     }
 
@@ -60,20 +63,34 @@ struct DeviceController<Context: RequestContext>: Sendable {
         let offset = parameters.int("offset", default: 0, in: 0...Int(Int32.max))
         try parameters.check()
         let now = WallClock.nanoseconds()
-        let stale = staleAfter.nanoseconds
         let alerts = Dictionary(
             await center.openAlerts().map { ($0.deviceID, $0) }, uniquingKeysWith: { a, b in a.id > b.id ? a : b })
         let page = fleet.page(offset: offset, limit: limit)
-        let devices = page.devices.map { id, device in
-            DeviceDocument(
-                deviceID: id, status: now - device.receivedAt > stale ? "stale" : "online",
-                lastSeen: RFC3339.format(device.receivedAt), lastReadingAt: RFC3339.format(device.lastReadingAt),
-                readings: device.readings, anomalyScore: device.score,
-                values: Dictionary(device.values.map { ($0.metric.name, $0.value) }, uniquingKeysWith: { $1 }),
-                alert: alerts[id].map { .init(id: $0.id, severity: $0.severity, status: $0.status) })
-        }
+        let devices = page.devices.map { document($0.id, $0.device, alert: alerts[$0.id], now: now) }
         return DeviceList(
             devices: devices, total: page.total, limit: limit, offset: offset, maxDevices: fleet.maxDevices,
             staleAfterSeconds: staleAfter.components.seconds)
+    }
+
+    private func one(_ context: Context) async throws -> DeviceDocument {
+        // A device id has no '%', so decoding cannot turn one id into another.
+        let id = context.parameters.get("id")?.removingPercentEncoding ?? ""
+        if let problem = DeviceID.problem(id) {
+            throw APIError(.badRequest, "invalid device id", errors: [FieldError(field: "id", message: problem)])
+        }
+        guard let device = fleet.device(id) else {
+            throw APIError(.notFound, "no device '\(id)' has sent a reading since the server started")
+        }
+        let alert = await center.openAlerts().filter { $0.deviceID == id }.max { $0.id < $1.id }
+        return document(id, device, alert: alert, now: WallClock.nanoseconds())
+    }
+
+    private func document(_ id: String, _ device: FleetState.Device, alert: Alert?, now: Int64) -> DeviceDocument {
+        DeviceDocument(
+            deviceID: id, status: now - device.receivedAt > staleAfter.nanoseconds ? "stale" : "online",
+            lastSeen: RFC3339.format(device.receivedAt), lastReadingAt: RFC3339.format(device.lastReadingAt),
+            readings: device.readings, anomalyScore: device.score,
+            values: Dictionary(device.values.map { ($0.metric.name, $0.value) }, uniquingKeysWith: { $1 }),
+            alert: alert.map { .init(id: $0.id, severity: $0.severity, status: $0.status) })
     }
 }

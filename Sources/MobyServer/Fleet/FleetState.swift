@@ -153,6 +153,9 @@ final class FleetState: Sendable {
     }
 
     /// One page of devices in id order, and how many there are.
+    /// One device's state, nil when the server has not heard from it.
+    func device(_ id: String) -> Device? { devices.withLock { $0[id] } }
+
     func page(offset: Int, limit: Int) -> (devices: [(id: String, device: Device)], total: Int) {
         let all = snapshot()
         guard offset < all.count else { return ([], all.count) }

@@ -7,6 +7,7 @@ import type {
   AlertQuery,
   Catalog,
   ConsoleSettings,
+  Device,
   DeviceList,
   ErrorBody,
   Readiness,
@@ -110,6 +111,16 @@ export type AlertAction = 'acknowledge' | 'resolve';
 export const api = {
   devices(limit = 5000, offset = 0, signal?: AbortSignal): Promise<DeviceList> {
     return request(`/api/v1/devices${queryString({ limit, offset })}`, { signal });
+  },
+
+  /** One device; null when the server has not heard from it since it started. */
+  async device(id: string, signal?: AbortSignal): Promise<Device | null> {
+    try {
+      return await request<Device>(`/api/v1/devices/${encodeURIComponent(id)}`, { signal });
+    } catch (error) {
+      if (error instanceof ApiError && error.kind === 'notFound') return null;
+      throw error;
+    }
   },
 
   /** Every device, page by page (the server answers at most 5,000 at a time). */

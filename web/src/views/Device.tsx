@@ -29,8 +29,8 @@ export function DeviceView({ deviceId }: { deviceId: string }) {
   const [live, setLive] = useState(true);
   const [grafana, setGrafana] = useState(false);
 
-  const fleet = useLoad((signal) => api.allDevices(signal), 'device-fleet', 5_000);
-  const device = fleet.data?.devices.find((d) => d.device_id === deviceId) ?? null;
+  const summary = useLoad((signal) => api.device(deviceId, signal), `device/${deviceId}`, 5_000);
+  const device = summary.data ?? null;
   const readings = useLoad(
     async (signal) => {
       const to = Date.now();
@@ -76,7 +76,7 @@ export function DeviceView({ deviceId }: { deviceId: string }) {
             </span>
           ))}
         </div>
-      ) : fleet.data ? (
+      ) : summary.data === null ? (
         <Empty>{t.deviceUnknown}</Empty>
       ) : null}
 
