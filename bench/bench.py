@@ -262,7 +262,7 @@ def pipeline(a):
     }
 
 
-def stored_latency(a, probes):
+def stored_latency(a, probes, pause=0.05):
     """Publish -> written in InfluxDB. InfluxDB forwards every write to a UDP subscription; the
     probe's readings carry their publish time as timestamp, so each forwarded line names its send."""
     influx = Influx(a.influx_port)
@@ -320,7 +320,7 @@ def stored_latency(a, probes):
                     latencies.append((arrived[ns] - sent) * 1000)
                 else:
                     missing += 1
-            time.sleep(0.05)
+            time.sleep(pause)
     finally:
         stop.set()
         client.loop_stop()
@@ -351,6 +351,53 @@ def latency(a):
     return {"background_offered_per_s": rate, "background_received_per_s": round(readings / elapsed),
             "server_cpu_us_per_reading": round(server_cpu * 1e6 / max(readings, 1), 1),
             "publish_to_stored_ms": stored, "publish_to_alert_ms": alerts}
+
+
+def paced(a):
+    """A fleet's everyday rate: `paced_publisher.py` sends 5,000 readings/s from 100 devices,
+    each on its own evenly spread schedule. moby-server's CPU per reading, how it batches
+    (writes per second, lines per write) and publish -> stored latency, over `paced_runs`
+    repetitions; the report gives the median and the spread."""
+    runs = []
+    for run in range(a.paced_runs):
+        say(f"paced: run {run + 1}/{a.paced_runs}, {a.background_rate}/s evenly from 100 devices for {a.paced_seconds} s…")
+        received = metric(a.http_port, "moby_mqtt_messages_received_total")
+        batches = metric(a.http_port, "moby_influx_batches_total")
+        lines = metric(a.http_port, "moby_influx_batch_lines_sum")
+        cpu = cpu_seconds(a.server_pid)
+        started = time.perf_counter()
+        publisher = subprocess.Popen(
+            [sys.executable, os.path.join(os.path.dirname(__file__), "paced_publisher.py"), "--port",
+             str(a.mqtt_port), "--devices", "100", "--rate", str(a.background_rate), "--seconds",
+             str(a.paced_seconds), "--prefix", f"paced{run}-"], stdout=subprocess.PIPE, text=True)
+        time.sleep(1)  # probes once the stream is flowing
+        probes = max(20, int((a.paced_seconds - 2) * 20))
+        stored = stored_latency(a, probes, pause=0.05)
+        output, _ = publisher.communicate(timeout=a.paced_seconds + 60)
+        sent = json.loads(output.strip().splitlines()[-1])
+        time.sleep(1)  # the last batches
+        elapsed = time.perf_counter() - started
+        readings = metric(a.http_port, "moby_mqtt_messages_received_total") - received
+        written = metric(a.http_port, "moby_influx_batches_total") - batches
+        batch_lines = metric(a.http_port, "moby_influx_batch_lines_sum") - lines
+        runs.append({
+            "publisher": sent, "readings": int(readings),
+            "server_cpu_us_per_reading": round((cpu_seconds(a.server_pid) - cpu) * 1e6 / max(readings, 1), 1),
+            "batches_per_s": round(written / elapsed, 1), "lines_per_batch": round(batch_lines / max(written, 1), 1),
+            "publish_to_stored_ms": stored,
+        })
+
+    def spread(values):
+        values = sorted(values)
+        return {"median": values[len(values) // 2], "min": values[0], "max": values[-1]}
+
+    return {
+        "rate": a.background_rate, "devices": 100, "seconds": a.paced_seconds, "runs": runs,
+        "server_cpu_us_per_reading": spread([r["server_cpu_us_per_reading"] for r in runs]),
+        "batches_per_s": spread([r["batches_per_s"] for r in runs]),
+        "lines_per_batch": spread([r["lines_per_batch"] for r in runs]),
+        "stored_p99_ms": spread([r["publish_to_stored_ms"]["p99_ms"] or 0 for r in runs]),
+    }
 
 
 # MARK: Report
@@ -407,16 +454,24 @@ def main():
     parser.add_argument("--background-rate", type=int, default=5_000)
     parser.add_argument("--stored-probes", type=int, default=300)
     parser.add_argument("--alert-episodes", type=int, default=200)
+    parser.add_argument("--paced-runs", type=int, default=3)
+    parser.add_argument("--paced-seconds", type=int, default=10)
+    parser.add_argument("--only", choices=["paced", "pipeline"], help="run one stage (for tuning)")
     a = parser.parse_args()
     results = {
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "machine": {"cores": os.cpu_count(), "platform": platform.platform(), "processor": platform.processor()},
         "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip(),
     }
+    if a.only:
+        results[a.only] = {"paced": paced, "pipeline": pipeline}[a.only](a)
+        print(json.dumps(results, indent=1))
+        return
     results["broker_ceiling"] = broker_ceiling(a)
     results["influx_ceiling"] = influx_ceiling(a)
     results["pipeline"] = pipeline(a)
     results["latency"] = latency(a)
+    results["paced"] = paced(a)
     results["moby_server_peak_rss_mb"] = round(peak_rss_mb(a.server_pid), 1)
     results["targets"] = {"pipeline_ratio_min": 0.8, "server_cpu_us_max": 10, "server_rss_mb_max": 150,
                           "alert_p99_ms_max": 50}

@@ -24,8 +24,6 @@ public final class SensorAgent: Sendable {
     public let outbox: Outbox
     private let logger: Logger
     private let state = Mutex(State())
-    /// Publishes in flight at once (the client's window).
-    private let window = 1_000
 
     public init(client: MQTTClient, outbox: Outbox, logger: Logger) {
         self.client = client
@@ -168,29 +166,19 @@ public final class SensorAgent: Sendable {
         pending.removeAll(keepingCapacity: true)
     }
 
-    /// Publishes the outbox's oldest readings, forever (until cancelled). A fixed set of
-    /// publishers (the window) works through each batch, so a batch costs a few hundred tasks
-    /// rather than one per reading; the batch leaves the outbox once all of it is acknowledged.
+    /// Publishes the outbox's oldest readings, forever (until cancelled): each outbox batch in
+    /// one `publish(contentsOf:)` call (the client keeps its in-flight window full), and the batch
+    /// leaves the outbox once all of it is acknowledged.
     public func drain() async throws {
         while !Task.isCancelled {
             guard let batch = try await outbox.next(maxMessages: 5_000) else {
                 try await Task.sleep(for: .milliseconds(10))
                 continue
             }
-            let messages = batch.messages
-            let cursor = BatchCursor()
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for _ in 0..<min(window, messages.count) {
-                    group.addTask {
-                        while let index = cursor.next(below: messages.count) {
-                            let message = messages[index]
-                            try await self.client.publish(
-                                topic: message.topic, payload: ByteBuffer(bytes: message.payload), qos: .atLeastOnce)
-                        }
-                    }
-                }
-                try await group.waitForAll()
+            let messages = batch.messages.map {
+                MQTTOutgoingMessage(topic: $0.topic, payload: ByteBuffer(bytes: $0.payload))
             }
+            try await client.publish(contentsOf: messages, qos: .atLeastOnce)
             try await outbox.remove(batch)
             state.withLock { $0.acknowledged += messages.count }
         }
@@ -265,15 +253,5 @@ private final class PendingMessages: Sendable {
             defer { batch.removeAll() }
             return batch
         }
-    }
-}
-
-/// Hands out the indexes of a batch to the publishers, each once.
-private final class BatchCursor: Sendable {
-    private let position = Atomic<Int>(0)
-
-    func next(below count: Int) -> Int? {
-        let index = position.wrappingAdd(1, ordering: .relaxed).oldValue
-        return index < count ? index : nil
     }
 }

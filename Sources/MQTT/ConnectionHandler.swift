@@ -37,14 +37,22 @@ final class MQTTConnectionHandler: ChannelDuplexHandler {
     private var keepAlive: KeepAlive?
     private var timer: Scheduled<Void>?
     private var readHeld = false
+    /// Reading gathered traffic: how long a read waits after a light burst, the publishes of the
+    /// last burst, and the read scheduled meanwhile.
+    private let readGathering: TimeAmount
+    private var lastBurst = 0
+    private var gatheringRead: Scheduled<Void>?
+    /// A burst with at least this many publishes is busy traffic: the next read is not delayed.
+    static let busyBurst = 64
     private var needsFlush = false
     private var resumeReading: (@Sendable () -> Void)?
 
     init(
         session: Session, connect: MQTTConnect, connectTimeout: TimeAmount, keepAlive: TimeAmount?,
-        pingTimeout: TimeAmount, generation: UInt64, established: EventLoopPromise<(Connection, sessionPresent: Bool)>,
-        closed: EventLoopPromise<MQTTClientError>
+        pingTimeout: TimeAmount, readGathering: TimeAmount = .zero, generation: UInt64,
+        established: EventLoopPromise<(Connection, sessionPresent: Bool)>, closed: EventLoopPromise<MQTTClientError>
     ) {
+        self.readGathering = readGathering
         self.session = session
         self.connectPacket = connect
         self.connectTimeout = connectTimeout
@@ -96,6 +104,8 @@ final class MQTTConnectionHandler: ChannelDuplexHandler {
         phase = .closed
         timer?.cancel()
         timer = nil
+        gatheringRead?.cancel()
+        gatheringRead = nil
         let reason = closeReason ?? .connectionClosed
         session.inbound.cancelResume()
         if !batch.isEmpty {
@@ -175,6 +185,7 @@ final class MQTTConnectionHandler: ChannelDuplexHandler {
 
     func channelReadComplete(context: ChannelHandlerContext) {
         keepAlive?.received(at: .now())
+        lastBurst = batch.count
         if !batch.isEmpty {
             session.inbound.append(contentsOf: batch)
             batch.removeAll(keepingCapacity: true)
@@ -201,9 +212,22 @@ final class MQTTConnectionHandler: ChannelDuplexHandler {
 
     func read(context: ChannelHandlerContext) {
         guard let resumeReading, !session.inbound.shouldRead(orWhenReady: resumeReading) else {
-            return context.read()
+            return readSoon(context: context)
         }
         readHeld = true
+    }
+
+    /// Reads at once, or, after a light burst with gathering on, once `readGathering` has passed:
+    /// the broker's publishes wait in the socket meanwhile and arrive as one burst, so light,
+    /// evenly spread traffic costs one wake-up per interval instead of one per message.
+    private func readSoon(context: ChannelHandlerContext) {
+        guard readGathering > .zero, phase == .connected, lastBurst < Self.busyBurst else { return context.read() }
+        guard gatheringRead == nil else { return }
+        gatheringRead = context.eventLoop.assumeIsolated().scheduleTask(in: readGathering) {
+            self.gatheringRead = nil
+            guard self.phase == .connected, let context = self.context else { return }
+            context.read()
+        }
     }
 
     func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {

@@ -97,7 +97,8 @@ public final class MQTTClient: Sendable {
                         session: session, connect: connectPacket,
                         connectTimeout: TimeAmount(configuration.connectTimeout), keepAlive: keepAlive,
                         pingTimeout: TimeAmount(configuration.pingTimeout),
-                        generation: generation, established: established, closed: closed)
+                        readGathering: TimeAmount(configuration.readGathering), generation: generation,
+                        established: established, closed: closed)
                     try channel.pipeline.syncOperations.addHandlers(
                         ByteToMessageHandler(
                             MQTTByteToPacketDecoder(
@@ -287,6 +288,46 @@ public final class MQTTClient: Sendable {
             }
         } onCancel: {
             session.cancel(requestID: requestID)
+        }
+    }
+
+    /// Publishes `messages` in order as one request: validated first (nothing is sent if one is
+    /// refused), then queued together and sent as far as `maxInflightOutgoing` allows, with one
+    /// write per event-loop tick. Returns once the broker acknowledged every one (QoS 1/2; QoS 0:
+    /// once written); throws on the first failure, leaving the rest in the session as `publish`
+    /// does. One resumption per call instead of one per message: the edge agent's drain path.
+    nonisolated(nonsending) public func publish(contentsOf messages: [MQTTOutgoingMessage], qos: MQTTQoS)
+        async throws
+    {
+        guard !messages.isEmpty else { return }
+        var publishes: [(publish: MQTTPublish, requestID: UInt64)] = []
+        publishes.reserveCapacity(messages.count)
+        let requestIDs = session.nextRequestIDs(messages.count)
+        for (message, requestID) in zip(messages, requestIDs) {
+            do {
+                try MQTTPacket.validateTopicName(message.topic)
+            } catch {
+                throw MQTTClientError.invalidTopic(message.topic)
+            }
+            let size = 5 + 2 + message.topic.utf8.count + (qos == .atMostOnce ? 0 : 2) + message.payload.readableBytes
+            guard size <= configuration.maxPacketSize else {
+                throw MQTTClientError.packetTooLarge(size: size, limit: configuration.maxPacketSize)
+            }
+            publishes.append(
+                (
+                    MQTTPublish(topic: message.topic, payload: message.payload, qos: qos, retain: message.retain),
+                    requestID
+                ))
+        }
+        let batch = PublishBatch(count: publishes.count)
+        let session = session
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                batch.wait(continuation)
+                session.publish(contentsOf: publishes, batch: batch)
+            }
+        } onCancel: {
+            for requestID in requestIDs { session.cancel(requestID: requestID) }
         }
     }
 

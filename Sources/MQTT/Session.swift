@@ -8,6 +8,8 @@ final class Session: Sendable {
     /// How a suspended caller is resumed.
     enum Waiter: Sendable {
         case publish(CheckedContinuation<Void, any Error>)
+        /// One publish of a batch (`MQTTClient.publish(contentsOf:qos:)`).
+        case batch(PublishBatch)
         case subscribe(CheckedContinuation<[MQTTQoS], any Error>, filters: [String])
         case unsubscribe(CheckedContinuation<Void, any Error>)
     }
@@ -56,6 +58,12 @@ final class Session: Sendable {
         requestIDs.wrappingAdd(1, ordering: .relaxed).newValue
     }
 
+    /// `count` consecutive request ids.
+    func nextRequestIDs(_ count: Int) -> Range<UInt64> {
+        let last = requestIDs.wrappingAdd(UInt64(count), ordering: .relaxed).newValue
+        return (last - UInt64(count) + 1)..<(last + 1)
+    }
+
     // MARK: Application requests
 
     /// The current connection when a QoS 0 publish can go out right away (nothing queued before it).
@@ -70,6 +78,14 @@ final class Session: Sendable {
             return state.publish(publish, requestID: requestID, waiter: waiter)
         } queued: { state in
             state.queue.last?.requestID == requestID
+        }
+    }
+
+    /// Registers the publishes of a batch, under one lock and with one write to the connection.
+    func publish(contentsOf publishes: [(publish: MQTTPublish, requestID: UInt64)], batch: PublishBatch) {
+        _ = perform { state in
+            guard !Task.isCancelled else { return Self.failure(.batch(batch), CancellationError()) }
+            return state.publish(contentsOf: publishes, waiter: .batch(batch))
         }
     }
 
@@ -140,6 +156,10 @@ final class Session: Sendable {
                 continuation.resume(throwing: error)
             case (.subscribe(let continuation, _), .failure(let error)):
                 continuation.resume(throwing: error)
+            case (.batch(let batch), .success):
+                batch.completed(nil)
+            case (.batch(let batch), .failure(let error)):
+                batch.completed(error)
             }
         }
     }
@@ -306,5 +326,44 @@ final class Session: Sendable {
             // that fires after shutdown woke the sleeper finds another id and does nothing.
             eventLoop.scheduleTask(in: TimeAmount(delay)) { wake() }
         }
+    }
+}
+
+/// The publishes of one `publish(contentsOf:qos:)` call: its caller is resumed once, when the
+/// last one is acknowledged or the first one fails, instead of once per message.
+final class PublishBatch: Sendable {
+    private struct State {
+        var remaining: Int
+        var failure: (any Error)?
+        var continuation: CheckedContinuation<Void, any Error>?
+    }
+
+    private let state: Mutex<State>
+
+    init(count: Int) {
+        state = Mutex(State(remaining: count))
+    }
+
+    /// Stores the caller's continuation; resumes it at once if everything already completed.
+    func wait(_ continuation: CheckedContinuation<Void, any Error>) {
+        let done = state.withLock { state -> Result<Void, any Error>? in
+            guard state.remaining > 0 else { return state.failure.map { .failure($0) } ?? .success(()) }
+            state.continuation = continuation
+            return nil
+        }
+        if let done { continuation.resume(with: done) }
+    }
+
+    /// One publish completed (`error` nil) or failed (the first failure resumes the caller).
+    func completed(_ error: (any Error)?) {
+        let resume = state.withLock { state -> CheckedContinuation<Void, any Error>? in
+            guard state.remaining > 0 else { return nil }
+            state.remaining = error == nil ? state.remaining - 1 : 0
+            state.failure = error
+            guard state.remaining == 0 else { return nil }
+            defer { state.continuation = nil }
+            return state.continuation
+        }
+        if let error { resume?.resume(throwing: error) } else { resume?.resume() }
     }
 }

@@ -73,6 +73,28 @@ struct SessionState<Waiter> {
         return effects
     }
 
+    /// Publishes from one application call, in order: all queued at once, sent as far as the
+    /// in-flight window allows; each completes `waiter` when acknowledged.
+    mutating func publish(contentsOf publishes: [(publish: MQTTPublish, requestID: UInt64)], waiter: Waiter)
+        -> SessionEffects<Waiter>
+    {
+        var effects = SessionEffects<Waiter>()
+        guard !isStopped else {
+            for _ in publishes { effects.completions.append((waiter, .failure(MQTTClientError.shutdown))) }
+            return effects
+        }
+        let wasIdle = queue.isEmpty
+        queue.reserveCapacity(queue.count + publishes.count)
+        for (publish, requestID) in publishes {
+            var publish = publish
+            publish.packetID = nil
+            publish.duplicate = false
+            queue.append(QueuedPublish(publish: publish, waiter: waiter, requestID: requestID))
+        }
+        if wasIdle { sendQueued(into: &effects) }
+        return effects
+    }
+
     mutating func subscribe(_ filters: [MQTTSubscription], requestID: UInt64, waiter: Waiter)
         -> SessionEffects<Waiter>
     {

@@ -35,6 +35,68 @@ struct ClientIntegrationTests {
         }
     }
 
+    @Test func aBatchPublishArrivesWholeAndInOrder() async throws {
+        try await TestBroker.with { broker in
+            let subscriber = try await RunningClient.connected(makeClient(port: broker.port, id: "batch-sub"))
+            let collector = Collector(subscriber.client)
+            try await subscriber.client.subscribe([("moby/batch/#", .atLeastOnce)])
+            let publisher = try await RunningClient.connected(
+                makeClient(port: broker.port, id: "batch-pub") { $0.maxInflightOutgoing = 100 })
+            let messages = (0..<3_000).map {
+                MQTTOutgoingMessage(topic: "moby/batch/\($0 % 7)", payload: ByteBuffer(string: "\($0)"))
+            }
+            try await publisher.client.publish(contentsOf: messages, qos: .atLeastOnce)
+            #expect(publisher.client.session.inflightCount == 0, "returns once every one is acknowledged")
+            let received = try await collector.wait(for: messages.count)
+            #expect(received.map(\.text) == (0..<3_000).map { "\($0)" })
+
+            // One bad topic refuses the whole call before anything is sent.
+            let bad =
+                [MQTTOutgoingMessage(topic: "moby/batch/ok", payload: ByteBuffer(string: "never"))]
+                + [MQTTOutgoingMessage(topic: "moby/+/wild", payload: ByteBuffer(string: "x"))]
+            await #expect(throws: MQTTClientError.invalidTopic("moby/+/wild")) {
+                try await publisher.client.publish(contentsOf: bad, qos: .atLeastOnce)
+            }
+            try await publisher.client.publish(
+                topic: "moby/batch/end", payload: ByteBuffer(string: "end"), qos: .atLeastOnce)
+            let last = try await collector.wait(for: messages.count + 1)
+            #expect(last.last?.text == "end", "nothing of the refused call was published")
+            await publisher.stop()
+            await subscriber.stop()
+            collector.cancel()
+        }
+    }
+
+    @Test func lightTrafficIsReadInGatheredRuns() async throws {
+        try await TestBroker.with { broker in
+            let subscriber = try await RunningClient.connected(
+                makeClient(port: broker.port, id: "gather-sub") { $0.readGathering = .milliseconds(30) })
+            try await subscriber.client.subscribe([("moby/gather", .atLeastOnce)])
+            let publisher = try await RunningClient.connected(makeClient(port: broker.port, id: "gather-pub"))
+            let client = subscriber.client
+            let consumer = Task {
+                var sizes: [Int] = []
+                for await run in client.messages.runs(upTo: 1_024) {
+                    sizes.append(run.count)
+                    client.acknowledge(contentsOf: run)
+                    if sizes.reduce(0, +) >= 100 { break }
+                }
+                return sizes
+            }
+            for index in 0..<100 {
+                try await publisher.client.publish(
+                    topic: "moby/gather", payload: ByteBuffer(string: "\(index)"), qos: .atLeastOnce)
+                try await Task.sleep(for: .milliseconds(2))
+            }
+            let sizes = await consumer.value
+            #expect(sizes.reduce(0, +) == 100, "every message arrives")
+            // 2 ms apart and gathered for 30 ms: about one run per 30 ms, not one per message.
+            #expect(sizes.count <= 30, "runs: \(sizes)")
+            await publisher.stop()
+            await subscriber.stop()
+        }
+    }
+
     @Test func retainedMessageIsDeliveredToLateSubscriber() async throws {
         try await TestBroker.with { broker in
             let publisher = try await RunningClient.connected(makeClient(port: broker.port, id: "retain-pub"))

@@ -37,6 +37,36 @@ import Testing
         #expect(state.outgoing.isEmpty)
     }
 
+    @Test func aBatchIsQueuedTogetherAndSentAsTheWindowAllows() {
+        var state = State(maxInflight: 2)
+        _ = state.connected(sessionPresent: false)
+        let batch = (1...5).map { (publish: publish("b\($0)", .atLeastOnce), requestID: UInt64($0)) }
+        let sent = state.publish(contentsOf: batch, waiter: 7)
+        #expect(
+            sent.packets == [
+                .publish(publish("b1", .atLeastOnce, id: 1)), .publish(publish("b2", .atLeastOnce, id: 2)),
+            ])
+        #expect(state.queue.count == 3)
+        let first = state.pubAck(packetID: 1)
+        #expect(succeeded(first) == [7])
+        #expect(first.packets == [.publish(publish("b3", .atLeastOnce, id: 3))], "an ack frees a slot for the next")
+        for id: UInt16 in 2...5 { #expect(succeeded(state.pubAck(packetID: id)) == [7]) }
+        #expect(state.queue.isEmpty && state.outgoing.isEmpty)
+
+        // Behind a publish already waiting for a slot, a batch waits its turn, in order.
+        var busy = State(maxInflight: 1)
+        _ = busy.connected(sessionPresent: false)
+        _ = busy.publish(publish("x", .atLeastOnce), requestID: 10, waiter: 1)
+        _ = busy.publish(publish("y", .atLeastOnce), requestID: 11, waiter: 2)
+        #expect(busy.publish(contentsOf: [(publish("z", .atLeastOnce), 12)], waiter: 3).packets.isEmpty)
+        #expect(busy.pubAck(packetID: 1).packets == [.publish(publish("y", .atLeastOnce, id: 2))])
+        #expect(busy.pubAck(packetID: 2).packets == [.publish(publish("z", .atLeastOnce, id: 3))])
+
+        var stopped = State(maxInflight: 1)
+        _ = stopped.stop()
+        #expect(failed(stopped.publish(contentsOf: batch, waiter: 9)).count == 5)
+    }
+
     @Test func unackedPublishesAreResentWithDupAfterReconnect() {
         var state = State(maxInflight: 10)
         _ = state.connected(sessionPresent: false)

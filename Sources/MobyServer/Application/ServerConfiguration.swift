@@ -59,6 +59,11 @@ public struct ServerConfiguration: Sendable {
         Setting(
             key: "moby.batch.max.lines", defaultValue: "5000", help: "Write a batch once it holds this many readings"),
         Setting(
+            key: "moby.ingest.gather.ms", defaultValue: "10",
+            help:
+                "At light traffic a message waits up to this long to be handled with the next ones (fewer wake-ups and InfluxDB writes); busy traffic never waits; 0 = at once"
+        ),
+        Setting(
             key: "moby.batch.linger.ms", defaultValue: "0",
             help: "Max wait for more readings before writing a non-full batch (0 = group commit)"),
         Setting(
@@ -211,6 +216,7 @@ public struct ServerConfiguration: Sendable {
         mqtt.cleanSession = false
         mqtt.keepAlive = .seconds(try int("moby.mqtt.keepalive.seconds", in: 0...65_535))
         mqtt.pingTimeout = .seconds(try int("moby.mqtt.ping.timeout.seconds", in: 1...3_600))
+        mqtt.readGathering = .milliseconds(try int("moby.ingest.gather.ms", in: 0...1_000))
         mqttTopic = string("moby.mqtt.topic")
         deadLetterTopic = string("moby.mqtt.dead.letter.topic")
         guard let retention = InfluxConfiguration.Retention(string("moby.influx.retention")) else {
