@@ -169,3 +169,149 @@ def test_acknowledge_then_resolve_with_notes(console, stack, publisher):
     assert steps["acknowledged"].get("note") == "Checked the cooling fan", steps["acknowledged"]
     assert steps["resolved"]["actor"] == "김민수", steps["resolved"]
     assert steps["resolved"].get("note") == "Replaced the fan belt; temperature back to 26 °C", steps["resolved"]
+
+
+# 4 -------------------------------------------------------------------------------------------
+CONFLICT_409 = r"Failed to load resource: the server responded with a status of 409 \(Conflict\)"
+
+
+def test_resolve_conflict_from_two_tabs_is_a_sentence(console, stack, publisher):
+    alert = raise_alert(stack, publisher, "conflict_dev_01")
+    tabs = {}
+    for label, name in (("tab-a", "operator-a"), ("tab-b", "operator-b")):
+        page = console.open(f"#/alerts/{alert['id']}", label=label)
+        page.get_by_test_id("operator-name").fill(name)
+        detail = page.get_by_test_id("alert-detail")
+        expect(detail).to_have_attribute("data-status", "pending")
+        detail.get_by_test_id("note-field").fill(f"resolved by {name}")
+        tabs[label] = (page, detail, name)
+
+    # Two operators press Resolve on the same pending alert at (nearly) the same moment.
+    for page, detail, _ in tabs.values():
+        detail.get_by_test_id("resolve-button").click(no_wait_after=True)
+    for page, detail, _ in tabs.values():
+        expect(detail.get_by_test_id("action-result")).to_be_visible()
+
+    results = {label: (detail.get_by_test_id("action-result").inner_text().strip(),
+                       detail.get_by_test_id("action-result").get_attribute("class"))
+               for label, (page, detail, _) in tabs.items()}
+    winners = [label for label, (text, cls) in results.items() if "notice-ok" in cls]
+    losers = [label for label, (text, cls) in results.items() if "notice-error" in cls]
+    assert len(winners) == 1 and len(losers) == 1, f"one resolve should succeed and one get 409: {results}"
+    winner, loser = winners[0], losers[0]
+    winner_name = tabs[winner][2]
+    assert results[winner][0] == "Resolve: 1 alert(s).", results
+    # The 409 in words: who resolved it first, when, and their note; said as an alert.
+    sentence = results[loser][0]
+    assert re.fullmatch(
+        rf"{winner_name} already resolved this alert (now|\d+ sec\. ago)\. Their note: “resolved by {winner_name}”",
+        sentence), f"the 409 should be a sentence naming {winner_name}: {sentence!r}"
+    loser_page, loser_detail, _ = tabs[loser]
+    expect(loser_detail.get_by_test_id("action-result")).to_have_attribute("role", "alert")
+    expect(loser_detail).to_have_attribute("data-status", "resolved")
+    console.shot(loser_page, "409-sentence")
+    console.shot(tabs[winner][0], "resolved-first")
+    # The browser logs the 409 response itself: expected on the losing tab only, once.
+    console.allow(CONFLICT_409, page=loser)
+    assert [e.text for e in console.errors if re.fullmatch(CONFLICT_409, e.text)] == [
+        "Failed to load resource: the server responded with a status of 409 (Conflict)"]
+
+    history = stack.get(f"/api/v1/alerts/{alert['id']}")["history"]
+    resolved = [h for h in history if h["action"] == "resolved"]
+    assert len(resolved) == 1 and resolved[0]["actor"] == winner_name, history
+
+
+# 5 -------------------------------------------------------------------------------------------
+def ws_reference(console, since: int, expect_events: int, timeout: float = 15) -> list[dict]:
+    """Every event the server holds after `since`, read by a plain WebSocket in a page of its own."""
+    page = console.page("reference")  # about:blank: only this socket, no page of the console
+    return page.evaluate(
+        """([url, want, timeout]) => new Promise((resolve, reject) => {
+            const events = [];
+            const socket = new WebSocket(url);
+            const done = () => { socket.close(); resolve(events); };
+            const timer = setTimeout(() => { socket.close(); reject(new Error(
+                `reference /ws: ${events.length} of ${want} events after ${timeout} ms`)); }, timeout);
+            socket.onmessage = (m) => {
+                const message = JSON.parse(m.data);
+                if (message.type === 'snapshot') { clearTimeout(timer); socket.close();
+                    reject(new Error('reference /ws answered with a snapshot: ' + (message.reason || ''))); }
+                if (message.type && message.type.startsWith('alert.')) {
+                    events.push({type: message.type, seq: message.seq, alertId: message.alert.id, at: message.at});
+                    if (events.length >= want) { clearTimeout(timer); setTimeout(done, 300); }
+                }
+            };
+        })""",
+        [f"ws://127.0.0.1:{console.stack.http_port}/ws?since={since}", expect_events, int(timeout * 1000)])
+
+
+def test_server_restart_reconnects_and_misses_nothing(console, stack, publisher, record_timing):
+    before = raise_alert(stack, publisher, "restart_dev_00")
+    page = console.open("#/alerts")
+    wait_live(page)
+    expect(page.locator(f'[data-testid="alert-row"][data-alert-id="{before["id"]}"]')).to_have_count(1)
+    wait_for("the page to have the stream's current sequence",
+             lambda: probe(page)["events"], 10)
+    last_seq = max(e["seq"] for e in probe(page)["events"])
+    sockets_before = len(probe(page)["sockets"])
+
+    stopped_at = time.time()
+    assert stack.stop_server(signal.SIGTERM) == 0, stack.server.log_tail()
+    state = page.get_by_test_id("connection-state")
+    expect(state, "the page should say it is reconnecting").to_have_attribute(
+        "data-state", re.compile("reconnecting|offline"), timeout=10_000)
+    expect(state).to_contain_text(re.compile("Reconnecting|Offline"))
+    console.shot(page, "reconnecting")
+
+    # Meanwhile: four machines overheat (the broker keeps their readings for the server's
+    # persistent session) and, once the server is back, the older alert is acknowledged.
+    devices = [f"restart_dev_{i:02d}" for i in range(1, 5)]
+    for device in devices:
+        for _ in range(3):
+            publisher.publish(hot_reading(device))
+    stack.start_server()
+    status, _ = stack.http(f"/api/v1/alerts/{before['id']}/acknowledge", "POST",
+                           {"actor": "night-shift", "note": "acknowledged while the console was away"})
+    assert status == 200
+    new_alerts = wait_for("the four alerts raised from the queued readings",
+                          lambda: len(found := [a for d in devices for a in stack.alerts(device=d)]) == 4 and found, 20)
+    new_ids = sorted(a["id"] for a in new_alerts)
+
+    wait_live(page)
+    record_timing("test 5: server stopped -> page live again (s)", round(time.time() - stopped_at, 1))
+    # Every event after the page's last one, read independently from the server.
+    reference = ws_reference(console, last_seq, expect_events=5)
+    reference_seqs = [e["seq"] for e in reference]
+    assert {e["alertId"] for e in reference if e["type"] == "alert.raised"} == set(new_ids), reference
+
+    # The page got each of them exactly once, over a socket that resumed after its last sequence.
+    wait_for("the page to receive every event the server raised meanwhile",
+             lambda: set(reference_seqs) <= {e["seq"] for e in probe(page)["events"] if e["type"] != "snapshot"}, 15)
+    seen = probe(page)
+    resumed = seen["sockets"][sockets_before:]
+    assert resumed and all(s["url"].endswith(f"/ws?since={last_seq}") for s in resumed[:1]), resumed
+    after = [e for e in seen["events"] if e["type"] != "snapshot" and e["seq"] > last_seq]
+    assert not [e for e in seen["events"] if e["type"] == "snapshot" and e["url"] != seen["sockets"][0]["url"]], \
+        "the resume should replay events, not fall back to a snapshot"
+    seqs = [e["seq"] for e in after]
+    assert len(seqs) == len(set(seqs)), f"an event arrived twice: {seqs}"
+    opened = [s["openedAt"] for s in resumed if s["openedAt"]]
+    record_timing("test 5: events raised before the page reconnected",
+                  sum(1 for e in reference if parse_time(e["at"]) * 1000 < min(opened)))
+
+    # What a person sees: one toast per new alert (3 cards + "1 more"), each alert once in the
+    # panel, the acknowledged one marked so, and the header counts equal to the server's.
+    toasts = page.get_by_test_id("toast")
+    expect(toasts).to_have_count(3)
+    toast_ids = sorted(int(t.get_attribute("data-alert-id")) for t in toasts.all())
+    assert set(toast_ids) <= set(new_ids), (toast_ids, new_ids)
+    expect(page.get_by_test_id("toast-more")).to_have_attribute("data-count", "1")
+    for alert_id in new_ids:
+        expect(page.locator(f'[data-testid="alert-row"][data-alert-id="{alert_id}"]')).to_have_count(1)
+    expect(page.locator(f'[data-testid="alert-row"][data-alert-id="{before["id"]}"]')).to_have_attribute(
+        "data-status", "acknowledged")
+    open_critical = len(stack.alerts(status="pending,acknowledged", severity="critical", limit="1000"))
+    expect(page.get_by_test_id("open-critical")).to_have_attribute("data-count", str(open_critical))
+    console.shot(page, "after-restart")
+    # Failed connection attempts while the server was down are the only errors expected.
+    console.allow(rf"WebSocket connection to 'ws://127\.0\.0\.1:{stack.http_port}/ws\?since={last_seq}' failed: .*")
