@@ -315,3 +315,173 @@ def test_server_restart_reconnects_and_misses_nothing(console, stack, publisher,
     console.shot(page, "after-restart")
     # Failed connection attempts while the server was down are the only errors expected.
     console.allow(rf"WebSocket connection to 'ws://127\.0\.0\.1:{stack.http_port}/ws\?since={last_seq}' failed: .*")
+
+
+# 6 -------------------------------------------------------------------------------------------
+GROUPS = {  # the device view's charts and the metrics each draws; humidity on the right axis
+    "climate": (["temperature", "humidity"], ["humidity"]),
+    "vibration": (["vibration"], []),
+    "sound": (["sound"], []),
+    "accel": (["accel_x", "accel_y", "accel_z"], []),
+    "gyro": (["gyro_x", "gyro_y", "gyro_z"], []),
+    "score": (["anomaly_score"], []),
+}
+
+
+def expected_limits(catalog: dict, metrics: list[str], right: list[str]) -> set[tuple[str, str, float]]:
+    """(axis, level, value) of every warning/critical limit the catalog gives these metrics."""
+    wanted = set()
+    for metric in metrics:
+        axis = "y2" if metric in right else "y"
+        if metric == "anomaly_score":
+            wanted |= {(axis, "warning", float(catalog["score"]["warning"])),
+                       (axis, "critical", float(catalog["score"]["critical"]))}
+            continue
+        entry = next(m for m in catalog["metrics"] if m["metric"] == metric)
+        for level in ("warning", "critical"):
+            for bound in ("high", "low"):
+                if bound in entry.get(level, {}):
+                    wanted.add((axis, level, float(entry[level][bound])))
+    return wanted
+
+
+def test_device_charts_draw_the_catalog_limits(console, stack, publisher):
+    device = "chart_dev_01"
+    for i in range(6):
+        publisher.publish(normal_reading(device, temperature=24 + i, humidity=40 + i, vibration=1.5, sound=62,
+                                         accel={"x": 0.1, "y": -0.2, "z": 9.8}, gyro={"x": 1, "y": -2, "z": 0.5}))
+    wait_for(f"{device} to be stored", lambda: any(d["device_id"] == device for d in stack.devices()), 10)
+    catalog = stack.get("/api/v1/catalog")
+    page = console.open(f"#/devices/{device}")
+    for group, (metrics, right) in GROUPS.items():
+        chart = page.get_by_test_id(f"chart-{group}")
+        expect(chart, f"the {group} chart").to_be_visible()
+        drawn = json.loads(chart.get_attribute("data-limits"))
+        got = {(line["axis"], line["level"], float(line["value"])) for line in drawn}
+        assert got == expected_limits(catalog, metrics, right), f"chart-{group}: {drawn}"
+        # Each line is labelled where people read it: level, bound and value with its unit.
+        items = chart.get_by_test_id("limit-lines").locator("li")
+        expect(items).to_have_count(len(drawn))
+        for line in drawn:
+            item = chart.locator(f'li[data-level="{line["level"]}"][data-value="{line["value"]:g}"]').first
+            expect(item).to_be_visible()
+            expect(item).to_contain_text(line["label"])
+        expect(chart.get_by_test_id("chart-canvas")).to_be_visible()
+    # Spot-check the labels against the catalog in words a person reads.
+    expect(page.get_by_test_id("chart-climate")).to_contain_text("Critical ≥ 60 °C")
+    expect(page.get_by_test_id("chart-climate")).to_contain_text("Warning ≤ 15 %")
+    expect(page.get_by_test_id("chart-vibration")).to_contain_text("Warning ≥ 7.1 mm/s")
+    expect(page.get_by_test_id("chart-score")).to_contain_text("Critical ≥ 5")
+    # The readings were drawn (the canvas is not empty: some pixels differ from the first one).
+    painted = page.get_by_test_id("chart-climate").get_by_test_id("chart-canvas").evaluate(
+        """(canvas) => { const c = canvas.getContext('2d'); const d = c.getImageData(0, 0, canvas.width, canvas.height).data;
+                        let n = 0; for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 0) n++; return n; }""")
+    assert painted > 1000, f"the climate chart looks empty ({painted} painted pixels)"
+    expect(page.locator(".chart-empty")).to_have_count(0)
+    console.shot(page, "device-charts")
+    console.shot(page, "device-charts-full", full_page=True)
+
+
+# 7 -------------------------------------------------------------------------------------------
+# The visible strings checked per page: key -> (English, Korean), from web/src/i18n/{en,ko}.ts.
+HEADER = {"navFleet": ("Fleet", "설비 현황"), "navAlerts": ("Alerts", "경보"), "navPipeline": ("Pipeline", "파이프라인"),
+          "connection_live": ("Live", "실시간"), "themeDark": ("Dark", "어둡게")}
+PAGES = {
+    "#/": {"fleetTitle": ("Fleet", "설비 현황"), "fleetFilterName": ("Device", "장치"),
+           "fleetSort": ("Sort", "정렬"), "sortAbnormal": ("Abnormal first", "이상 먼저"),
+           "metric_temperature": ("Temperature", "온도"), "metric_humidity": ("Humidity", "습도"),
+           "columnLastSeen": ("Last seen", "마지막 수신"), "columnAlert": ("Open alert", "미해결 경보"),
+           "deviceStatus_online": ("Online", "온라인"), "severity_critical": ("Critical", "위험")},
+    "#/alerts": {"alertsTitle": ("Alerts", "경보"), "alertsFilterOpen": ("Open (pending + acknowledged)", "미해결 (대기 + 확인됨)"),
+                 "alertStatus_pending": ("Pending", "대기"), "acknowledge": ("Acknowledge", "확인"),
+                 "resolve": ("Resolve", "해결"), "note": ("Note (optional)", "메모 (선택)"),
+                 "alertSelectHint": ("Select an alert to see its summary, contributors and history.",
+                                     "경보를 선택하면 요약, 원인 항목과 이력이 보입니다.")},
+    "#/pipeline": {"pipelineTitle": ("Pipeline health", "파이프라인 상태"), "tileBroker": ("MQTT broker", "MQTT 브로커"),
+                   "tileSpool": ("Spool", "스풀"), "tileDeadLetters": ("Dead letters", "데드 레터"),
+                   "connected": ("connected", "연결됨")},
+    "#/devices/korean_dev_01": {"deviceBack": ("Back to fleet", "설비 현황으로"), "timeRange": ("Time range", "기간"),
+                                "liveTail": ("Live tail", "실시간 갱신"), "group_climate": ("Temperature and humidity", "온도와 습도"),
+                                "range_15m": ("15 min", "15분"), "episodesLegend": ("Shaded: alert episodes", "음영: 경보 구간")},
+}
+# Text that comes from the server, not from the console's tables (alert summaries are English).
+SERVER_TEXT = ".summary-cell, .toast-summary, [data-testid=alert-summary], [data-testid=alert-narrative], .open-alert p"
+
+
+def visible_text(page: Page) -> str:
+    return page.evaluate(
+        """(skip) => { const body = document.body.cloneNode(true); body.querySelectorAll(skip).forEach((e) => e.remove());
+                       const live = [...document.body.querySelectorAll('select')];
+                       body.querySelectorAll('select').forEach((s, i) => { const shown = document.createElement('span');
+                           shown.textContent = live[i].options[live[i].selectedIndex]?.textContent ?? ''; s.replaceWith(shown); });
+                       document.documentElement.appendChild(body); const text = body.innerText; body.remove(); return text; }""",
+        SERVER_TEXT)
+
+
+def test_korean_throughout(console, stack, publisher):
+    raise_alert(stack, publisher, "korean_dev_01")
+    page = console.open("#/")
+    wait_live(page)
+    expect(page.get_by_test_id("device-row").first).to_be_visible()
+    expect(page.locator("nav")).to_contain_text("Fleet")  # English first (browser language en-US)
+    page.get_by_test_id("language-switch").select_option("ko")
+    expect(page.locator("html")).to_have_attribute("lang", "ko")
+    assert page.evaluate("localStorage.getItem('moby.lang')") == "ko"
+
+    for route, strings in PAGES.items():
+        page.goto(f"{stack.base_url}/{route}")
+        page.reload()  # the choice is remembered across loads
+        wait_live(page)
+        expect(page.locator("h1")).to_be_visible()
+        if route == "#/":
+            expect(page.get_by_test_id("device-row").first).to_be_visible()
+        if route == "#/alerts":
+            expect(page.get_by_test_id("alert-row").first).to_be_visible()
+        if route == "#/pipeline":
+            expect(page.get_by_test_id("pipeline-status")).to_be_visible()
+        if route.startswith("#/devices/"):
+            expect(page.get_by_test_id("chart-climate")).to_be_visible()
+        expect(page).to_have_title("MOBY 콘솔")
+        text = visible_text(page)
+        for key, (english, korean) in {**HEADER, **strings}.items():
+            assert korean in text, f"{route}: {key} should read {korean!r} in Korean"
+            assert not re.search(rf"(?<![\w-]){re.escape(english)}(?![\w-])", text), \
+                f"{route}: English {english!r} ({key}) still shown in Korean:\n{text}"
+        # Numbers and times through Intl for ko-KR ("초 전" / "분 전" / "지금").
+        if route == "#/":
+            assert re.search(r"(초|분) 전|지금", text), f"relative times should be Korean:\n{text}"
+        console.shot(page, "ko-" + (route.strip("#/").split("/")[0] or "fleet"))
+
+    page.get_by_test_id("language-switch").select_option("en")
+    expect(page.locator("nav")).to_contain_text("Fleet")
+    assert page.evaluate("localStorage.getItem('moby.lang')") == "en"
+
+
+# 8 -------------------------------------------------------------------------------------------
+def test_no_console_errors_on_any_page(console, stack, publisher):
+    """Visits every view in both languages and both themes; the console fixture fails the test on
+    any console error or page error (here: none is expected at all)."""
+    alert = raise_alert(stack, publisher, "quiet_dev_01")
+    page = console.open("#/")
+    wait_live(page)
+    expect(page.get_by_test_id("device-row").first).to_be_visible()
+    console.shot(page, "fleet")
+    views = [("#/", "device-row"), (f"#/devices/quiet_dev_01", "chart-score"), ("#/alerts", "alert-row"),
+             (f"#/alerts/{alert['id']}", "alert-detail"), ("#/pipeline", "pipeline-status"),
+             ("#/devices/never_seen_device", "empty")]
+    for lang in ("en", "ko"):
+        page.get_by_test_id("language-switch").select_option(lang)
+        for route, testid in views:
+            page.goto(f"{stack.base_url}/{route}")
+            expect(page.get_by_test_id(testid).first, f"{route} should show {testid}").to_be_visible()
+            page.wait_for_timeout(300)  # let late requests and renders finish before the next view
+            console.shot(page, f"{lang}-{route.strip('#/').replace('/', '-') or 'fleet'}")
+    page.goto(f"{stack.base_url}/#/")
+    page.get_by_test_id("language-switch").select_option("en")
+    page.get_by_test_id("theme-toggle").click()
+    expect(page.locator("html")).to_have_attribute("data-theme", "dark")
+    expect(page.get_by_test_id("device-row").first).to_be_visible()
+    console.shot(page, "fleet-dark")
+    page.get_by_test_id("theme-toggle").click()
+    expect(page.locator("html")).to_have_attribute("data-theme", "light")
+    assert console.unexpected_errors() == [], console.unexpected_errors()
