@@ -306,6 +306,7 @@ def test_server_restart_reconnects_and_misses_nothing(console, stack, publisher,
     toast_ids = sorted(int(t.get_attribute("data-alert-id")) for t in toasts.all())
     assert set(toast_ids) <= set(new_ids), (toast_ids, new_ids)
     expect(page.get_by_test_id("toast-more")).to_have_attribute("data-count", "1")
+    expect(page.get_by_test_id("toast-more")).to_contain_text(re.compile(r"^1 more alert(?!s)"))
     for alert_id in new_ids:
         expect(page.locator(f'[data-testid="alert-row"][data-alert-id="{alert_id}"]')).to_have_count(1)
     expect(page.locator(f'[data-testid="alert-row"][data-alert-id="{before["id"]}"]')).to_have_attribute(
@@ -372,7 +373,7 @@ def test_device_charts_draw_the_catalog_limits(console, stack, publisher):
     expect(page.get_by_test_id("chart-climate")).to_contain_text("Warning ≤ 15 %")
     expect(page.get_by_test_id("chart-vibration")).to_contain_text("Warning ≥ 7.1 mm/s")
     expect(page.get_by_test_id("chart-score")).to_contain_text("Critical ≥ 5")
-    # The readings were drawn (the canvas is not empty: some pixels differ from the first one).
+    # Chart.js drew into the canvas (limit lines, axes, the readings).
     painted = page.get_by_test_id("chart-climate").get_by_test_id("chart-canvas").evaluate(
         """(canvas) => { const c = canvas.getContext('2d'); const d = c.getImageData(0, 0, canvas.width, canvas.height).data;
                         let n = 0; for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 0) n++; return n; }""")
