@@ -94,7 +94,7 @@ def readme_screenshots(browser) -> dict:
         page.get_by_test_id("alert-detail").get_by_test_id("note-field").fill("Cooling fan checked, belt worn")
         page.get_by_test_id("alert-detail").get_by_test_id("ack-button").click()
         page.locator('[data-testid="alert-detail"][data-status="acknowledged"]').wait_for()
-        page.wait_for_timeout(500)
+        page.wait_for_timeout(1500)  # the counts refresh a second after the event
         page.screenshot(path=str(IMAGES / "console-alert.png"))
         context.close()
         sizes = {p.name: p.stat().st_size for p in (IMAGES / "console-fleet.png", IMAGES / "console-alert.png")}
@@ -288,6 +288,11 @@ def main() -> int:
         (f"{ba['alerts']} alerts (raised within {ba['raised_span_s']:.2f} s), alerts page: longest task", f"{ba['longest_task_ms']:.0f} ms", "≤ 200 ms",
          ba["longest_task_ms"] is not None and ba["longest_task_ms"] <= 200),
     ]
+    def task(ms):  # the longtask API reports tasks of 50 ms and more only
+        return "none ≥ 50 ms" if ms == 0 else f"{ms:.0f} ms"
+
+    rows[4] = (rows[4][0], task(bf["longest_task_ms"]), *rows[4][2:])
+    rows[5] = (rows[5][0], task(ba["longest_task_ms"]), *rows[5][2:])
     width = max(len(r[0]) for r in rows)
     print(f"\n{'console numbers (Chromium ' + numbers['chromium'] + ')':<{width}}  {'measured':<28} {'target':<10} ")
     for name, value, target, ok in rows:
