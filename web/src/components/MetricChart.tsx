@@ -73,7 +73,8 @@ export function MetricChart({ group, series, catalog, from, to, episodes, title,
       borderColor: color(seriesColors[i % seriesColors.length]),
       backgroundColor: color(seriesColors[i % seriesColors.length]),
       borderWidth: 1.5,
-      pointRadius: 0,
+      // A lone point (one bucket of data) is invisible as a line: draw it as a dot.
+      pointRadius: points[i].length === 1 ? 3 : 0,
       pointHitRadius: 6,
       spanGaps: false,
     }));

@@ -145,7 +145,7 @@ export const en = {
   alertContributors: 'Contributors',
   alertHistory: 'History',
   alertScore: (score: string, peak: string) => `score ${score}, peak ${peak}`,
-  alertReadings: (n: string) => `${n} readings`,
+  alertReadings: (n: string) => (n === '1' ? '1 reading' : `${n} readings`),
   alertCleared: (when: string) => `condition cleared ${when}`,
   columnMetric: 'Metric',
   columnValue: 'Value',
@@ -167,7 +167,7 @@ export const en = {
   toastRegion: 'Alert notifications',
   toastRaised: 'New alert',
   toastEscalated: 'Escalated to critical',
-  toastMore: (n: string) => `${n} more alerts`,
+  toastMore: (n: string) => (n === '1' ? '1 more alert' : `${n} more alerts`),
   toastMoreOpen: 'Open the alert panel',
   dismiss: 'Dismiss',
 

@@ -1,0 +1,321 @@
+"""Real services for the browser tests and the measurement script: Mosquitto, influxd,
+moby-server and moby-sensor on free loopback ports, each started as a child process, its PID
+recorded in $MOBY_TEST_PIDS/<pid> (holding its name) and stopped by that PID, never by name.
+The same convention as Tests/MobyTestSupport/ServiceProcess.swift, so scripts/test's reaper
+also stops what a crashed browser run left behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any, Callable
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = Path(os.environ.get("MOBY_BIN", REPO / ".build" / "debug"))
+WEB_DIR = Path(os.environ.get("MOBY_WEB_DIR", REPO / "web" / "dist"))
+PID_DIR = Path(os.environ.get("MOBY_TEST_PIDS", REPO / ".build" / "test-pids"))
+
+
+class HarnessError(AssertionError):
+    pass
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def is_listening(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def wait_for(what: str, check: Callable[[], Any], timeout: float = 20.0, interval: float = 0.05) -> Any:
+    """Polls `check` until it returns something truthy; fails with `what` after `timeout`."""
+    deadline = time.monotonic() + timeout
+    last_error: Exception | None = None
+    while True:
+        try:
+            value = check()
+            if value:
+                return value
+        except Exception as error:  # noqa: BLE001 - remembered for the failure message
+            last_error = error
+        if time.monotonic() > deadline:
+            detail = f" (last error: {last_error})" if last_error else ""
+            raise HarnessError(f"timed out after {timeout:.0f} s waiting for {what}{detail}")
+        time.sleep(interval)
+
+
+def render(template: str, **values: str) -> str:
+    text = (REPO / "deploy" / template).read_text()
+    for key, value in values.items():
+        text = text.replace(f"@{key}@", value)
+    return text
+
+
+def find_executable(name: str) -> str:
+    for directory in os.environ.get("PATH", "").split(":") + ["/usr/sbin", "/usr/bin", "/sbin"]:
+        candidate = Path(directory) / name
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return str(candidate)
+    raise HarnessError(f"{name} not found on PATH (apt-get install mosquitto influxdb)")
+
+
+class Service:
+    """One child process with its log file; its PID is recorded while it runs."""
+
+    def __init__(self, name: str, argv: list[str], log: Path, env: dict[str, str] | None = None):
+        self.name = name
+        self.argv = argv
+        self.log = log
+        self.env = env or {}
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process and self.process.poll() is None else None
+
+    def start(self) -> None:
+        assert self.pid is None, f"{self.name} already running"
+        env = dict(os.environ)
+        env.update(self.env)
+        log = open(self.log, "ab")
+        try:
+            self.process = subprocess.Popen(
+                self.argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
+                start_new_session=True,  # Ctrl-C of the test run does not hit it before we stop it
+            )
+        finally:
+            log.close()
+        PID_DIR.mkdir(parents=True, exist_ok=True)
+        (PID_DIR / str(self.process.pid)).write_text(f"{self.name} (browser tests) {self.log}")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 10.0) -> int | None:
+        """Sends `sig` to the PID, waits, SIGKILL after `timeout`; returns the exit status."""
+        process = self.process
+        if process is None:
+            return None
+        if process.poll() is None:
+            try:
+                os.kill(process.pid, sig)
+            except ProcessLookupError:
+                pass
+            try:
+                process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.kill(process.pid, signal.SIGKILL)
+                process.wait()
+        (PID_DIR / str(process.pid)).unlink(missing_ok=True)
+        self.process = None
+        return process.returncode
+
+    def log_tail(self, size: int = 3000) -> str:
+        try:
+            data = self.log.read_bytes()
+        except OSError:
+            return ""
+        return data[-size:].decode("utf-8", "replace")
+
+
+class Stack:
+    """Mosquitto + influxd + moby-server (+ moby-sensor runs) in a temporary folder."""
+
+    def __init__(self, label: str = "browser", server_env: dict[str, str] | None = None):
+        base = os.environ.get("MOBY_TEST_TMP") or None
+        self.dir = Path(tempfile.mkdtemp(prefix=f"moby-{label}.", dir=base))
+        self.mqtt_port = free_port()
+        self.influx_port = free_port()
+        self.http_port = free_port()
+        self.server_env_extra = server_env or {}
+        self.services: list[Service] = []
+        self.sensors: list[Service] = []
+        for exe in ("moby-server", "moby-sensor"):
+            if not (BIN / exe).is_file():
+                raise HarnessError(f"{BIN / exe} is missing: build it first (swift build) or set MOBY_BIN")
+        if not (WEB_DIR / "index.html").is_file():
+            raise HarnessError(f"{WEB_DIR}/index.html is missing: run web/build first")
+
+        mosq_dir = self.dir / "mosquitto"
+        mosq_dir.mkdir()
+        user = os.environ.get("USER") or __import__("pwd").getpwuid(os.geteuid()).pw_name
+        (mosq_dir / "mosquitto.conf").write_text(
+            render("mosquitto/mosquitto.conf.in", PORT=str(self.mqtt_port), DATA_DIR=str(mosq_dir),
+                   AUTH="allow_anonymous true", USER=user))
+        influx_dir = self.dir / "influxd"
+        influx_dir.mkdir()
+        (influx_dir / "influxdb.conf").write_text(
+            render("influxdb/influxdb.conf.in", HTTP_PORT=str(self.influx_port), RPC_PORT=str(free_port()),
+                   DATA_DIR=str(influx_dir)))
+        self.mosquitto = Service("mosquitto", [find_executable("mosquitto"), "-c", str(mosq_dir / "mosquitto.conf")],
+                                 self.dir / "mosquitto.log")
+        self.influxd = Service("influxd", [find_executable("influxd"), "-config", str(influx_dir / "influxdb.conf")],
+                               self.dir / "influxd.log")
+        self.data_dir = self.dir / "server"
+        self.data_dir.mkdir()
+        self.server = Service("moby-server", [str(BIN / "moby-server")], self.dir / "moby-server.log",
+                              env=self.server_env())
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def server_env(self) -> dict[str, str]:
+        env = {
+            "MOBY_MQTT_URL": self.mqtt_url,
+            "MOBY_INFLUX_URL": f"http://127.0.0.1:{self.influx_port}",
+            "MOBY_HTTP_HOST": "127.0.0.1",
+            "MOBY_HTTP_PORT": str(self.http_port),
+            "MOBY_DATA_DIR": str(self.data_dir),
+            "MOBY_WEB_DIR": str(WEB_DIR),
+            "MOBY_CATALOG_FILE": str(REPO / "config" / "sensors.json"),
+            "MOBY_ALERT_UPDATE_MS": "500",
+            "MOBY_SHUTDOWN_TIMEOUT_SECONDS": "2",
+            "MOBY_LOG_LEVEL": "info",
+        }
+        env.update(self.server_env_extra)
+        return env
+
+    def start(self) -> "Stack":
+        try:
+            self.mosquitto.start()
+            self.services.append(self.mosquitto)
+            self.influxd.start()
+            self.services.append(self.influxd)
+            wait_for(f"mosquitto on port {self.mqtt_port}", lambda: is_listening(self.mqtt_port), 20)
+            wait_for(f"influxd on port {self.influx_port}", lambda: is_listening(self.influx_port), 60)
+            self.start_server()
+        except Exception:
+            self.stop()
+            raise
+        return self
+
+    def start_server(self, timeout: float = 60) -> None:
+        self.server.start()
+        if self.server not in self.services:
+            self.services.append(self.server)
+
+        def ready() -> bool:
+            if self.server.pid is None:
+                raise HarnessError(f"moby-server exited:\n{self.server.log_tail()}")
+            return self.http_status("/health/ready") == 200
+
+        wait_for(f"moby-server ready on port {self.http_port} (log {self.server.log})", ready, timeout, 0.1)
+
+    def stop_server(self, sig: int = signal.SIGTERM) -> int | None:
+        return self.server.stop(sig, timeout=30)
+
+    def stop(self) -> None:
+        for sensor in self.sensors:
+            sensor.stop(signal.SIGTERM, timeout=10)
+        self.sensors.clear()
+        for service in reversed(self.services):
+            service.stop(signal.SIGTERM, timeout=5 if service is self.influxd else 30)
+        self.services.clear()
+
+    def sensor(self, name: str, *args: str) -> Service:
+        """Starts a moby-sensor run (`args` are its options); stopped with the stack or by its `stop`."""
+        outbox = self.dir / f"outbox-{name}-{len(self.sensors)}"
+        service = Service(f"moby-sensor {name}",
+                          [str(BIN / "moby-sensor"), "--mqtt-url", self.mqtt_url, "--outbox", str(outbox), *args],
+                          self.dir / f"moby-sensor-{name}.log")
+        service.start()
+        self.sensors.append(service)
+        return service
+
+    # -- addresses and HTTP ----------------------------------------------------------------
+    @property
+    def mqtt_url(self) -> str:
+        return f"mqtt://127.0.0.1:{self.mqtt_port}"
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}"
+
+    def http(self, path: str, method: str = "GET", body: Any = None, timeout: float = 10) -> tuple[int, Any]:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.base_url + path, data=data, method=method)
+        if data is not None:
+            request.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                raw = response.read()
+                status = response.status
+        except urllib.error.HTTPError as error:
+            raw = error.read()
+            status = error.code
+        try:
+            return status, json.loads(raw) if raw else None
+        except ValueError:
+            return status, raw.decode("utf-8", "replace")
+
+    def http_status(self, path: str) -> int:
+        try:
+            return self.http(path, timeout=2)[0]
+        except OSError:
+            return 0
+
+    def get(self, path: str) -> Any:
+        status, body = self.http(path)
+        if status != 200:
+            raise HarnessError(f"GET {path}: HTTP {status}: {body}")
+        return body
+
+    def alerts(self, **query: str) -> list[dict[str, Any]]:
+        qs = "&".join(f"{k}={urllib.request.quote(str(v))}" for k, v in query.items())
+        return self.get(f"/api/v1/alerts?{qs}")["alerts"]
+
+    def devices(self) -> list[dict[str, Any]]:
+        return self.get("/api/v1/devices?limit=5000")["devices"]
+
+
+class Publisher:
+    """One MQTT connection (paho, QoS 1) that publishes readings the way a device does."""
+
+    def __init__(self, stack: Stack, client_id: str = "browser-tests"):
+        import paho.mqtt.client as mqtt
+
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True)
+        self.client.max_inflight_messages_set(1000)
+        self.client.connect("127.0.0.1", stack.mqtt_port, keepalive=30)
+        self.client.loop_start()
+
+    def publish(self, reading: dict[str, Any], wait: bool = True):
+        info = self.client.publish(f"factory/sensor/data/{reading['device_id']}", json.dumps(reading), qos=1)
+        if wait:
+            info.wait_for_publish(10)
+            if not info.is_published():
+                raise HarnessError(f"the broker did not acknowledge a reading of {reading['device_id']}")
+        return info
+
+    def close(self) -> None:
+        self.client.loop_stop()
+        self.client.disconnect()
+
+
+def normal_reading(device: str, **values: float) -> dict[str, Any]:
+    reading: dict[str, Any] = {"device_id": device, "temperature": 25.3, "humidity": 45.0, "vibration": 2.0,
+                               "sound": 65.0}
+    reading.update(values)
+    return reading
+
+
+def hot_reading(device: str, temperature: float = 75.0) -> dict[str, Any]:
+    """Past the catalog's critical limit (60 °C) but physically valid (≤ 250 °C)."""
+    return normal_reading(device, temperature=temperature)
+
+
+def parse_time(iso: str) -> float:
+    """RFC 3339 (with or without fraction, Z) -> seconds since the epoch."""
+    from datetime import datetime
+
+    return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()

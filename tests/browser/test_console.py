@@ -1,0 +1,488 @@
+"""Browser tests of the operator console against the real pipeline (issue 12, "Tests").
+
+Each test uses its own device ids, so they do not depend on each other's order; they share one
+stack (Mosquitto, influxd, moby-server) for speed. What a person sees is asserted through the
+console's data-testid hooks (web/README.md) and its visible text."""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import time
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from moby_harness import Publisher, hot_reading, normal_reading, parse_time, wait_for
+
+LIVE_TIMEOUT = 20_000  # ms: the alert stream connects (backoff is capped at 15 s)
+
+
+@pytest.fixture(scope="session")
+def publisher(stack):
+    publisher = Publisher(stack, client_id="browser-tests-publisher")
+    yield publisher
+    publisher.close()
+
+
+def wait_live(page: Page, timeout: int = LIVE_TIMEOUT) -> None:
+    expect(page.get_by_test_id("connection-state"), "the alert stream should be live").to_have_attribute(
+        "data-state", "live", timeout=timeout)
+
+
+def raise_alert(stack, publisher, device: str, readings: int = 3) -> dict:
+    """Publishes `readings` critical readings (the server raises after 3 in a row) and returns
+    the alert the server raised for `device`."""
+    for _ in range(readings):
+        publisher.publish(hot_reading(device))
+    alerts = wait_for(f"an alert for {device}", lambda: stack.alerts(device=device), 15)
+    return alerts[0]
+
+
+def probe(page: Page) -> dict:
+    return page.evaluate("() => JSON.parse(JSON.stringify(window.__moby))")
+
+
+# 1 -------------------------------------------------------------------------------------------
+def test_readings_make_device_appear(console, stack, publisher):
+    page = console.open("#/")
+    wait_live(page)
+    device = "press_line1_07"
+    expect(page.locator(f'[data-testid="device-row"][data-device-id="{device}"]')).to_have_count(0)
+
+    publisher.publish(normal_reading(device, temperature=31.5, humidity=52, vibration=3.25, sound=71))
+    publisher.publish(normal_reading(device, temperature=31.5, humidity=52, vibration=3.25, sound=71))
+
+    # The fleet refreshes its values every 5 s without a reload.
+    row = page.locator(f'[data-testid="device-row"][data-device-id="{device}"]')
+    expect(row, f"{device} should appear in the fleet without reloading").to_have_count(1, timeout=15_000)
+    expect(row.get_by_test_id("device-status")).to_have_attribute("data-status", "online")
+    expect(row.get_by_test_id("device-status")).to_have_text("Online")
+    expect(row.locator('td[data-metric="temperature"]')).to_have_text("31.5 °C")
+    expect(row.locator('td[data-metric="humidity"]')).to_have_text("52 %")
+    expect(row.locator('td[data-metric="vibration"]')).to_have_text("3.25 mm/s")
+    expect(row.locator('td[data-metric="sound"]')).to_have_text("71 dB")
+    expect(row).to_have_attribute("data-condition", "normal")
+    console.shot(page, "fleet")
+
+    # The name filter narrows the list to it.
+    page.get_by_test_id("fleet-filter-text").fill("line1_07")
+    expect(page.get_by_test_id("device-row")).to_have_count(1)
+    expect(page.get_by_test_id("fleet-count")).to_contain_text("1 of")
+    console.shot(page, "fleet-filtered")
+
+    # Its device page shows the same values.
+    row.locator("th a").click()
+    expect(page).to_have_url(re.compile(rf"#/devices/{device}$"))
+    summary = page.get_by_test_id("device-summary")
+    expect(summary.locator('[data-metric="temperature"]')).to_contain_text("31.5 °C")
+    expect(summary.locator('[data-metric="sound"]')).to_contain_text("71 dB")
+    expect(page.get_by_test_id("chart-climate")).to_be_visible()
+    console.shot(page, "device")
+
+
+# 2 -------------------------------------------------------------------------------------------
+def test_anomaly_shows_toast_and_alert(console, stack, record_timing):
+    page = console.open("#/")
+    wait_live(page)
+    device = "spike_001"
+    stack.sensor("spike", "--devices", "1", "--prefix", "spike_", "--rate", "10", "--seed", "3",
+                 "--anomaly", f"spike:{device}@2s+20s", "--quiet")
+
+    alert = wait_for(f"moby-sensor's spike on {device} to raise an alert",
+                     lambda: stack.alerts(device=device), 30)[0]
+    toast = page.locator(f'[data-testid="toast"][data-alert-id="{alert["id"]}"]')
+    expect(toast, "a toast for the raised alert").to_be_visible(timeout=10_000)
+    expect(toast).to_have_attribute("data-severity", alert["severity"])
+    expect(toast).to_have_attribute("data-kind", "raised")
+    expect(toast).to_contain_text(device)
+    expect(toast).to_contain_text("New alert")
+    expect(toast).to_contain_text(alert["rule"])
+    console.shot(page, "toast")
+
+    # Timing: raised_at (server clock) -> toast in the DOM, and /ws arrival -> toast (same machine).
+    seen = probe(page)
+    toast_at = seen["toasts"][str(alert["id"])]
+    raised = [e for e in seen["events"] if e["type"] == "alert.raised" and e["alertId"] == alert["id"]]
+    assert len(raised) == 1, f"alert.raised for {alert['id']} should arrive once on /ws: {raised}"
+    raised_to_toast = toast_at - parse_time(alert["raised_at"]) * 1000
+    event_to_toast = toast_at - raised[0]["at"]
+    record_timing("test 2: alert raised_at -> toast (ms)", round(raised_to_toast, 1))
+    record_timing("test 2: /ws event -> toast (ms)", round(event_to_toast, 1))
+    assert raised_to_toast < 5000, f"toast {raised_to_toast:.0f} ms after the alert was raised (target 2 s)"
+
+    # The toast opens the alert; the panel lists it.
+    toast.locator("a.toast-body").click()
+    expect(page).to_have_url(re.compile(rf"#/alerts/{alert['id']}$"))
+    detail = page.get_by_test_id("alert-detail")
+    expect(detail).to_have_attribute("data-alert-id", str(alert["id"]))
+    expect(detail).to_have_attribute("data-status", "pending")
+    expect(detail.get_by_test_id("alert-summary")).to_contain_text(device)
+    row = page.locator(f'[data-testid="alert-row"][data-alert-id="{alert["id"]}"]')
+    expect(row).to_have_count(1)
+    expect(row).to_have_attribute("data-status", "pending")
+    expect(row).to_have_attribute("data-severity", alert["severity"])
+    expect(page.get_by_test_id(f"open-{alert['severity']}")).not_to_have_attribute("data-count", "0")
+    console.shot(page, "alert-panel")
+
+
+# 3 -------------------------------------------------------------------------------------------
+def test_acknowledge_then_resolve_with_notes(console, stack, publisher):
+    alert = raise_alert(stack, publisher, "ack_dev_01")
+    page = console.open(f"#/alerts/{alert['id']}")
+    wait_live(page)
+    page.get_by_test_id("operator-name").fill("김민수")
+    detail = page.get_by_test_id("alert-detail")
+    expect(detail).to_have_attribute("data-status", "pending")
+    console.shot(page, "pending")
+
+    detail.get_by_test_id("note-field").fill("Checked the cooling fan")
+    detail.get_by_test_id("ack-button").click()
+    expect(detail.get_by_test_id("action-result")).to_have_text("Acknowledge: 1 alert(s).")
+    expect(detail).to_have_attribute("data-status", "acknowledged")
+    expect(detail.locator('[data-testid="alert-status"]').first).to_have_text("Acknowledged")
+    expect(detail.get_by_test_id("ack-button")).to_be_disabled()
+    ack_row = detail.locator('[data-testid="alert-history"] tr[data-action="acknowledged"]')
+    expect(ack_row).to_contain_text("김민수")
+    expect(ack_row).to_contain_text("Checked the cooling fan")
+    expect(page.locator(f'[data-testid="alert-row"][data-alert-id="{alert["id"]}"]')).to_have_attribute(
+        "data-status", "acknowledged")
+    console.shot(page, "acknowledged")
+
+    detail.get_by_test_id("note-field").fill("Replaced the fan belt; temperature back to 26 °C")
+    detail.get_by_test_id("resolve-button").click()
+    expect(detail.get_by_test_id("action-result")).to_have_text("Resolve: 1 alert(s).")
+    expect(detail).to_have_attribute("data-status", "resolved")
+    expect(detail.get_by_test_id("resolve-button")).to_be_disabled()
+    resolved_row = detail.locator('[data-testid="alert-history"] tr[data-action="resolved"]')
+    expect(resolved_row).to_contain_text("Replaced the fan belt; temperature back to 26 °C")
+    # The default list shows open alerts only: the resolved one leaves it.
+    expect(page.locator(f'[data-testid="alert-row"][data-alert-id="{alert["id"]}"]')).to_have_count(0)
+    console.shot(page, "resolved")
+
+    body = stack.get(f"/api/v1/alerts/{alert['id']}")
+    assert body["alert"]["status"] == "resolved"
+    steps = {h["action"]: h for h in body["history"]}
+    assert [h["action"] for h in body["history"]][-2:] == ["acknowledged", "resolved"], body["history"]
+    assert steps["acknowledged"]["actor"] == "김민수", steps["acknowledged"]
+    assert steps["acknowledged"].get("note") == "Checked the cooling fan", steps["acknowledged"]
+    assert steps["resolved"]["actor"] == "김민수", steps["resolved"]
+    assert steps["resolved"].get("note") == "Replaced the fan belt; temperature back to 26 °C", steps["resolved"]
+
+
+# 4 -------------------------------------------------------------------------------------------
+CONFLICT_409 = r"Failed to load resource: the server responded with a status of 409 \(Conflict\)"
+
+
+def test_resolve_conflict_from_two_tabs_is_a_sentence(console, stack, publisher):
+    alert = raise_alert(stack, publisher, "conflict_dev_01")
+    tabs = {}
+    for label, name in (("tab-a", "operator-a"), ("tab-b", "operator-b")):
+        page = console.open(f"#/alerts/{alert['id']}", label=label)
+        page.get_by_test_id("operator-name").fill(name)
+        detail = page.get_by_test_id("alert-detail")
+        expect(detail).to_have_attribute("data-status", "pending")
+        detail.get_by_test_id("note-field").fill(f"resolved by {name}")
+        tabs[label] = (page, detail, name)
+
+    # Two operators press Resolve on the same pending alert at (nearly) the same moment.
+    for page, detail, _ in tabs.values():
+        detail.get_by_test_id("resolve-button").click(no_wait_after=True)
+    for page, detail, _ in tabs.values():
+        expect(detail.get_by_test_id("action-result")).to_be_visible()
+
+    results = {label: (detail.get_by_test_id("action-result").inner_text().strip(),
+                       detail.get_by_test_id("action-result").get_attribute("class"))
+               for label, (page, detail, _) in tabs.items()}
+    winners = [label for label, (text, cls) in results.items() if "notice-ok" in cls]
+    losers = [label for label, (text, cls) in results.items() if "notice-error" in cls]
+    assert len(winners) == 1 and len(losers) == 1, f"one resolve should succeed and one get 409: {results}"
+    winner, loser = winners[0], losers[0]
+    winner_name = tabs[winner][2]
+    assert results[winner][0] == "Resolve: 1 alert(s).", results
+    # The 409 in words: who resolved it first, when, and their note; said as an alert.
+    sentence = results[loser][0]
+    assert re.fullmatch(
+        rf"{winner_name} already resolved this alert (now|\d+ sec\. ago)\. Their note: “resolved by {winner_name}”",
+        sentence), f"the 409 should be a sentence naming {winner_name}: {sentence!r}"
+    loser_page, loser_detail, _ = tabs[loser]
+    expect(loser_detail.get_by_test_id("action-result")).to_have_attribute("role", "alert")
+    expect(loser_detail).to_have_attribute("data-status", "resolved")
+    console.shot(loser_page, "409-sentence")
+    console.shot(tabs[winner][0], "resolved-first")
+    # The browser logs the 409 response itself: expected on the losing tab only, once.
+    console.allow(CONFLICT_409, page=loser)
+    assert [e.text for e in console.errors if re.fullmatch(CONFLICT_409, e.text)] == [
+        "Failed to load resource: the server responded with a status of 409 (Conflict)"]
+
+    history = stack.get(f"/api/v1/alerts/{alert['id']}")["history"]
+    resolved = [h for h in history if h["action"] == "resolved"]
+    assert len(resolved) == 1 and resolved[0]["actor"] == winner_name, history
+
+
+# 5 -------------------------------------------------------------------------------------------
+def ws_reference(console, since: int, expect_events: int, timeout: float = 15) -> list[dict]:
+    """Every event the server holds after `since`, read by a plain WebSocket in a page of its own."""
+    page = console.page("reference")  # about:blank: only this socket, no page of the console
+    return page.evaluate(
+        """([url, want, timeout]) => new Promise((resolve, reject) => {
+            const events = [];
+            const socket = new WebSocket(url);
+            const done = () => { socket.close(); resolve(events); };
+            const timer = setTimeout(() => { socket.close(); reject(new Error(
+                `reference /ws: ${events.length} of ${want} events after ${timeout} ms`)); }, timeout);
+            socket.onmessage = (m) => {
+                const message = JSON.parse(m.data);
+                if (message.type === 'snapshot') { clearTimeout(timer); socket.close();
+                    reject(new Error('reference /ws answered with a snapshot: ' + (message.reason || ''))); }
+                if (message.type && message.type.startsWith('alert.')) {
+                    events.push({type: message.type, seq: message.seq, alertId: message.alert.id, at: message.at});
+                    if (events.length >= want) { clearTimeout(timer); setTimeout(done, 300); }
+                }
+            };
+        })""",
+        [f"ws://127.0.0.1:{console.stack.http_port}/ws?since={since}", expect_events, int(timeout * 1000)])
+
+
+def test_server_restart_reconnects_and_misses_nothing(console, stack, publisher, record_timing):
+    before = raise_alert(stack, publisher, "restart_dev_00")
+    page = console.open("#/alerts")
+    wait_live(page)
+    expect(page.locator(f'[data-testid="alert-row"][data-alert-id="{before["id"]}"]')).to_have_count(1)
+    wait_for("the page to have the stream's current sequence",
+             lambda: probe(page)["events"], 10)
+    last_seq = max(e["seq"] for e in probe(page)["events"])
+    sockets_before = len(probe(page)["sockets"])
+
+    stopped_at = time.time()
+    assert stack.stop_server(signal.SIGTERM) == 0, stack.server.log_tail()
+    state = page.get_by_test_id("connection-state")
+    expect(state, "the page should say it is reconnecting").to_have_attribute(
+        "data-state", re.compile("reconnecting|offline"), timeout=10_000)
+    expect(state).to_contain_text(re.compile("Reconnecting|Offline"))
+    console.shot(page, "reconnecting")
+
+    # Meanwhile: four machines overheat (the broker keeps their readings for the server's
+    # persistent session) and, once the server is back, the older alert is acknowledged.
+    devices = [f"restart_dev_{i:02d}" for i in range(1, 5)]
+    for device in devices:
+        for _ in range(3):
+            publisher.publish(hot_reading(device))
+    stack.start_server()
+    status, _ = stack.http(f"/api/v1/alerts/{before['id']}/acknowledge", "POST",
+                           {"actor": "night-shift", "note": "acknowledged while the console was away"})
+    assert status == 200
+    new_alerts = wait_for("the four alerts raised from the queued readings",
+                          lambda: len(found := [a for d in devices for a in stack.alerts(device=d)]) == 4 and found, 20)
+    new_ids = sorted(a["id"] for a in new_alerts)
+
+    wait_live(page)
+    record_timing("test 5: server stopped -> page live again (s)", round(time.time() - stopped_at, 1))
+    # Every event after the page's last one, read independently from the server.
+    reference = ws_reference(console, last_seq, expect_events=5)
+    reference_seqs = [e["seq"] for e in reference]
+    assert {e["alertId"] for e in reference if e["type"] == "alert.raised"} == set(new_ids), reference
+
+    # The page got each of them exactly once, over a socket that resumed after its last sequence.
+    wait_for("the page to receive every event the server raised meanwhile",
+             lambda: set(reference_seqs) <= {e["seq"] for e in probe(page)["events"] if e["type"] != "snapshot"}, 15)
+    seen = probe(page)
+    resumed = seen["sockets"][sockets_before:]
+    assert resumed and all(s["url"].endswith(f"/ws?since={last_seq}") for s in resumed[:1]), resumed
+    after = [e for e in seen["events"] if e["type"] != "snapshot" and e["seq"] > last_seq]
+    assert not [e for e in seen["events"] if e["type"] == "snapshot" and e["url"] != seen["sockets"][0]["url"]], \
+        "the resume should replay events, not fall back to a snapshot"
+    seqs = [e["seq"] for e in after]
+    assert len(seqs) == len(set(seqs)), f"an event arrived twice: {seqs}"
+    opened = [s["openedAt"] for s in resumed if s["openedAt"]]
+    record_timing("test 5: events raised before the page reconnected",
+                  sum(1 for e in reference if parse_time(e["at"]) * 1000 < min(opened)))
+
+    # What a person sees: one toast per new alert (3 cards + "1 more"), each alert once in the
+    # panel, the acknowledged one marked so, and the header counts equal to the server's.
+    toasts = page.get_by_test_id("toast")
+    expect(toasts).to_have_count(3)
+    toast_ids = sorted(int(t.get_attribute("data-alert-id")) for t in toasts.all())
+    assert set(toast_ids) <= set(new_ids), (toast_ids, new_ids)
+    expect(page.get_by_test_id("toast-more")).to_have_attribute("data-count", "1")
+    expect(page.get_by_test_id("toast-more")).to_contain_text(re.compile(r"^1 more alert(?!s)"))
+    for alert_id in new_ids:
+        expect(page.locator(f'[data-testid="alert-row"][data-alert-id="{alert_id}"]')).to_have_count(1)
+    expect(page.locator(f'[data-testid="alert-row"][data-alert-id="{before["id"]}"]')).to_have_attribute(
+        "data-status", "acknowledged")
+    open_critical = len(stack.alerts(status="pending,acknowledged", severity="critical", limit="1000"))
+    expect(page.get_by_test_id("open-critical")).to_have_attribute("data-count", str(open_critical))
+    console.shot(page, "after-restart")
+    # Failed connection attempts while the server was down are the only errors expected.
+    console.allow(rf"WebSocket connection to 'ws://127\.0\.0\.1:{stack.http_port}/ws\?since={last_seq}' failed: .*")
+
+
+# 6 -------------------------------------------------------------------------------------------
+GROUPS = {  # the device view's charts and the metrics each draws; humidity on the right axis
+    "climate": (["temperature", "humidity"], ["humidity"]),
+    "vibration": (["vibration"], []),
+    "sound": (["sound"], []),
+    "accel": (["accel_x", "accel_y", "accel_z"], []),
+    "gyro": (["gyro_x", "gyro_y", "gyro_z"], []),
+    "score": (["anomaly_score"], []),
+}
+
+
+def expected_limits(catalog: dict, metrics: list[str], right: list[str]) -> set[tuple[str, str, float]]:
+    """(axis, level, value) of every warning/critical limit the catalog gives these metrics."""
+    wanted = set()
+    for metric in metrics:
+        axis = "y2" if metric in right else "y"
+        if metric == "anomaly_score":
+            wanted |= {(axis, "warning", float(catalog["score"]["warning"])),
+                       (axis, "critical", float(catalog["score"]["critical"]))}
+            continue
+        entry = next(m for m in catalog["metrics"] if m["metric"] == metric)
+        for level in ("warning", "critical"):
+            for bound in ("high", "low"):
+                if bound in entry.get(level, {}):
+                    wanted.add((axis, level, float(entry[level][bound])))
+    return wanted
+
+
+def test_device_charts_draw_the_catalog_limits(console, stack, publisher):
+    device = "chart_dev_01"
+    for i in range(6):
+        publisher.publish(normal_reading(device, temperature=24 + i, humidity=40 + i, vibration=1.5, sound=62,
+                                         accel={"x": 0.1, "y": -0.2, "z": 9.8}, gyro={"x": 1, "y": -2, "z": 0.5}))
+    wait_for(f"{device} to be stored", lambda: any(d["device_id"] == device for d in stack.devices()), 10)
+    catalog = stack.get("/api/v1/catalog")
+    page = console.open(f"#/devices/{device}")
+    for group, (metrics, right) in GROUPS.items():
+        chart = page.get_by_test_id(f"chart-{group}")
+        expect(chart, f"the {group} chart").to_be_visible()
+        drawn = json.loads(chart.get_attribute("data-limits"))
+        got = {(line["axis"], line["level"], float(line["value"])) for line in drawn}
+        assert got == expected_limits(catalog, metrics, right), f"chart-{group}: {drawn}"
+        # Each line is labelled where people read it: level, bound and value with its unit.
+        items = chart.get_by_test_id("limit-lines").locator("li")
+        expect(items).to_have_count(len(drawn))
+        for line in drawn:
+            item = chart.locator(f'li[data-level="{line["level"]}"][data-value="{line["value"]:g}"]').first
+            expect(item).to_be_visible()
+            expect(item).to_contain_text(line["label"])
+        expect(chart.get_by_test_id("chart-canvas")).to_be_visible()
+    # Spot-check the labels against the catalog in words a person reads.
+    expect(page.get_by_test_id("chart-climate")).to_contain_text("Critical ≥ 60 °C")
+    expect(page.get_by_test_id("chart-climate")).to_contain_text("Warning ≤ 15 %")
+    expect(page.get_by_test_id("chart-vibration")).to_contain_text("Warning ≥ 7.1 mm/s")
+    expect(page.get_by_test_id("chart-score")).to_contain_text("Critical ≥ 5")
+    # Chart.js drew into the canvas (limit lines, axes, the readings).
+    painted = page.get_by_test_id("chart-climate").get_by_test_id("chart-canvas").evaluate(
+        """(canvas) => { const c = canvas.getContext('2d'); const d = c.getImageData(0, 0, canvas.width, canvas.height).data;
+                        let n = 0; for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 0) n++; return n; }""")
+    assert painted > 1000, f"the climate chart looks empty ({painted} painted pixels)"
+    expect(page.locator(".chart-empty")).to_have_count(0)
+    console.shot(page, "device-charts")
+    console.shot(page, "device-charts-full", full_page=True)
+
+
+# 7 -------------------------------------------------------------------------------------------
+# The visible strings checked per page: key -> (English, Korean), from web/src/i18n/{en,ko}.ts.
+HEADER = {"navFleet": ("Fleet", "설비 현황"), "navAlerts": ("Alerts", "경보"), "navPipeline": ("Pipeline", "파이프라인"),
+          "connection_live": ("Live", "실시간"), "themeDark": ("Dark", "어둡게")}
+PAGES = {
+    "#/": {"fleetTitle": ("Fleet", "설비 현황"), "fleetFilterName": ("Device", "장치"),
+           "fleetSort": ("Sort", "정렬"), "sortAbnormal": ("Abnormal first", "이상 먼저"),
+           "metric_temperature": ("Temperature", "온도"), "metric_humidity": ("Humidity", "습도"),
+           "columnLastSeen": ("Last seen", "마지막 수신"), "columnAlert": ("Open alert", "미해결 경보"),
+           "deviceStatus_online": ("Online", "온라인"), "severity_critical": ("Critical", "위험")},
+    "#/alerts": {"alertsTitle": ("Alerts", "경보"), "alertsFilterOpen": ("Open (pending + acknowledged)", "미해결 (대기 + 확인됨)"),
+                 "alertStatus_pending": ("Pending", "대기"), "acknowledge": ("Acknowledge", "확인"),
+                 "resolve": ("Resolve", "해결"), "note": ("Note (optional)", "메모 (선택)"),
+                 "alertSelectHint": ("Select an alert to see its summary, contributors and history.",
+                                     "경보를 선택하면 요약, 원인 항목과 이력이 보입니다.")},
+    "#/pipeline": {"pipelineTitle": ("Pipeline health", "파이프라인 상태"), "tileBroker": ("MQTT broker", "MQTT 브로커"),
+                   "tileSpool": ("Spool", "스풀"), "tileDeadLetters": ("Dead letters", "데드 레터"),
+                   "connected": ("connected", "연결됨")},
+    "#/devices/korean_dev_01": {"deviceBack": ("Back to fleet", "설비 현황으로"), "timeRange": ("Time range", "기간"),
+                                "liveTail": ("Live tail", "실시간 갱신"), "group_climate": ("Temperature and humidity", "온도와 습도"),
+                                "range_15m": ("15 min", "15분"), "episodesLegend": ("Shaded: alert episodes", "음영: 경보 구간")},
+}
+# Text that comes from the server, not from the console's tables (alert summaries are English).
+SERVER_TEXT = ".summary-cell, .toast-summary, [data-testid=alert-summary], [data-testid=alert-narrative], .open-alert p"
+
+
+def visible_text(page: Page) -> str:
+    return page.evaluate(
+        """(skip) => { const body = document.body.cloneNode(true); body.querySelectorAll(skip).forEach((e) => e.remove());
+                       const live = [...document.body.querySelectorAll('select')];
+                       body.querySelectorAll('select').forEach((s, i) => { const shown = document.createElement('span');
+                           shown.textContent = live[i].options[live[i].selectedIndex]?.textContent ?? ''; s.replaceWith(shown); });
+                       document.documentElement.appendChild(body); const text = body.innerText; body.remove(); return text; }""",
+        SERVER_TEXT)
+
+
+def test_korean_throughout(console, stack, publisher):
+    raise_alert(stack, publisher, "korean_dev_01")
+    page = console.open("#/")
+    wait_live(page)
+    expect(page.get_by_test_id("device-row").first).to_be_visible()
+    expect(page.locator("nav")).to_contain_text("Fleet")  # English first (browser language en-US)
+    page.get_by_test_id("language-switch").select_option("ko")
+    expect(page.locator("html")).to_have_attribute("lang", "ko")
+    assert page.evaluate("localStorage.getItem('moby.lang')") == "ko"
+
+    for route, strings in PAGES.items():
+        page.goto(f"{stack.base_url}/{route}")
+        page.reload()  # the choice is remembered across loads
+        wait_live(page)
+        expect(page.locator("h1")).to_be_visible()
+        if route == "#/":
+            expect(page.get_by_test_id("device-row").first).to_be_visible()
+        if route == "#/alerts":
+            expect(page.get_by_test_id("alert-row").first).to_be_visible()
+        if route == "#/pipeline":
+            expect(page.get_by_test_id("pipeline-status")).to_be_visible()
+        if route.startswith("#/devices/"):
+            expect(page.get_by_test_id("chart-climate")).to_be_visible()
+        expect(page).to_have_title("MOBY 콘솔")
+        text = visible_text(page)
+        for key, (english, korean) in {**HEADER, **strings}.items():
+            assert korean in text, f"{route}: {key} should read {korean!r} in Korean"
+            assert not re.search(rf"(?<![\w-]){re.escape(english)}(?![\w-])", text), \
+                f"{route}: English {english!r} ({key}) still shown in Korean:\n{text}"
+        # Numbers and times through Intl for ko-KR ("초 전" / "분 전" / "지금").
+        if route == "#/":
+            assert re.search(r"(초|분) 전|지금", text), f"relative times should be Korean:\n{text}"
+        console.shot(page, "ko-" + (route.strip("#/").split("/")[0] or "fleet"))
+
+    page.get_by_test_id("language-switch").select_option("en")
+    expect(page.locator("nav")).to_contain_text("Fleet")
+    assert page.evaluate("localStorage.getItem('moby.lang')") == "en"
+
+
+# 8 -------------------------------------------------------------------------------------------
+def test_no_console_errors_on_any_page(console, stack, publisher):
+    """Visits every view in both languages and both themes; the console fixture fails the test on
+    any console error or page error (here: none is expected at all)."""
+    alert = raise_alert(stack, publisher, "quiet_dev_01")
+    page = console.open("#/")
+    wait_live(page)
+    expect(page.get_by_test_id("device-row").first).to_be_visible()
+    console.shot(page, "fleet")
+    views = [("#/", "device-row"), (f"#/devices/quiet_dev_01", "chart-score"), ("#/alerts", "alert-row"),
+             (f"#/alerts/{alert['id']}", "alert-detail"), ("#/pipeline", "pipeline-status"),
+             ("#/devices/never_seen_device", "empty")]
+    for lang in ("en", "ko"):
+        page.get_by_test_id("language-switch").select_option(lang)
+        for route, testid in views:
+            page.goto(f"{stack.base_url}/{route}")
+            expect(page.get_by_test_id(testid).first, f"{route} should show {testid}").to_be_visible()
+            page.wait_for_timeout(300)  # let late requests and renders finish before the next view
+            console.shot(page, f"{lang}-{route.strip('#/').replace('/', '-') or 'fleet'}")
+    page.goto(f"{stack.base_url}/#/")
+    page.get_by_test_id("language-switch").select_option("en")
+    page.get_by_test_id("theme-toggle").click()
+    expect(page.locator("html")).to_have_attribute("data-theme", "dark")
+    expect(page.get_by_test_id("device-row").first).to_be_visible()
+    console.shot(page, "fleet-dark")
+    page.get_by_test_id("theme-toggle").click()
+    expect(page.locator("html")).to_have_attribute("data-theme", "light")
+    assert console.unexpected_errors() == [], console.unexpected_errors()
