@@ -130,6 +130,10 @@ import Testing
             #expect(device.json["device_id"] as? String == "프레스-1" && device.json["status"] as? String == "online")
             #expect((device.json["values"] as? [String: Any])?["temperature"] as? Double == 71.5)
             #expect((device.json["alert"] as? [String: Any])?["id"] as? Int64 == id)
+            let filtered = try await client.answer("/api/v1/devices?id=%ED%94%84%EB%A0%88%EC%8A%A4-1")
+            #expect((filtered.json["devices"] as? [[String: Any]])?.first?["device_id"] as? String == "프레스-1")
+            let unknown = try await client.answer("/api/v1/devices?id=nobody")
+            #expect(unknown.status == .ok && unknown.json["total"] as? Int == 0)
         }
     }
 

@@ -4,8 +4,9 @@ import MobyCore
 
 /// `GET /api/v1/devices[?limit=&offset=]`: the devices the server has heard from since it
 /// started, in id order and one page at a time (the fleet can be large): when, their latest
-/// values and anomaly score, online or stale, and their open alert. `GET /api/v1/devices/{id}`:
-/// one of them (404 when never heard from).
+/// values and anomaly score, online or stale, and their open alert; `?id=` keeps one device (an
+/// empty list when never heard from). `GET /api/v1/devices/{id}`: one of them (404 when never
+/// heard from).
 struct DeviceController<Context: RequestContext>: Sendable {
     let fleet: FleetState
     let center: AlertCenter
@@ -61,11 +62,20 @@ struct DeviceController<Context: RequestContext>: Sendable {
         var parameters = QueryParameters(request)
         let limit = parameters.int("limit", default: 500, in: 1...5_000)
         let offset = parameters.int("offset", default: 0, in: 0...Int(Int32.max))
+        let only = parameters.deviceID("id")
         try parameters.check()
         let now = WallClock.nanoseconds()
         let alerts = Dictionary(
             await center.openAlerts().map { ($0.deviceID, $0) }, uniquingKeysWith: { a, b in a.id > b.id ? a : b })
-        let page = fleet.page(offset: offset, limit: limit)
+        let page =
+            if let only {
+                (
+                    devices: fleet.device(only).map { [(id: only, device: $0)] } ?? [],
+                    total: fleet.device(only) == nil ? 0 : 1
+                )
+            } else {
+                fleet.page(offset: offset, limit: limit)
+            }
         let devices = page.devices.map { document($0.id, $0.device, alert: alerts[$0.id], now: now) }
         return DeviceList(
             devices: devices, total: page.total, limit: limit, offset: offset, maxDevices: fleet.maxDevices,
