@@ -52,6 +52,9 @@ public final class SensorAgent: Sendable {
         }
     }
 
+    /// The shortest pause of the generator.
+    static let minimumSleep = Duration.milliseconds(1)
+
     /// Generates `count` readings (0: forever) at `rate` per second, round-robin over `devices`.
     public func generate(devices: [SimulatedDevice], rate: Double, count: Int) async throws {
         var devices = devices
@@ -70,16 +73,18 @@ public final class SensorAgent: Sendable {
                     await flush(&pending)
                     lastFlush = now
                 }
-                try await Task.sleep(until: min(due, now + flushEvery), clock: clock)
+                // At least a millisecond: at high rates one timer per reading costs more than the
+                // reading itself; the readings due meanwhile are then generated together.
+                try await Task.sleep(until: min(max(due, now + Self.minimumSleep), now + flushEvery), clock: clock)
                 continue
             }
             let device = index % devices.count
             index += 1
-            guard let payload = devices[device].reading(at: WallClock.nanoseconds(), elapsed: clock.now - start) else {
+            guard let payload = devices[device].readingBytes(at: WallClock.nanoseconds(), elapsed: clock.now - start)
+            else {
                 continue  // an injected dropout
             }
-            pending.append(
-                Outbox.Message(topic: ReadingTopic.topic(for: devices[device].deviceID), payload: Array(payload.utf8)))
+            pending.append(Outbox.Message(topic: ReadingTopic.topic(for: devices[device].deviceID), payload: payload))
             if pending.count >= 2_000 || clock.now - lastFlush >= flushEvery {
                 await flush(&pending)
                 lastFlush = clock.now

@@ -102,19 +102,50 @@ public enum RFC3339 {
             days -= 1
         }
         let (year, month, day) = civilFromDays(Int(days))
-        func pad(_ value: Int, _ width: Int) -> String {
-            let text = String(value)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
+        // Digit by digit into one buffer: called for every simulated reading and API timestamp.
+        var out: [UInt8] = []
+        out.reserveCapacity(32)
+        func digits(_ value: Int, _ width: Int) {
+            var value = value
+            if value < 0 {
+                out.append(UInt8(ascii: "-"))
+                value = -value
+            }
+            var divisor = 1
+            var count = 1
+            while divisor <= value / 10 {
+                divisor *= 10
+                count += 1
+            }
+            for _ in count..<max(width, count) { out.append(UInt8(ascii: "0")) }
+            while divisor > 0 {
+                out.append(UInt8(ascii: "0") + UInt8(value / divisor % 10))
+                divisor /= 10
+            }
         }
-        var text =
-            "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(Int(secondOfDay / 3600), 2)):"
-            + "\(pad(Int(secondOfDay % 3600 / 60), 2)):\(pad(Int(secondOfDay % 60), 2))"
+        digits(year, 4)
+        out.append(UInt8(ascii: "-"))
+        digits(month, 2)
+        out.append(UInt8(ascii: "-"))
+        digits(day, 2)
+        out.append(UInt8(ascii: "T"))
+        digits(Int(secondOfDay / 3600), 2)
+        out.append(UInt8(ascii: ":"))
+        digits(Int(secondOfDay % 3600 / 60), 2)
+        out.append(UInt8(ascii: ":"))
+        digits(Int(secondOfDay % 60), 2)
         if nanos > 0 {
-            var fraction = pad(Int(nanos), 9)
-            while fraction.hasSuffix("0") { fraction.removeLast() }
-            text += "." + fraction
+            var fraction = Int(nanos)
+            var width = 9
+            while fraction % 10 == 0 {
+                fraction /= 10
+                width -= 1
+            }
+            out.append(UInt8(ascii: "."))
+            digits(fraction, width)
         }
-        return text + "Z"
+        out.append(UInt8(ascii: "Z"))
+        return String(decoding: out, as: UTF8.self)
     }
 
     static func isLeap(_ year: Int) -> Bool { year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) }

@@ -24,14 +24,86 @@ public struct SensorSample: Sendable, Equatable {
 
     /// The seed's JSON message (`accel`/`gyro` as x/y/z objects), values rounded to 3 decimals.
     public func json(deviceID: String, timestamp: Int64) -> String {
-        """
-        {"device_id":"\(deviceID)","temperature":\(r(temperature)),"humidity":\(r(humidity)),\
-        "vibration":\(r(vibration)),"sound":\(r(sound)),\
-        "accel":{"x":\(r(accel.x)),"y":\(r(accel.y)),"z":\(r(accel.z))},\
-        "gyro":{"x":\(r(gyro.x)),"y":\(r(gyro.y)),"z":\(r(gyro.z))},\
-        "cycle_count":\(cycleCount),"timestamp":"\(RFC3339.format(timestamp))"}
-        """
+        String(decoding: jsonBytes(deviceID: deviceID, timestamp: timestamp), as: UTF8.self)
     }
 
-    private func r(_ value: Double) -> Double { (value * 1000).rounded() / 1000 }
+    /// `json(deviceID:timestamp:)` as UTF-8, written digit by digit: load mode makes tens of
+    /// thousands a second, and formatting doubles as text cost more than everything else.
+    public func jsonBytes(deviceID: String, timestamp: Int64) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(320 + deviceID.utf8.count)
+        func raw(_ text: StaticString) {
+            text.withUTF8Buffer { out.append(contentsOf: $0) }
+        }
+        func number(_ value: Double) {
+            Self.writeMillis(value, into: &out)
+        }
+        raw(#"{"device_id":""#)
+        out.append(contentsOf: deviceID.utf8)
+        raw(#"","temperature":"#)
+        number(temperature)
+        raw(#","humidity":"#)
+        number(humidity)
+        raw(#","vibration":"#)
+        number(vibration)
+        raw(#","sound":"#)
+        number(sound)
+        raw(#","accel":{"x":"#)
+        number(accel.x)
+        raw(#","y":"#)
+        number(accel.y)
+        raw(#","z":"#)
+        number(accel.z)
+        raw(#"},"gyro":{"x":"#)
+        number(gyro.x)
+        raw(#","y":"#)
+        number(gyro.y)
+        raw(#","z":"#)
+        number(gyro.z)
+        raw(#"},"cycle_count":"#)
+        Self.writeInteger(cycleCount, into: &out)
+        raw(#","timestamp":""#)
+        out.append(contentsOf: RFC3339.format(timestamp).utf8)
+        raw(#""}"#)
+        return out
+    }
+
+    /// `value` rounded to 3 decimals, without trailing zeros (`25.3`, `-0.02`, `7`).
+    static func writeMillis(_ value: Double, into out: inout [UInt8]) {
+        let scaled = (value * 1000).rounded()
+        guard scaled.isFinite, abs(scaled) < 9e15 else {
+            out.append(contentsOf: "\(value)".utf8)
+            return
+        }
+        var millis = Int64(scaled)
+        if millis < 0 {
+            out.append(UInt8(ascii: "-"))
+            millis = -millis
+        }
+        writeInteger(millis / 1000, into: &out)
+        var fraction = millis % 1000
+        guard fraction > 0 else { return }
+        out.append(UInt8(ascii: "."))
+        var digits = 3
+        while fraction % 10 == 0 {
+            fraction /= 10
+            digits -= 1
+        }
+        var divisor: Int64 = digits == 3 ? 100 : digits == 2 ? 10 : 1
+        while divisor > 0 {
+            out.append(UInt8(ascii: "0") + UInt8(fraction / divisor % 10))
+            divisor /= 10
+        }
+    }
+
+    static func writeInteger(_ value: Int64, into out: inout [UInt8]) {
+        if value < 0 { out.append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        var digits: [UInt8] = []
+        repeat {
+            digits.append(UInt8(ascii: "0") + UInt8(magnitude % 10))
+            magnitude /= 10
+        } while magnitude > 0
+        out.append(contentsOf: digits.reversed())
+    }
 }

@@ -59,6 +59,11 @@ public struct SimulatedDevice: Sendable {
         sample(at: timestamp, elapsed: elapsed)?.json(deviceID: deviceID, timestamp: timestamp)
     }
 
+    /// `reading(at:elapsed:)` as UTF-8 bytes.
+    public mutating func readingBytes(at timestamp: Int64, elapsed: Duration = .zero) -> [UInt8]? {
+        sample(at: timestamp, elapsed: elapsed)?.jsonBytes(deviceID: deviceID, timestamp: timestamp)
+    }
+
     private mutating func healthy(at timestamp: Int64) -> SensorSample {
         // Running spells last ~5 minutes at 1 Hz, idle ones ~1.5 minutes.
         if generator.unit() < (running ? 1.0 / 300 : 1.0 / 90) { running.toggle() }

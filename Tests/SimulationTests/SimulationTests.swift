@@ -1,7 +1,9 @@
+import Foundation
 import MobyCore
 import MobyTestSupport
-import Simulation
 import Testing
+
+@testable import Simulation
 
 /// The simulated signals against the real sensor catalog and anomaly engine: healthy devices
 /// stay quiet, every injected anomaly except `stuck` and `dropout` raises an episode.
@@ -86,6 +88,40 @@ import Testing
         let gaps = run(&silent, seconds: 60).samples
         #expect(gaps[5..<35].allSatisfy { $0 == nil })
         #expect(gaps[0..<5].allSatisfy { $0 != nil } && gaps[35...].allSatisfy { $0 != nil })
+    }
+
+    @Test func numbersAreWrittenRoundedToThreeDecimals() {
+        func text(_ value: Double) -> String {
+            var out: [UInt8] = []
+            SensorSample.writeMillis(value, into: &out)
+            return String(decoding: out, as: UTF8.self)
+        }
+        #expect(text(25.347) == "25.347" && text(25.3) == "25.3" && text(7) == "7" && text(-0.0204) == "-0.02")
+        #expect(text(0.0004) == "0" && text(-0.0004) == "0" && text(9.81) == "9.81" && text(0.001) == "0.001")
+        var generator = SplitMix64(seed: 42)
+        for _ in 0..<10_000 {
+            let value = (Double(generator.next() % 2_000_000_000) - 1e9) / 99_991
+            #expect(Double(text(value)) == (value * 1000).rounded() / 1000, "\(value) -> \(text(value))")
+        }
+    }
+
+    @Test func theMessageIsTheSeedsJSON() throws {
+        var device = SimulatedDevice(deviceID: "press-7", seed: 3)
+        let made = device.readingBytes(at: 1_764_000_000_123_000_000)
+        let bytes = try #require(made)
+        let parsed = try JSONSerialization.jsonObject(with: Data(bytes))
+        let object = try #require(parsed as? [String: Any])
+        #expect(object["device_id"] as? String == "press-7")
+        #expect(object["timestamp"] as? String == "2025-11-24T16:00:00.123Z")
+        #expect((object["accel"] as? [String: Any])?.keys.sorted() == ["x", "y", "z"])
+        #expect(
+            Set(object.keys) == [
+                "device_id", "temperature", "humidity", "vibration", "sound", "accel", "gyro", "cycle_count",
+                "timestamp",
+            ])
+        let decoder = ReadingDecoder(catalog: try SensorCatalog.load(path: TestPaths.catalog))
+        let decoded = try decoder.decode(bytes, topicDeviceID: "press-7", receivedAt: 0).get()
+        #expect(decoded.values.count == 11 && decoded.timestamp == 1_764_000_000_123_000_000)
     }
 
     @Test func injectionSyntax() throws {

@@ -177,5 +177,20 @@ import Testing
 
     @Test func crcMatchesTheStandardCheckValue() {
         #expect(CRC32.checksum(Array("123456789".utf8)) == 0xCBF4_3926)
+        #expect(CRC32.checksum([UInt8]()) == 0)
+    }
+
+    @Test func eightBytesAtATimeEqualsOneAtATime() {
+        for length in [0, 1, 7, 8, 9, 15, 16, 17, 63, 64, 65, 1_000, 4_099] {
+            // Deterministic bytes that still cover every value and bit pattern.
+            let bytes = (0..<length).map { UInt8(truncatingIfNeeded: ($0 &* 2_654_435_761) >> 13) }
+            for start in [0, 1, 3] where start <= length {
+                bytes[start...].withUnsafeBytes { slice in
+                    #expect(
+                        CRC32.update(0x1234_5678, slice) == CRC32.updateBytewise(0x1234_5678, slice),
+                        "\(length)/\(start)")
+                }
+            }
+        }
     }
 }
