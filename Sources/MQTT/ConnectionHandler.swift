@@ -45,6 +45,9 @@ final class MQTTConnectionHandler: ChannelDuplexHandler {
     /// A burst with at least this many publishes is busy traffic: the next read is not delayed.
     static let busyBurst = 64
     private var needsFlush = false
+    private var pending: [MQTTPacket] = []
+    /// PUBACKs of the current read burst, handed to the session together at its end.
+    private var pubAcks: [UInt16] = []
     private var resumeReading: (@Sendable () -> Void)?
 
     init(
@@ -106,6 +109,12 @@ final class MQTTConnectionHandler: ChannelDuplexHandler {
         timer = nil
         gatheringRead?.cancel()
         gatheringRead = nil
+        pending = []  // the session resends what matters on the next connection
+        if !pubAcks.isEmpty {
+            // Acknowledged before the connection ended: done, not to be resent.
+            _ = session.acknowledged(pubAcks: pubAcks)
+            pubAcks = []
+        }
         let reason = closeReason ?? .connectionClosed
         session.inbound.cancelResume()
         if !batch.isEmpty {
@@ -174,7 +183,9 @@ final class MQTTConnectionHandler: ChannelDuplexHandler {
                     connection: connection))
         case .pubrel(let id):
             write(.pubcomp(packetID: id), context: context)
-        case .puback, .pubrec, .pubcomp, .suback, .unsuback:
+        case .puback(let id):
+            pubAcks.append(id)
+        case .pubrec, .pubcomp, .suback, .unsuback:
             for reply in session.acknowledged(packet) { write(reply, context: context) }
         case .pingresp:
             break  // any packet answers a PINGREQ (see channelReadComplete)
@@ -186,12 +197,19 @@ final class MQTTConnectionHandler: ChannelDuplexHandler {
     func channelReadComplete(context: ChannelHandlerContext) {
         keepAlive?.received(at: .now())
         lastBurst = batch.count
+        acknowledgePubAcks(context: context)
         if !batch.isEmpty {
             session.inbound.append(contentsOf: batch)
             batch.removeAll(keepingCapacity: true)
         }
         flushIfNeeded(context: context)
         context.fireChannelReadComplete()
+    }
+
+    private func acknowledgePubAcks(context: ChannelHandlerContext) {
+        guard !pubAcks.isEmpty else { return }
+        for reply in session.acknowledged(pubAcks: pubAcks) { write(reply, context: context) }
+        pubAcks.removeAll(keepingCapacity: true)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -201,12 +219,21 @@ final class MQTTConnectionHandler: ChannelDuplexHandler {
     // MARK: Outbound
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        // This handler's queued packets were produced first: they go out first.
+        writePending(context: context)
         context.write(data, promise: promise)
+    }
+
+    private func writePending(context: ChannelHandlerContext) {
+        guard !pending.isEmpty else { return }
+        context.write(wrapOutboundOut(pending), promise: nil)
+        pending = []
     }
 
     func flush(context: ChannelHandlerContext) {
         keepAlive?.sent(at: .now())
         needsFlush = false
+        writePending(context: context)
         context.flush()
     }
 
@@ -258,8 +285,10 @@ final class MQTTConnectionHandler: ChannelDuplexHandler {
         read(context: context)
     }
 
+    /// Queues `packet`; what a read burst produces (one publish per PUBACK that freed a slot,
+    /// PUBCOMPs) goes down the pipeline as one array at the next flush.
     private func write(_ packet: MQTTPacket, context: ChannelHandlerContext) {
-        context.write(wrapOutboundOut([packet]), promise: nil)
+        pending.append(packet)
         needsFlush = true
     }
 
@@ -267,6 +296,7 @@ final class MQTTConnectionHandler: ChannelDuplexHandler {
         guard needsFlush else { return }
         needsFlush = false
         keepAlive?.sent(at: .now())
+        writePending(context: context)
         context.flush()
     }
 

@@ -194,6 +194,13 @@ final class Session: Sendable {
         for listener in listeners { listener.yield(.disconnected(reason)) }
     }
 
+    /// The PUBACKs of one read burst; returns the packets to send (publishes that now have a slot).
+    func acknowledged(pubAcks packetIDs: [UInt16]) -> [MQTTPacket] {
+        let effects = locked.withLock { $0.state.pubAcks(packetIDs) }
+        complete(effects)
+        return effects.packets
+    }
+
     /// An acknowledgement from the broker; returns the packets to answer with.
     func acknowledged(_ packet: MQTTPacket) -> [MQTTPacket] {
         let effects = locked.withLock { locked -> SessionEffects<Waiter> in

@@ -224,6 +224,23 @@ struct SessionState<Waiter> {
         finish(packetID: packetID, qos: .atLeastOnce, packet: "PUBACK")
     }
 
+    /// The PUBACKs of one read burst, in order: one set of effects for all of them, and the
+    /// freed slots refilled once.
+    mutating func pubAcks(_ packetIDs: [UInt16]) -> SessionEffects<Waiter> {
+        var effects = SessionEffects<Waiter>()
+        effects.completions.reserveCapacity(packetIDs.count)
+        for packetID in packetIDs {
+            guard let entry = outgoing[packetID], entry.publish.qos == .atLeastOnce else {
+                effects.warnings.append("PUBACK for unknown packet identifier \(packetID)")
+                continue
+            }
+            outgoing[packetID] = nil
+            if let waiter = entry.waiter { effects.completions.append((waiter, .success(.published))) }
+        }
+        sendQueued(into: &effects)
+        return effects
+    }
+
     /// PUBREC: the broker has the QoS 2 message; PUBREL must follow (sent even for unknown ids).
     mutating func pubRec(packetID: UInt16) -> SessionEffects<Waiter> {
         var effects = SessionEffects<Waiter>()

@@ -62,6 +62,19 @@ import Testing
         #expect(busy.pubAck(packetID: 1).packets == [.publish(publish("y", .atLeastOnce, id: 2))])
         #expect(busy.pubAck(packetID: 2).packets == [.publish(publish("z", .atLeastOnce, id: 3))])
 
+        // The PUBACKs of one read burst at once: completions in order, freed slots refilled once.
+        var burst = State(maxInflight: 3)
+        _ = burst.connected(sessionPresent: false)
+        let six = (1...6).map { (publish: publish("c\($0)", .atLeastOnce), requestID: UInt64(100 + $0)) }
+        #expect(burst.publish(contentsOf: six, waiter: 8).packets.count == 3)
+        let acks = burst.pubAcks([1, 2, 99])
+        #expect(succeeded(acks) == [8, 8])
+        #expect(acks.warnings == ["PUBACK for unknown packet identifier 99"])
+        #expect(
+            acks.packets == [
+                .publish(publish("c4", .atLeastOnce, id: 4)), .publish(publish("c5", .atLeastOnce, id: 5)),
+            ])
+
         var stopped = State(maxInflight: 1)
         _ = stopped.stop()
         #expect(failed(stopped.publish(contentsOf: batch, waiter: 9)).count == 5)
