@@ -19,8 +19,14 @@ public struct Outbox: Sendable {
 
     /// Messages read from the outbox, to be removed once all are acknowledged.
     public struct Batch: Sendable {
-        public var messages: [Message]
+        /// Ready to publish; payloads are slices of the record read from disk (no copies).
+        public var outgoing: [MQTTOutgoingMessage]
         fileprivate var record: Spool.Record
+
+        /// The messages as they were appended.
+        public var messages: [Message] {
+            outgoing.map { Message(topic: $0.topic, payload: Array(buffer: $0.payload)) }
+        }
     }
 
     public let spool: Spool
@@ -51,17 +57,17 @@ public struct Outbox: Sendable {
         guard let record = try await DiskThreads.run({ () throws(SpoolError) in try spool.peek(maxLines: maxMessages) })
         else { return nil }
         var body = record.body
-        var messages: [Message] = []
+        var messages: [MQTTOutgoingMessage] = []
         messages.reserveCapacity(record.lines)
         while body.readableBytes > 0 {
             guard let topicLength = body.readInteger(as: UInt16.self),
-                let topic = body.readString(length: Int(topicLength)),
+                let topicBytes = body.readSlice(length: Int(topicLength)),
                 let payloadLength = body.readInteger(as: UInt32.self),
-                let payload = body.readBytes(length: Int(payloadLength))
+                let payload = body.readSlice(length: Int(payloadLength))
             else { throw OutboxError.corrupt }
-            messages.append(Message(topic: topic, payload: payload))
+            messages.append(MQTTOutgoingMessage(topic: String(buffer: topicBytes), payload: payload))
         }
-        return Batch(messages: messages, record: record)
+        return Batch(outgoing: messages, record: record)
     }
 
     /// Forgets `batch` (all of it was acknowledged).

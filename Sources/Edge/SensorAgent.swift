@@ -180,9 +180,7 @@ public final class SensorAgent: Sendable {
                 try await Task.sleep(for: .milliseconds(10))
                 continue
             }
-            let messages = batch.messages.map {
-                MQTTOutgoingMessage(topic: $0.topic, payload: ByteBuffer(bytes: $0.payload))
-            }
+            let messages = batch.outgoing
             try await client.publish(contentsOf: messages, qos: .atLeastOnce)
             try await outbox.remove(batch)
             state.withLock { $0.acknowledged += messages.count }
