@@ -1,9 +1,11 @@
+import Backoff
 import MobyTestSupport
 import NIOCore
 import Synchronization
 import Testing
 
 @testable import Influx
+@testable import Spool
 
 /// The batch writer's grouping and hand-back, with a sink that records what it was given.
 @Suite struct BatchWriterTests {
@@ -92,5 +94,59 @@ import Testing
             let lines = recorder.bodies.withLock { $0 }.joined().split(separator: "\n")
             #expect(lines.count == 110)
         }
+    }
+
+    @Test func anOutageSpoolsAcknowledgesOnlyDurableBatchesAndReplaysInOrderMerged() async throws {
+        let directory = try TestPaths.scratch("writer-spool")
+        let spool = try Spool(directory: directory.path, maxBytes: 1 << 24)
+        let down = Atomic<Bool>(true)
+        let written = Mutex<[String]>([])
+        let commits = Mutex<[(receipts: [Int], spooled: Bool)]>([])
+        let writer = BatchWriter<Int>(
+            options: .init(maxLines: 20, backoff: Backoff(initial: .milliseconds(5), maximum: .milliseconds(20))),
+            spool: spool,
+            sink: { body throws(InfluxError) in
+                if down.load(ordering: .relaxed) { throw .unavailable("test outage", retryAfter: nil) }
+                written.withLock { $0.append(String(buffer: body)) }
+            },
+            onRefused: { _ in [] },
+            onCommit: { commit in
+                // Durable when handed back: on disk if spooled, in "InfluxDB" otherwise.
+                if commit.spooled {
+                    #expect(spool.depth.lines >= commit.spooledLines, "spooled before acknowledged")
+                } else {
+                    #expect(written.withLock { $0.joined() }.contains("v=\(commit.receipts.last ?? -1)i"))
+                }
+                commits.withLock { $0.append((commit.receipts, commit.spooled)) }
+            })
+        let running = Task { await writer.run() }
+        for value in 0..<40 {
+            // Slower than the writer's linger while InfluxDB is down: one small spooled batch each.
+            try await writer.append(point(value), receipt: value)
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        try await eventually("every receipt handed back while InfluxDB is down") {
+            commits.withLock { $0.flatMap(\.receipts) }.count == 40
+        }
+        #expect(written.withLock { $0.isEmpty }, "nothing reached InfluxDB")
+        #expect(commits.withLock { $0.allSatisfy(\.spooled) })
+        #expect(spool.depth.lines == 40)
+
+        down.store(false, ordering: .relaxed)
+        for value in 40..<45 { try await writer.append(point(value), receipt: value) }
+        try await eventually("the spool replayed") { spool.depth.lines == 0 && written.withLock { $0.count } > 0 }
+        try await eventually("the new readings written") { commits.withLock { $0.flatMap(\.receipts) }.count == 45 }
+        await writer.finish()
+        await running.value
+
+        let receipts = commits.withLock { $0.flatMap(\.receipts) }
+        #expect(receipts == Array(0..<45), "each receipt once, in append order")
+        let lines = written.withLock { $0.joined() }.split(separator: "\n").map(String.init)
+        #expect(Set(lines).count == 45 && lines.count == 45, "every line stored once")
+        let stamps = lines.compactMap { Int($0.split(separator: " ").last ?? "") }
+        #expect(stamps.filter { $0 < 40 } == Array(0..<40), "replayed oldest first")
+        // Dozens of one-line spooled batches come back merged, up to a full batch per write.
+        let writes = written.withLock { $0.map { $0.split(separator: "\n").count } }
+        #expect(writes.count <= 4 && writes.first == 20, "lines per write: \(writes)")
     }
 }
