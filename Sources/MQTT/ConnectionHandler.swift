@@ -43,7 +43,7 @@ final class MQTTConnectionHandler: ChannelDuplexHandler {
     private var lastBurst = 0
     private var gatheringRead: Scheduled<Void>?
     /// A burst with at least this many publishes is busy traffic: the next read is not delayed.
-    static let busyBurst = 64
+    static let busyBurst = 512
     private var needsFlush = false
     private var pending: [MQTTPacket] = []
     /// PUBACKs of the current read burst, handed to the session together at its end.
