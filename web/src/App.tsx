@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { api } from './api/client';
 import type { Catalog, ConsoleSettings } from './api/types';
 import { useRoute } from './hooks';
@@ -13,6 +13,7 @@ import { FleetView } from './views/Fleet';
 import { DeviceView } from './views/Device';
 import { AlertsView } from './views/Alerts';
 import { PipelineView } from './views/Pipeline';
+import { alertSummary } from './logic/summary';
 
 function initialTheme(): Theme {
   const stored = remembered('theme');
@@ -21,7 +22,10 @@ function initialTheme(): Theme {
 }
 
 export function App() {
-  const { t } = useI18n();
+  const { t, lang } = useI18n();
+  // The stream's handler is installed once: it reads the current language through this ref.
+  const words = useRef({ lang, t });
+  words.current = { lang, t };
   const route = useRoute();
   const [theme, setTheme] = useState<Theme>(initialTheme);
   const [catalog, setCatalog] = useState<Catalog | null>(null);
@@ -67,7 +71,7 @@ export function App() {
             severity: c.alert.severity,
             deviceId: c.alert.device_id,
             rule: c.alert.rule,
-            summary: c.alert.summary,
+            summary: alertSummary(c.alert, words.current.lang, words.current.t),
           })),
           Date.now(),
         );

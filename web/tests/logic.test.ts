@@ -5,6 +5,8 @@ import { defaultFleetFilter, filterAndSort, fleetRows, scoreCondition, visibleWi
 import { counterRate, parsePrometheus } from '../src/logic/prometheus';
 import { parseRoute, routeHref } from '../src/logic/routes';
 import { conflictSentence } from '../src/logic/conflict';
+import { alertSummary } from '../src/logic/summary';
+import type { Alert } from '../src/api/types';
 import { en } from '../src/i18n/en';
 import { ko } from '../src/i18n/ko';
 import { initialLang } from '../src/i18n/index';
@@ -225,4 +227,25 @@ test('api: query strings and status kinds', () => {
   assert.equal(kindOfStatus(503), 'unavailable');
   assert.equal(kindOfStatus(422), 'badRequest');
   assert.equal(kindOfStatus(500), 'server');
+});
+
+test('alert summaries are written in the chosen language from the structured fields', () => {
+  const alert = {
+    id: 7, device_id: 'press-1', rule: 'anomaly', severity: 'critical', status: 'pending', score: 6.74,
+    peak_score: 6.8, reading_count: 3, raised_at: '2026-11-29T08:31:14Z', last_seen_at: '2026-11-29T08:31:20Z',
+    updated_at: '2026-11-29T08:31:20Z', summary: 'server text',
+    contributors: [
+      { metric: 'temperature', value: 70.84, unit: '°C', nominal: 25, z: 5.7, limit: 60, severity: 'critical' },
+      { metric: 'sound', value: 49.9, unit: 'dB', nominal: 65, z: -1.3 },
+    ],
+  } as const;
+  const english = alertSummary(alert as unknown as Alert, 'en', en);
+  assert.match(english, /^Critical anomaly on press-1 since /);
+  assert.match(english, /temperature 70\.8 °C \(45\.8 °C above nominal 25, past the critical limit 60\); Sound 49\.9 dB \(15\.1 dB below nominal 65\)/i);
+  assert.match(english, /Anomaly score 6\.7, peak 6\.8 over 3 readings\.$/);
+  const korean = alertSummary(alert as unknown as Alert, 'ko', ko);
+  assert.match(korean, /^press-1 위험 이상 \(/);
+  assert.match(korean, /온도 70\.8 °C \(기준값 25보다 45\.8 °C 높음, 위험 한계 60 초과\); 소음 49\.9 dB \(기준값 65보다 15\.1 dB 낮음\)/);
+  assert.match(korean, /이상 점수 6\.7, 최고 6\.8 \(판독 3회\)\.$/);
+  assert.ok(!/anomaly|nominal|limit|reading/i.test(korean), korean);
 });

@@ -83,6 +83,12 @@ export const en = {
 
   deviceBack: 'Back to fleet',
   deviceTitle: (id: string) => `Device ${id}`,
+  summaryLead: (severity: string, device: string, since: string) => `${severity} anomaly on ${device} since ${since}`,
+  summaryOffset: (difference: string, above: boolean, nominal: string) =>
+    `${difference} ${above ? 'above' : 'below'} nominal ${nominal}`,
+  summaryPastLimit: (severity: string, limit: string) => `past the ${severity.toLowerCase()} limit ${limit}`,
+  summaryScore: (score: string, peak: string, readings: number) =>
+    `Anomaly score ${score}, peak ${peak} over ${readings} reading${readings === 1 ? '' : 's'}.`,
   deviceLastSeen: 'Last seen',
   deviceUnknown: 'This device has not sent readings since the server started.',
   timeRange: 'Time range',

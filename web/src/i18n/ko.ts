@@ -85,6 +85,10 @@ export const ko: Messages = {
 
   deviceBack: '설비 현황으로',
   deviceTitle: (id) => `장치 ${id}`,
+  summaryLead: (severity, device, since) => `${device} ${severity} 이상 (${since}부터)`,
+  summaryOffset: (difference, above, nominal) => `기준값 ${nominal}보다 ${difference} ${above ? '높음' : '낮음'}`,
+  summaryPastLimit: (severity, limit) => `${severity} 한계 ${limit} 초과`,
+  summaryScore: (score, peak, readings) => `이상 점수 ${score}, 최고 ${peak} (판독 ${readings}회).`,
   deviceLastSeen: '마지막 수신',
   deviceUnknown: '서버 시작 이후 이 장치의 측정값이 없습니다.',
   timeRange: '기간',

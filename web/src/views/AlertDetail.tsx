@@ -7,9 +7,10 @@ import { SeverityBadge } from '../components/SeverityBadge';
 import { AlertStatusBadge } from '../components/StatusBadges';
 import { ErrorNotice, RelativeTime, Skeleton } from '../components/Feedback';
 import { AlertActions } from '../components/AlertActions';
+import { alertSummary } from '../logic/summary';
 
 export function AlertDetailPanel({ id, tick, onChanged }: { id: number; tick: number; onChanged(): void }) {
-  const { t, num, value, dateTime } = useI18n();
+  const { t, num, value, dateTime, lang } = useI18n();
   const detail = useLoad((signal) => api.alert(id, signal), `alert/${id}`, undefined, tick);
   if (detail.error != null) return <ErrorNotice error={detail.error} onRetry={detail.reload} />;
   if (!detail.data) return <Skeleton rows={5} />;
@@ -47,7 +48,7 @@ export function AlertDetailPanel({ id, tick, onChanged }: { id: number; tick: nu
       )}
       <section>
         <h3>{t.alertSummary}</h3>
-        <p data-testid="alert-summary">{alert.summary}</p>
+        <p data-testid="alert-summary">{alertSummary(alert, lang, t)}</p>
       </section>
       <section>
         <h3>{t.alertContributors}</h3>

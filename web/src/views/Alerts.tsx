@@ -13,6 +13,7 @@ import { AlertStatusBadge } from '../components/StatusBadges';
 import { Empty, ErrorNotice, RelativeTime, Skeleton } from '../components/Feedback';
 import { AlertActions, type AlertActionsHandle } from '../components/AlertActions';
 import { AlertDetailPanel } from './AlertDetail';
+import { alertSummary } from '../logic/summary';
 
 type StatusFilter = 'open' | 'pending' | 'acknowledged' | 'resolved' | 'all';
 type TimeFilter = '1h' | '24h' | '7d' | 'all';
@@ -43,7 +44,7 @@ export function panelOrder(alerts: readonly Alert[]): Alert[] {
 }
 
 export function AlertsView({ alertId }: { alertId: number | null }) {
-  const { t, num } = useI18n();
+  const { t, num, lang } = useI18n();
   const [filters, setFilters] = useState<Filters>({ status: 'open', severity: 'all', device: '', time: 'all' });
   const [limit, setLimit] = useState(PAGE);
   const [selected, setSelected] = useState<ReadonlySet<number>>(new Set());
@@ -243,7 +244,7 @@ export function AlertsView({ alertId }: { alertId: number | null }) {
                       </td>
                       <td className="summary-cell">
                         <a href={routeHref({ page: 'alerts', alertId: alert.id })} tabIndex={-1}>
-                          {alert.summary}
+                          {alertSummary(alert, lang, t)}
                         </a>
                       </td>
                     </tr>

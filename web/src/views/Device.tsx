@@ -13,6 +13,7 @@ import { SeverityBadge } from '../components/SeverityBadge';
 import { AlertStatusBadge, DeviceStatusBadge } from '../components/StatusBadges';
 import { Empty, ErrorNotice, RelativeTime, Skeleton } from '../components/Feedback';
 import { AlertActions } from '../components/AlertActions';
+import { alertSummary } from '../logic/summary';
 
 const rangeIds = Object.keys(ranges) as RangeId[];
 const allMetrics = chartGroups.flatMap((g) => g.metrics);
@@ -22,7 +23,7 @@ const metricOrder = (metric: string) => {
 };
 
 export function DeviceView({ deviceId }: { deviceId: string }) {
-  const { t, value } = useI18n();
+  const { t, value, lang } = useI18n();
   const { catalog, settings } = useShared();
   const stream = useStream();
   const [range, setRange] = useState<RangeId>('1h');
@@ -86,7 +87,7 @@ export function DeviceView({ deviceId }: { deviceId: string }) {
             <SeverityBadge severity={alert.severity} /> <AlertStatusBadge status={alert.status} />{' '}
             <a href={routeHref({ page: 'alerts', alertId: alert.id })}>#{alert.id}</a> · <RelativeTime iso={alert.raised_at} />
           </div>
-          <p>{alert.narrative ?? alert.summary}</p>
+          <p>{alert.narrative ?? alertSummary(alert, lang, t)}</p>
           <AlertActions targets={[alert]} compact />
         </div>
       ))}
