@@ -121,16 +121,28 @@ struct IngestService: Service {
                     assessment: scorer.assess(reading),
                     readingAt: change.observation.stamp?.sensorTimestamp ?? reading.timestamp, receivedAt: receivedAt))
         }
-        // Dead letters go out in arrival order, each acknowledged by the broker, before any
-        // message of the run may be acknowledged. A message whose dead letter could not be
+        // Dead letters go out (each acknowledged by the broker) before any message of the run
+        // may be acknowledged. A message whose dead letter could not be
         // published is not acknowledged at all: the broker redelivers it to the next session.
         rejections.sort { $0.position < $1.position }
         var receipts = messages
         var withoutLine: [Int] = []
         withoutLine.reserveCapacity(rejections.count)
+        // All dead letters of the run go out at once and are awaited together: one after the
+        // other, each would wait for its PUBACK (up to a read-gathering interval), and a flood of
+        // bad messages would stall ingest.
+        let published = await withTaskGroup(of: (Int, Bool).self) { group in
+            for (index, (position, rejection)) in rejections.enumerated() {
+                let message = messages[position]
+                group.addTask { (index, await reject(message, rejection, receivedAt: receivedAt)) }
+            }
+            var published = [Bool](repeating: false, count: rejections.count)
+            for await (index, ok) in group { published[index] = ok }
+            return published
+        }
         var dropped = 0
-        for (position, rejection) in rejections {
-            if await reject(messages[position], rejection, receivedAt: receivedAt) {
+        for ((position, _), ok) in zip(rejections, published) {
+            if ok {
                 withoutLine.append(position - dropped)
             } else {
                 receipts.remove(at: position - dropped)
