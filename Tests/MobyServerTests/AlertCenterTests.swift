@@ -40,6 +40,19 @@ import Testing
             assessment: AnomalyScorer(catalog: catalog).assess(reading), readingAt: at)
     }
 
+    @Test func anAlertCountsTheReadingsThatOpenedItsEpisode() async throws {
+        let (center, store) = try center()
+        _ = try await center.start()
+        var raise = signal(.raised(.critical))
+        raise.openingReadings = 3
+        await center.handle(raise)
+        let alert = try #require(try await store.openAlerts().first)
+        #expect(alert.readingCount == 3)
+        #expect(alert.summary.hasSuffix("over 3 readings."), "\(alert.summary)")
+        await center.handle(signal(.continued))
+        #expect(await center.openAlerts().first?.readingCount == 4, "each later reading adds one")
+    }
+
     @Test func streamClientsDroppedForBeingSlowAreCounted() async throws {
         let feed = AlertFeed(bufferLimit: 2)
         let metrics = ServerMetrics()

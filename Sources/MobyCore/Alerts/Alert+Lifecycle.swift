@@ -6,13 +6,16 @@ public struct LifecycleError: Error, Sendable, Equatable, CustomStringConvertibl
 }
 
 extension Alert {
-    /// Opens an alert for an episode that just started.
+    /// Opens an alert for an episode that just started, after `readings` anomalous readings in a
+    /// row (the hysteresis' raise-after count); `assessment` is the last of them.
     public init(
-        deviceID: String, severity: Severity, assessment: AnomalyAssessment, catalog: SensorCatalog, at time: Int64
+        deviceID: String, severity: Severity, assessment: AnomalyAssessment, catalog: SensorCatalog, at time: Int64,
+        readings: Int = 1
     ) {
         self.init(
             deviceID: deviceID, severity: severity, score: assessment.score, peakScore: assessment.score,
-            contributors: Self.contributors(assessment, catalog: catalog), readingCount: 1, raisedAt: time,
+            contributors: Self.contributors(assessment, catalog: catalog), readingCount: max(1, readings),
+            raisedAt: time,
             lastSeenAt: time, updatedAt: time)
         summary = AlertSummary.text(for: self, catalog: catalog)
     }

@@ -180,7 +180,7 @@ actor AlertCenter {
     private func raise(_ signal: AnomalySignal, severity: Severity, now: Int64) async {
         let alert = Alert(
             deviceID: signal.deviceID, severity: severity, assessment: signal.assessment, catalog: catalog,
-            at: signal.readingAt)
+            at: signal.readingAt, readings: signal.openingReadings)
         if let stored = await store(alert, history: entry("raised", alert, now), event: .raised, now: now) {
             requestNarrative(for: stored)
         }

@@ -11,4 +11,6 @@ struct AnomalySignal: Sendable {
     var readingAt: Int64
     /// When the server received the reading (ns), for the raise latency metric.
     var receivedAt: Int64 = WallClock.nanoseconds()
+    /// Anomalous readings in a row that opened the episode (for `raised`): the alert counts them.
+    var openingReadings = 1
 }

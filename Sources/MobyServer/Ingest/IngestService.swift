@@ -119,7 +119,8 @@ struct IngestService: Service {
                 AnomalySignal(
                     deviceID: reading.deviceID, change: change.change, severity: change.severity,
                     assessment: scorer.assess(reading),
-                    readingAt: change.observation.stamp?.sensorTimestamp ?? reading.timestamp, receivedAt: receivedAt))
+                    readingAt: change.observation.stamp?.sensorTimestamp ?? reading.timestamp, receivedAt: receivedAt,
+                    openingReadings: fleet.rules.raiseAfter))
         }
         // Dead letters go out (each acknowledged by the broker) before any message of the run
         // may be acknowledged. A message whose dead letter could not be
