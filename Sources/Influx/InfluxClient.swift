@@ -10,6 +10,8 @@ public struct InfluxClient: Sendable {
     public let configuration: InfluxConfiguration
     private let http: HTTPClient
     private let baseURL: String
+    /// Writes over plain HTTP go through our own connection (see `InfluxWriteLink`).
+    private let writeLink: InfluxWriteLink?
 
     public init(configuration: InfluxConfiguration, httpClient: HTTPClient = .shared) {
         self.configuration = configuration
@@ -17,21 +19,53 @@ public struct InfluxClient: Sendable {
         var base = configuration.url.absoluteString
         while base.hasSuffix("/") { base.removeLast() }
         self.baseURL = base
+        let url = configuration.url
+        if url.scheme?.lowercased() == "http", let host = url.host {
+            var prefix = url.path
+            while prefix.hasSuffix("/") { prefix.removeLast() }
+            var headers = HTTPHeaders()
+            if let authorization = Self.authorization(configuration.api) {
+                headers.add(name: "Authorization", value: authorization)
+            }
+            writeLink = InfluxWriteLink(
+                host: host, port: url.port ?? 80, path: prefix + Self.writePath(configuration), headers: headers,
+                timeout: configuration.requestTimeout)
+        } else {
+            writeLink = nil
+        }
+    }
+
+    /// The write endpoint with its query, below the base URL.
+    static func writePath(_ configuration: InfluxConfiguration) -> String {
+        switch configuration.api {
+        case .v2(let org, let bucket, _):
+            "/api/v2/write?org=\(encode(org))&bucket=\(encode(bucket))&precision=ns"
+        case .v1:
+            "/write?db=\(encode(configuration.database))&rp=\(encode(configuration.retentionPolicy))&precision=ns"
+        }
+    }
+
+    static func authorization(_ api: InfluxConfiguration.API) -> String? {
+        switch api {
+        case .v2(_, _, let token): "Token \(token)"
+        case .v1(let credentials?):
+            "Basic " + Data("\(credentials.username):\(credentials.password)".utf8).base64EncodedString()
+        case .v1(nil): nil
+        }
     }
 
     // MARK: Writing
 
     /// Writes a body of newline-terminated lines (nanosecond timestamps).
     public func write(_ body: ByteBuffer) async throws(InfluxError) {
-        let url: String
-        switch configuration.api {
-        case .v2(let org, let bucket, _):
-            url = "\(baseURL)/api/v2/write?org=\(Self.encode(org))&bucket=\(Self.encode(bucket))&precision=ns"
-        case .v1:
-            url =
-                "\(baseURL)/write?db=\(Self.encode(configuration.database))&rp=\(Self.encode(configuration.retentionPolicy))&precision=ns"
+        if let writeLink {
+            let answer = try await writeLink.write(body)
+            guard (200..<300).contains(answer.status) else {
+                throw Self.classify(status: answer.status, headers: answer.headers, body: answer.body)
+            }
+            return
         }
-        var request = HTTPClientRequest(url: url)
+        var request = HTTPClientRequest(url: baseURL + Self.writePath(configuration))
         request.method = .POST
         addAuthorization(to: &request)
         request.headers.add(name: "Content-Type", value: "text/plain; charset=utf-8")
@@ -127,14 +161,8 @@ public struct InfluxClient: Sendable {
     // MARK: Plumbing
 
     private func addAuthorization(to request: inout HTTPClientRequest) {
-        switch configuration.api {
-        case .v2(_, _, let token):
-            request.headers.add(name: "Authorization", value: "Token \(token)")
-        case .v1(let credentials?):
-            let basic = Data("\(credentials.username):\(credentials.password)".utf8).base64EncodedString()
-            request.headers.add(name: "Authorization", value: "Basic \(basic)")
-        case .v1(nil):
-            break
+        if let authorization = Self.authorization(configuration.api) {
+            request.headers.add(name: "Authorization", value: authorization)
         }
     }
 

@@ -293,38 +293,73 @@ public final class MQTTClient: Sendable {
 
     /// Publishes `messages` in order as one request: validated first (nothing is sent if one is
     /// refused), then queued together and sent as far as `maxInflightOutgoing` allows, with one
-    /// write per event-loop tick. Returns once the broker acknowledged every one (QoS 1/2; QoS 0:
-    /// once written); throws on the first failure, leaving the rest in the session as `publish`
-    /// does. One resumption per call instead of one per message: the edge agent's drain path.
+    /// write per event-loop tick. Returns once every one completed (acknowledged by the broker for
+    /// QoS 1/2, written for QoS 0) and throws the first failure, if any; what was sent stays in
+    /// the session as with `publish`. One resumption per call instead of one per message: the
+    /// edge agent's drain path.
     nonisolated(nonsending) public func publish(contentsOf messages: [MQTTOutgoingMessage], qos: MQTTQoS)
         async throws
     {
-        guard !messages.isEmpty else { return }
-        var publishes: [(publish: MQTTPublish, requestID: UInt64)] = []
-        publishes.reserveCapacity(messages.count)
-        let requestIDs = session.nextRequestIDs(messages.count)
-        for (message, requestID) in zip(messages, requestIDs) {
+        let publishes = try messages.map { try Self.publish($0, qos: qos, maxPacketSize: configuration.maxPacketSize) }
+        if let failure = await send(publishes, timeout: nil).lazy.compactMap({ $0 }).first { throw failure }
+    }
+
+    /// Publishes `messages` in order, each on its own (a refused one does not stop the others),
+    /// and returns each one's outcome (nil: acknowledged) once all completed. A message still
+    /// waiting for a connection or a free slot after `timeout` fails with `.timeout`; one already
+    /// sent waits for its acknowledgement. For many independent publishes that must keep their
+    /// order, such as a run's dead letters.
+    nonisolated(nonsending) public func publishEach(
+        contentsOf messages: [MQTTOutgoingMessage], qos: MQTTQoS, timeout: Duration
+    ) async -> [(any Error)?] {
+        var outcomes: [(any Error)?] = Array(repeating: nil, count: messages.count)
+        var publishes: [MQTTPublish] = []
+        var positions: [Int] = []
+        for (position, message) in messages.enumerated() {
             do {
-                try MQTTPacket.validateTopicName(message.topic)
+                publishes.append(try Self.publish(message, qos: qos, maxPacketSize: configuration.maxPacketSize))
+                positions.append(position)
             } catch {
-                throw MQTTClientError.invalidTopic(message.topic)
+                outcomes[position] = error
             }
-            let size = 5 + 2 + message.topic.utf8.count + (qos == .atMostOnce ? 0 : 2) + message.payload.readableBytes
-            guard size <= configuration.maxPacketSize else {
-                throw MQTTClientError.packetTooLarge(size: size, limit: configuration.maxPacketSize)
-            }
-            publishes.append(
-                (
-                    MQTTPublish(topic: message.topic, payload: message.payload, qos: qos, retain: message.retain),
-                    requestID
-                ))
         }
-        let batch = PublishBatch(count: publishes.count)
+        for (position, outcome) in zip(positions, await send(publishes, timeout: timeout)) {
+            outcomes[position] = outcome
+        }
+        return outcomes
+    }
+
+    /// A checked PUBLISH for `message`.
+    private static func publish(_ message: MQTTOutgoingMessage, qos: MQTTQoS, maxPacketSize: Int)
+        throws(MQTTClientError) -> MQTTPublish
+    {
+        do {
+            try MQTTPacket.validateTopicName(message.topic)
+        } catch {
+            throw .invalidTopic(message.topic)
+        }
+        let size = 5 + 2 + message.topic.utf8.count + (qos == .atMostOnce ? 0 : 2) + message.payload.readableBytes
+        guard size <= maxPacketSize else { throw .packetTooLarge(size: size, limit: maxPacketSize) }
+        return MQTTPublish(topic: message.topic, payload: message.payload, qos: qos, retain: message.retain)
+    }
+
+    /// Registers `publishes` in order as one batch and waits until each completed.
+    nonisolated(nonsending) private func send(_ publishes: [MQTTPublish], timeout: Duration?) async -> [(any Error)?] {
+        guard !publishes.isEmpty else { return [] }
+        let requestIDs = session.nextRequestIDs(publishes.count)
+        let items = Array(zip(publishes, requestIDs)).map { (publish: $0.0, requestID: $0.1) }
+        let batch = PublishBatch(count: items.count)
         let session = session
-        try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+        let eventLoop = eventLoopGroup.any()
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<[(any Error)?], Never>) in
                 batch.wait(continuation)
-                session.publish(contentsOf: publishes, batch: batch)
+                let queued = session.publish(contentsOf: items, batch: batch)
+                if queued, let timeout {
+                    eventLoop.scheduleTask(in: TimeAmount(timeout)) {
+                        for requestID in requestIDs { session.expire(requestID: requestID) }
+                    }
+                }
             }
         } onCancel: {
             for requestID in requestIDs { session.cancel(requestID: requestID) }

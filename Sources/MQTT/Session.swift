@@ -8,8 +8,8 @@ final class Session: Sendable {
     /// How a suspended caller is resumed.
     enum Waiter: Sendable {
         case publish(CheckedContinuation<Void, any Error>)
-        /// One publish of a batch (`MQTTClient.publish(contentsOf:qos:)`).
-        case batch(PublishBatch)
+        /// Publish `index` of a batch (`MQTTClient.publish(contentsOf:qos:)`, `publishEach`).
+        case batch(PublishBatch, index: Int)
         case subscribe(CheckedContinuation<[MQTTQoS], any Error>, filters: [String])
         case unsubscribe(CheckedContinuation<Void, any Error>)
     }
@@ -81,11 +81,21 @@ final class Session: Sendable {
         }
     }
 
-    /// Registers the publishes of a batch, under one lock and with one write to the connection.
-    func publish(contentsOf publishes: [(publish: MQTTPublish, requestID: UInt64)], batch: PublishBatch) {
-        _ = perform { state in
-            guard !Task.isCancelled else { return Self.failure(.batch(batch), CancellationError()) }
-            return state.publish(contentsOf: publishes, waiter: .batch(batch))
+    /// Registers the publishes of a batch, in order, under one lock and with one write to the
+    /// connection; returns true when some wait for a connection or a slot.
+    func publish(contentsOf publishes: [(publish: MQTTPublish, requestID: UInt64)], batch: PublishBatch) -> Bool {
+        perform { state in
+            let items = publishes.enumerated().map { index, item in
+                (publish: item.publish, requestID: item.requestID, waiter: Waiter.batch(batch, index: index))
+            }
+            guard !Task.isCancelled else {
+                var effects = SessionEffects<Waiter>()
+                for item in items { effects.completions.append((item.waiter, .failure(CancellationError()))) }
+                return effects
+            }
+            return state.publish(contentsOf: items)
+        } queued: { state in
+            !state.queue.isEmpty
         }
     }
 
@@ -156,10 +166,10 @@ final class Session: Sendable {
                 continuation.resume(throwing: error)
             case (.subscribe(let continuation, _), .failure(let error)):
                 continuation.resume(throwing: error)
-            case (.batch(let batch), .success):
-                batch.completed(nil)
-            case (.batch(let batch), .failure(let error)):
-                batch.completed(error)
+            case (.batch(let batch, let index), .success):
+                batch.completed(index, nil)
+            case (.batch(let batch, let index), .failure(let error)):
+                batch.completed(index, error)
             }
         }
     }
@@ -336,41 +346,41 @@ final class Session: Sendable {
     }
 }
 
-/// The publishes of one `publish(contentsOf:qos:)` call: its caller is resumed once, when the
-/// last one is acknowledged or the first one fails, instead of once per message.
+/// The publishes of one `publish(contentsOf:qos:)` or `publishEach` call: its caller is resumed
+/// once, when every one of them completed, with each one's outcome, instead of once per message.
 final class PublishBatch: Sendable {
     private struct State {
         var remaining: Int
-        var failure: (any Error)?
-        var continuation: CheckedContinuation<Void, any Error>?
+        var errors: [(any Error)?]
+        var continuation: CheckedContinuation<[(any Error)?], Never>?
     }
 
     private let state: Mutex<State>
 
     init(count: Int) {
-        state = Mutex(State(remaining: count))
+        state = Mutex(State(remaining: count, errors: Array(repeating: nil, count: count)))
     }
 
     /// Stores the caller's continuation; resumes it at once if everything already completed.
-    func wait(_ continuation: CheckedContinuation<Void, any Error>) {
-        let done = state.withLock { state -> Result<Void, any Error>? in
-            guard state.remaining > 0 else { return state.failure.map { .failure($0) } ?? .success(()) }
+    func wait(_ continuation: CheckedContinuation<[(any Error)?], Never>) {
+        let done = state.withLock { state -> [(any Error)?]? in
+            guard state.remaining > 0 else { return state.errors }
             state.continuation = continuation
             return nil
         }
-        if let done { continuation.resume(with: done) }
+        if let done { continuation.resume(returning: done) }
     }
 
-    /// One publish completed (`error` nil) or failed (the first failure resumes the caller).
-    func completed(_ error: (any Error)?) {
-        let resume = state.withLock { state -> CheckedContinuation<Void, any Error>? in
+    /// Publish `index` completed (`error` nil) or failed.
+    func completed(_ index: Int, _ error: (any Error)?) {
+        let resume = state.withLock { state -> (CheckedContinuation<[(any Error)?], Never>, [(any Error)?])? in
             guard state.remaining > 0 else { return nil }
-            state.remaining = error == nil ? state.remaining - 1 : 0
-            state.failure = error
-            guard state.remaining == 0 else { return nil }
-            defer { state.continuation = nil }
-            return state.continuation
+            state.errors[index] = error
+            state.remaining -= 1
+            guard state.remaining == 0, let continuation = state.continuation else { return nil }
+            state.continuation = nil
+            return (continuation, state.errors)
         }
-        if let error { resume?.resume(throwing: error) } else { resume?.resume() }
+        if let (continuation, errors) = resume { continuation.resume(returning: errors) }
     }
 }

@@ -74,18 +74,18 @@ struct SessionState<Waiter> {
     }
 
     /// Publishes from one application call, in order: all queued at once, sent as far as the
-    /// in-flight window allows; each completes `waiter` when acknowledged.
-    mutating func publish(contentsOf publishes: [(publish: MQTTPublish, requestID: UInt64)], waiter: Waiter)
+    /// in-flight window allows; each completes its waiter when acknowledged.
+    mutating func publish(contentsOf publishes: [(publish: MQTTPublish, requestID: UInt64, waiter: Waiter)])
         -> SessionEffects<Waiter>
     {
         var effects = SessionEffects<Waiter>()
         guard !isStopped else {
-            for _ in publishes { effects.completions.append((waiter, .failure(MQTTClientError.shutdown))) }
+            for item in publishes { effects.completions.append((item.waiter, .failure(MQTTClientError.shutdown))) }
             return effects
         }
         let wasIdle = queue.isEmpty
         queue.reserveCapacity(queue.count + publishes.count)
-        for (publish, requestID) in publishes {
+        for (publish, requestID, waiter) in publishes {
             var publish = publish
             publish.packetID = nil
             publish.duplicate = false

@@ -41,7 +41,7 @@ import Testing
         var state = State(maxInflight: 2)
         _ = state.connected(sessionPresent: false)
         let batch = (1...5).map { (publish: publish("b\($0)", .atLeastOnce), requestID: UInt64($0)) }
-        let sent = state.publish(contentsOf: batch, waiter: 7)
+        let sent = state.publish(contentsOf: batch.map { ($0.publish, $0.requestID, 7) })
         #expect(
             sent.packets == [
                 .publish(publish("b1", .atLeastOnce, id: 1)), .publish(publish("b2", .atLeastOnce, id: 2)),
@@ -58,7 +58,7 @@ import Testing
         _ = busy.connected(sessionPresent: false)
         _ = busy.publish(publish("x", .atLeastOnce), requestID: 10, waiter: 1)
         _ = busy.publish(publish("y", .atLeastOnce), requestID: 11, waiter: 2)
-        #expect(busy.publish(contentsOf: [(publish("z", .atLeastOnce), 12)], waiter: 3).packets.isEmpty)
+        #expect(busy.publish(contentsOf: [(publish("z", .atLeastOnce), 12, 3)]).packets.isEmpty)
         #expect(busy.pubAck(packetID: 1).packets == [.publish(publish("y", .atLeastOnce, id: 2))])
         #expect(busy.pubAck(packetID: 2).packets == [.publish(publish("z", .atLeastOnce, id: 3))])
 
@@ -66,7 +66,7 @@ import Testing
         var burst = State(maxInflight: 3)
         _ = burst.connected(sessionPresent: false)
         let six = (1...6).map { (publish: publish("c\($0)", .atLeastOnce), requestID: UInt64(100 + $0)) }
-        #expect(burst.publish(contentsOf: six, waiter: 8).packets.count == 3)
+        #expect(burst.publish(contentsOf: six.map { ($0.publish, $0.requestID, 8) }).packets.count == 3)
         let acks = burst.pubAcks([1, 2, 99])
         #expect(succeeded(acks) == [8, 8])
         #expect(acks.warnings == ["PUBACK for unknown packet identifier 99"])
@@ -77,7 +77,7 @@ import Testing
 
         var stopped = State(maxInflight: 1)
         _ = stopped.stop()
-        #expect(failed(stopped.publish(contentsOf: batch, waiter: 9)).count == 5)
+        #expect(failed(stopped.publish(contentsOf: batch.map { ($0.publish, $0.requestID, 9) })).count == 5)
     }
 
     @Test func unackedPublishesAreResentWithDupAfterReconnect() {

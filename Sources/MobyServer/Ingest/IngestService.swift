@@ -129,18 +129,11 @@ struct IngestService: Service {
         var receipts = messages
         var withoutLine: [Int] = []
         withoutLine.reserveCapacity(rejections.count)
-        // All dead letters of the run go out at once and are awaited together: one after the
-        // other, each would wait for its PUBACK (up to a read-gathering interval), and a flood of
-        // bad messages would stall ingest.
-        let published = await withTaskGroup(of: (Int, Bool).self) { group in
-            for (index, (position, rejection)) in rejections.enumerated() {
-                let message = messages[position]
-                group.addTask { (index, await reject(message, rejection, receivedAt: receivedAt)) }
-            }
-            var published = [Bool](repeating: false, count: rejections.count)
-            for await (index, ok) in group { published[index] = ok }
-            return published
-        }
+        // All dead letters of the run go out at once, in order, and are awaited together: one
+        // after the other, each would wait for its PUBACK (up to a read-gathering interval), and a
+        // flood of bad messages would stall ingest.
+        let published = await deadLetter(
+            rejections.map { (messages[$0.position], $0.rejection) }, receivedAt: receivedAt)
         var dropped = 0
         for ((position, _), ok) in zip(rejections, published) {
             if ok {
@@ -177,29 +170,32 @@ struct IngestService: Service {
         }
     }
 
-    /// Counts, logs and dead-letters `message`; false when the dead letter could not be published
-    /// (the message must then stay unacknowledged).
-    private func reject(_ message: MQTTMessage, _ rejection: ReadingRejection, receivedAt: Int64) async -> Bool {
-        metrics.messagesRejected.increment()
-        if message.refusal != nil { metrics.mqttMessagesRefused.increment() }
-        let size = message.refusal?.payloadSize ?? message.payload.readableBytes
-        logger.warning(
-            "message rejected",
-            metadata: ["topic": "\(message.topic)", "reason": "\(rejection)", "bytes": "\(size)"])
-        let letter = DeadLetter(
-            topic: message.topic, errors: rejection.errors, payload: Array(buffer: message.payload),
-            payloadSize: size, receivedAt: receivedAt)
-        do {
-            try await client.publish(
-                topic: deadLetterTopic, payload: ByteBuffer(bytes: letter.encoded()), qos: .atLeastOnce,
-                timeout: .seconds(5))
-            metrics.deadLettersPublished.increment()
-            return true
-        } catch {
+    /// Counts, logs and dead-letters each message, in order; for each, false when its dead letter
+    /// could not be published (the message must then stay unacknowledged).
+    private func deadLetter(_ rejected: [(MQTTMessage, ReadingRejection)], receivedAt: Int64) async -> [Bool] {
+        guard !rejected.isEmpty else { return [] }
+        let letters = rejected.map { message, rejection in
+            metrics.messagesRejected.increment()
+            if message.refusal != nil { metrics.mqttMessagesRefused.increment() }
+            let size = message.refusal?.payloadSize ?? message.payload.readableBytes
+            logger.warning(
+                "message rejected",
+                metadata: ["topic": "\(message.topic)", "reason": "\(rejection)", "bytes": "\(size)"])
+            let letter = DeadLetter(
+                topic: message.topic, errors: rejection.errors, payload: Array(buffer: message.payload),
+                payloadSize: size, receivedAt: receivedAt)
+            return MQTTOutgoingMessage(topic: deadLetterTopic, payload: ByteBuffer(bytes: letter.encoded()))
+        }
+        let outcomes = await client.publishEach(contentsOf: letters, qos: .atLeastOnce, timeout: .seconds(5))
+        return zip(rejected, outcomes).map { rejected, failure in
+            guard let failure else {
+                metrics.deadLettersPublished.increment()
+                return true
+            }
             metrics.deadLettersFailed.increment()
             logger.error(
                 "dead letter not published; the message stays unacknowledged for the broker to redeliver",
-                metadata: ["topic": "\(message.topic)", "error": "\(error)"])
+                metadata: ["topic": "\(rejected.0.topic)", "error": "\(failure)"])
             return false
         }
     }
