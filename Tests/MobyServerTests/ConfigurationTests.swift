@@ -106,6 +106,9 @@ import Testing
             (["--influx-retention", "30 days"], ["MOBY_INFLUX_RETENTION", "30d, 12w or INF", "30 days"]),
             (["--alert-auto-resolve", "maybe"], ["MOBY_ALERT_AUTO_RESOLVE", "true or false", "maybe"]),
             (["--mqtt-client-id", ""], ["moby.mqtt.client.id"]),
+            (["--ingest-gather-ms", "-1"], ["MOBY_INGEST_GATHER_MS", "0...1000"]),
+            (["--ingest-gather-ms", "99999999999999999999"], ["MOBY_INGEST_GATHER_MS", "whole number"]),
+            (["--grafana-url", "javascript:alert(1)"], ["MOBY_GRAFANA_URL", "http://"]),
         ]
         for (arguments, words) in cases {
             do {

@@ -80,8 +80,19 @@ enum RequestFuzzer {
         case 6:
             return FuzzRequest(
                 method: .get,
-                uri: pick(&random, ["/api/v1/devices", "/api/v1/catalog", "/health", "/health/ready", "/metrics"])
-                    + query(&random))
+                uri: pick(
+                    &random,
+                    [
+                        "/api/v1/devices", "/api/v1/catalog", "/api/v1/console", "/", "/health", "/health/ready",
+                        "/metrics",
+                        "/api/v1/devices/"
+                            + pick(
+                                &random,
+                                [
+                                    "sensor_001", "%00", "%0A", "%ZZ", "%E2%80%8B", "..", "%2F", "a%20b",
+                                    String(repeating: "a", count: 6_000), "%C3%28",
+                                ]),
+                    ]) + query(&random))
         case 7:
             let action = pick(&random, ["acknowledge", "resolve"])
             return FuzzRequest(
@@ -100,7 +111,7 @@ enum RequestFuzzer {
     }
 
     static let names = [
-        "device", "metric", "from", "to", "points", "status", "severity", "limit", "offset", "since", "x",
+        "device", "metric", "from", "to", "points", "status", "severity", "limit", "offset", "since", "id", "x",
     ]
 
     static func query(_ random: inout SplitMix64) -> String {
@@ -130,7 +141,7 @@ enum RequestFuzzer {
         case 4: return encode(text(&random))
         default:
             switch name {
-            case "device":
+            case "device", "id":
                 return encode(pick(&random, ["sensor_001", "x", "burst", "d\u{200B}1", "a\\", "a'b", "a\"b"]))
             case "metric":
                 return encode(pick(&random, ["temperature", "anomaly_score", "accel_x,gyro_z", "bogus", ","]))

@@ -147,6 +147,15 @@ import Testing
             #expect(try await client.answer("/api/v1/devices/press-1").status == .notFound)
             let badID = try await client.answer("/api/v1/devices/a%20b")
             #expect(badID.status == .badRequest && badID.fieldsInError == ["id"])
+            // Hostile ids: control characters, broken percent-encoding, invisible characters, huge.
+            for hostile in ["%00", "%0A", "%ZZ", "%C3%28", "%E2%80%8B", String(repeating: "a", count: 2_000)] {
+                let answer = try await client.answer("/api/v1/devices/" + hostile)
+                #expect(answer.status == .badRequest, "\(hostile.prefix(20)): \(answer.status)")
+            }
+            for hostile in ["%00", "a%0Ab", String(repeating: "a", count: 2_000)] {
+                let answer = try await client.answer("/api/v1/devices?id=" + hostile)
+                #expect(answer.status == .badRequest && answer.fieldsInError == ["id"], "\(hostile.prefix(20))")
+            }
             let catalog = try await client.answer("/api/v1/catalog")
             let metrics = catalog.json["metrics"] as? [[String: Any]] ?? []
             #expect(catalog.status == .ok && metrics.first?["metric"] as? String == "temperature")
