@@ -137,6 +137,17 @@ import Testing
         }
     }
 
+    @Test func aDeviceKnownOnlyFromAnOpenAlertIsLastSeenWhenTheAlertSawIt() async throws {
+        let harness = try await RouterHarness()
+        _ = try await harness.raiseAlert(device: "press-9")
+        let alert = try #require(await harness.parts.center.openAlerts().first)
+        // After a restart the fleet is rebuilt from the open alerts alone.
+        let fleet = FleetState(rules: Hysteresis())
+        fleet.resume([alert])
+        let device = try #require(fleet.device("press-9"))
+        #expect(device.receivedAt == alert.lastSeenAt && device.episode.isOpen)
+    }
+
     @Test func devicesCatalogAndReadings() async throws {
         let harness = try await RouterHarness()
         try await harness.test { client in

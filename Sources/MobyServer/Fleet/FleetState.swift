@@ -140,7 +140,9 @@ final class FleetState: Sendable {
                 devices[
                     alert.deviceID,
                     default: Device(
-                        lastReadingAt: alert.lastSeenAt, receivedAt: 0, values: [], score: alert.score,
+                        // Heard from last when the alert last saw it (not at the epoch: the console
+                        // would say "20,000 days ago").
+                        lastReadingAt: alert.lastSeenAt, receivedAt: alert.lastSeenAt, values: [], score: alert.score,
                         episode: AnomalyEpisode(), readings: 0)
                 ].episode = AnomalyEpisode(severity: alert.severity)
             }
@@ -152,10 +154,10 @@ final class FleetState: Sendable {
         devices.withLock { $0.map { (id: $0.key, device: $0.value) } }.sorted { $0.id < $1.id }
     }
 
-    /// One page of devices in id order, and how many there are.
     /// One device's state, nil when the server has not heard from it.
     func device(_ id: String) -> Device? { devices.withLock { $0[id] } }
 
+    /// One page of devices in id order, and how many there are.
     func page(offset: Int, limit: Int) -> (devices: [(id: String, device: Device)], total: Int) {
         let all = snapshot()
         guard offset < all.count else { return ([], all.count) }
