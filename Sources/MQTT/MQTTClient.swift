@@ -261,17 +261,9 @@ public final class MQTTClient: Sendable {
     nonisolated(nonsending) public func publish(
         topic: String, payload: ByteBuffer, qos: MQTTQoS, retain: Bool = false, timeout: Duration? = nil
     ) async throws {
-        do {
-            try MQTTPacket.validateTopicName(topic)
-        } catch {
-            throw MQTTClientError.invalidTopic(topic)
-        }
-        // A packet the broker cannot take would close the connection and be resent after every reconnect.
-        let size = 5 + 2 + topic.utf8.count + (qos == .atMostOnce ? 0 : 2) + payload.readableBytes
-        guard size <= configuration.maxPacketSize else {
-            throw MQTTClientError.packetTooLarge(size: size, limit: configuration.maxPacketSize)
-        }
-        let publish = MQTTPublish(topic: topic, payload: payload, qos: qos, retain: retain)
+        let publish = try Self.publish(
+            MQTTOutgoingMessage(topic: topic, payload: payload, retain: retain), qos: qos,
+            maxPacketSize: configuration.maxPacketSize)
         if qos == .atMostOnce, let connection = session.connectionForImmediatePublish() {
             connection.send(.publish(publish))
             return
@@ -329,7 +321,9 @@ public final class MQTTClient: Sendable {
         return outcomes
     }
 
-    /// A checked PUBLISH for `message`.
+    /// A checked PUBLISH for `message`: a topic the broker accepts (it closes the connection
+    /// otherwise) and a packet within `maxPacketSize` (one the broker cannot take would close the
+    /// connection and be resent after every reconnect).
     private static func publish(_ message: MQTTOutgoingMessage, qos: MQTTQoS, maxPacketSize: Int)
         throws(MQTTClientError) -> MQTTPublish
     {

@@ -60,17 +60,7 @@ struct SessionState<Waiter> {
 
     /// A publish from the application: sent now if connected and a slot is free, queued otherwise.
     mutating func publish(_ publish: MQTTPublish, requestID: UInt64, waiter: Waiter) -> SessionEffects<Waiter> {
-        var effects = SessionEffects<Waiter>()
-        guard !isStopped else {
-            effects.completions.append((waiter, .failure(MQTTClientError.shutdown)))
-            return effects
-        }
-        var publish = publish
-        publish.packetID = nil
-        publish.duplicate = false
-        queue.append(QueuedPublish(publish: publish, waiter: waiter, requestID: requestID))
-        if queue.count == 1 { sendQueued(into: &effects) }
-        return effects
+        self.publish(contentsOf: [(publish, requestID, waiter)])
     }
 
     /// Publishes from one application call, in order: all queued at once, sent as far as the

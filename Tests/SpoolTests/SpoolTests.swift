@@ -19,6 +19,17 @@ import Testing
         return bodies
     }
 
+    /// A spool folder holding `batches` batches of 3 lines, closed (as after a crash or a stop),
+    /// and its last segment file.
+    func closedSpool(batches: Int) throws -> (directory: URL, file: URL) {
+        let directory = try TestPaths.scratch("spool")
+        do {
+            let spool = try Spool(directory: directory.path, maxBytes: 1 << 30)
+            for index in 0..<batches { try spool.append(batch(index), lines: 3) }
+        }
+        return (directory, try #require(try segmentFiles(directory).last))
+    }
+
     func segmentFiles(_ directory: URL) throws -> [URL] {
         try FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: nil)
             .filter { $0.pathExtension == "spool" }.sorted { $0.path < $1.path }
@@ -58,12 +69,7 @@ import Testing
     }
 
     @Test func tornLastRecordIsCutOffAndEarlierRecordsKept() throws {
-        let directory = try TestPaths.scratch("spool")
-        do {
-            let spool = try Spool(directory: directory.path, maxBytes: 1 << 30)
-            for index in 0..<3 { try spool.append(batch(index), lines: 3) }
-        }
-        let file = try #require(try segmentFiles(directory).last)
+        let (directory, file) = try closedSpool(batches: 3)
         let data = try Data(contentsOf: file)
         // A crash in the middle of writing the third record.
         try data.prefix(data.count - 7).write(to: file)
@@ -74,12 +80,7 @@ import Testing
     }
 
     @Test func corruptedRecordIsDetectedByItsChecksum() throws {
-        let directory = try TestPaths.scratch("spool")
-        do {
-            let spool = try Spool(directory: directory.path, maxBytes: 1 << 30)
-            for index in 0..<3 { try spool.append(batch(index), lines: 3) }
-        }
-        let file = try #require(try segmentFiles(directory).last)
+        let (directory, file) = try closedSpool(batches: 3)
         var data = try Data(contentsOf: file)
         data[data.count - 2] ^= 0xFF  // a flipped bit in the last record's payload
         try data.write(to: file)
@@ -89,12 +90,7 @@ import Testing
     }
 
     @Test func damageBeforeTheLastRecordStopsTheStartAndChangesNothing() throws {
-        let directory = try TestPaths.scratch("spool")
-        do {
-            let spool = try Spool(directory: directory.path, maxBytes: 1 << 30)
-            for index in 0..<3 { try spool.append(batch(index), lines: 3) }
-        }
-        let file = try #require(try segmentFiles(directory).last)
+        let (directory, file) = try closedSpool(batches: 3)
         var data = try Data(contentsOf: file)
         data[Spool.headerSize + 3] ^= 0xFF  // a flipped bit in the first record's payload
         try data.write(to: file)
@@ -111,12 +107,7 @@ import Testing
     }
 
     @Test func zeroFilledTailIsATornWrite() throws {
-        let directory = try TestPaths.scratch("spool")
-        do {
-            let spool = try Spool(directory: directory.path, maxBytes: 1 << 30)
-            for index in 0..<2 { try spool.append(batch(index), lines: 3) }
-        }
-        let file = try #require(try segmentFiles(directory).last)
+        let (directory, file) = try closedSpool(batches: 2)
         // Power lost after the file grew but before the record's bytes reached the disk.
         let handle = try FileHandle(forWritingTo: file)
         try handle.seekToEnd()

@@ -69,10 +69,7 @@ struct DeviceController<Context: RequestContext>: Sendable {
             await center.openAlerts().map { ($0.deviceID, $0) }, uniquingKeysWith: { a, b in a.id > b.id ? a : b })
         let page =
             if let only {
-                (
-                    devices: fleet.device(only).map { [(id: only, device: $0)] } ?? [],
-                    total: fleet.device(only) == nil ? 0 : 1
-                )
+                fleet.device(only).map { (devices: [(id: only, device: $0)], total: 1) } ?? (devices: [], total: 0)
             } else {
                 fleet.page(offset: offset, limit: limit)
             }

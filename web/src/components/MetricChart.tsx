@@ -18,6 +18,7 @@ import { axisRange, limitLines, seriesPoints, timeStep, unitOf, type ChartGroup,
 import { formatAxisTime } from '../i18n/format';
 import { useI18n } from '../i18n';
 import { limitPlugin, type DrawnLimit } from './limitPlugin';
+import { metricName } from '../logic/summary';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, Tooltip, Legend, limitPlugin);
 
@@ -67,7 +68,7 @@ export function MetricChart({ group, series, catalog, from, to, episodes, title,
     const style = getComputedStyle(canvas);
     const color = (name: string) => style.getPropertyValue(name).trim() || '#888';
     const datasets: ChartDataset<'line', { x: number; y: number }[]>[] = group.metrics.map((metric, i) => ({
-      label: `${t[`metric_${metric}` as keyof typeof t] as string}${unitOf(metric, catalog) ? ` (${unitOf(metric, catalog)})` : ''}`,
+      label: `${metricName(metric, t)}${unitOf(metric, catalog) ? ` (${unitOf(metric, catalog)})` : ''}`,
       data: points[i],
       yAxisID: group.rightAxis?.includes(metric) ? 'y2' : 'y',
       borderColor: color(seriesColors[i % seriesColors.length]),

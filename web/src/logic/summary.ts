@@ -4,7 +4,8 @@ import type { Alert, Contributor } from '../api/types';
 import type { Messages } from '../i18n';
 import { formatDateTime, formatNumber, type Lang } from '../i18n/format';
 
-function metricName(metric: string, t: Messages): string {
+/** A metric's name in the chosen language (its key when the tables do not know it). */
+export function metricName(metric: string, t: Messages): string {
   const key = `metric_${metric}` as keyof Messages;
   const name = t[key];
   return typeof name === 'string' ? name : metric;

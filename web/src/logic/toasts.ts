@@ -33,14 +33,8 @@ export interface ToastState {
 
 export const emptyToasts: ToastState = { visible: [], more: 0, moreCritical: false, moreExpiresAt: null };
 
-export interface ToastInput {
-  alertId: number;
-  kind: 'raised' | 'escalated';
-  severity: Severity;
-  deviceId: string;
-  rule: string;
-  summary: string;
-}
+/** What a new toast is made of; the queue adds the times. */
+export type ToastInput = Omit<Toast, 'createdAt' | 'expiresAt'>;
 
 function overflow(state: ToastState, severity: Severity, now: number): ToastState {
   const moreCritical = state.moreCritical || severity === 'critical';

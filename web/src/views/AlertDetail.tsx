@@ -7,7 +7,7 @@ import { SeverityBadge } from '../components/SeverityBadge';
 import { AlertStatusBadge } from '../components/StatusBadges';
 import { ErrorNotice, RelativeTime, Skeleton } from '../components/Feedback';
 import { AlertActions } from '../components/AlertActions';
-import { alertSummary } from '../logic/summary';
+import { alertSummary, metricName } from '../logic/summary';
 
 export function AlertDetailPanel({ id, tick, onChanged }: { id: number; tick: number; onChanged(): void }) {
   const { t, num, value, dateTime, lang } = useI18n();
@@ -65,7 +65,7 @@ export function AlertDetailPanel({ id, tick, onChanged }: { id: number; tick: nu
             {alert.contributors.map((c) => (
               <tr key={c.metric}>
                 <th scope="row">
-                  {(t[`metric_${c.metric}` as keyof typeof t] as string) ?? c.metric} {c.severity && <SeverityBadge severity={c.severity} />}
+                  {metricName(c.metric, t)} {c.severity && <SeverityBadge severity={c.severity} />}
                 </th>
                 <td className="num">{value(c.value, c.unit)}</td>
                 <td className="num">{c.limit === undefined ? '—' : value(c.limit, c.unit)}</td>

@@ -13,7 +13,7 @@ import { SeverityBadge } from '../components/SeverityBadge';
 import { AlertStatusBadge, DeviceStatusBadge } from '../components/StatusBadges';
 import { Empty, ErrorNotice, RelativeTime, Skeleton } from '../components/Feedback';
 import { AlertActions } from '../components/AlertActions';
-import { alertSummary } from '../logic/summary';
+import { alertSummary, metricName } from '../logic/summary';
 
 const rangeIds = Object.keys(ranges) as RangeId[];
 const allMetrics = chartGroups.flatMap((g) => g.metrics);
@@ -73,7 +73,7 @@ export function DeviceView({ deviceId }: { deviceId: string }) {
             .sort(([a], [b]) => metricOrder(a) - metricOrder(b))
             .map(([metric, v]) => (
             <span key={metric} className="reading" data-metric={metric}>
-              {t[`metric_${metric}` as keyof typeof t] as string ?? metric} <strong>{value(v, unitOf(metric, catalog))}</strong>
+              {metricName(metric, t)} <strong>{value(v, unitOf(metric, catalog))}</strong>
             </span>
           ))}
         </div>

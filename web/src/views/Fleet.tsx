@@ -13,6 +13,7 @@ import { DeviceStatusBadge, AlertStatusBadge } from '../components/StatusBadges'
 import { SeverityBadge } from '../components/SeverityBadge';
 import { Empty, ErrorNotice, RelativeTime, Skeleton } from '../components/Feedback';
 import type { Catalog } from '../api/types';
+import { metricName } from '../logic/summary';
 
 const ROW_HEIGHT = 36;
 const POLL_MS = 5_000;
@@ -100,7 +101,7 @@ export function FleetView() {
                 <th scope="col">{t.columnDevice}</th>
                 {valueColumns.map((metric) => (
                   <th scope="col" key={metric} className="num">
-                    {t[`metric_${metric}`]}
+                    {metricName(metric, t)}
                   </th>
                 ))}
                 <th scope="col">{t.columnWorst}</th>
@@ -152,7 +153,7 @@ const DeviceRow = memo(function DeviceRow({ row, catalog }: { row: FleetRow; cat
       <td>
         {worst && worst.severity !== 'normal' ? (
           <span className={`sev-text-${worst.severity}`}>
-            {t[`metric_${worst.metric}` as keyof typeof t] as string} {value(worst.value, worst.unit)}
+            {metricName(worst.metric, t)} {value(worst.value, worst.unit)}
           </span>
         ) : (
           <span className="muted">—</span>
