@@ -3,7 +3,7 @@ import MobyTestSupport
 import Testing
 
 /// Kill real processes mid-stream and check InfluxDB ends with exactly what was published.
-@Suite(.serialized) struct FaultInjectionTests {
+@Suite(.serialized, .timeLimit(.minutes(4))) struct FaultInjectionTests {
     @Test func serverKilledRepeatedly() async throws {
         try await FaultFixture.with { fixture in
             let total = 6_000
@@ -67,7 +67,7 @@ import Testing
 }
 
 /// The edge agent's outbox: readings generated while the broker is away reach InfluxDB later.
-@Suite(.serialized) struct SensorOutboxTests {
+@Suite(.serialized, .timeLimit(.minutes(4))) struct SensorOutboxTests {
     @Test func sensorStartedWhileBrokerIsDown() async throws {
         try await FaultFixture.with { fixture in
             await fixture.broker.process.stopOffThread()

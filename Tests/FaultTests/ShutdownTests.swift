@@ -5,7 +5,7 @@ import Testing
 /// SIGTERM ends the real moby-server within its bound even when nothing it talks to answers:
 /// with the broker unreachable the subscription never completes, and shutdown used to wait for it
 /// forever (issue 11).
-@Suite(.serialized) struct ShutdownTests {
+@Suite(.serialized, .timeLimit(.minutes(2))) struct ShutdownTests {
     @Test func sigtermWithBrokerAndInfluxDBUnreachableEndsPromptly() async throws {
         let directory = try TestPaths.scratch("shutdown")
         let server = try TestServerProcess(

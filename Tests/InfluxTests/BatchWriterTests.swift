@@ -8,7 +8,7 @@ import Testing
 @testable import Spool
 
 /// The batch writer's grouping and hand-back, with a sink that records what it was given.
-@Suite struct BatchWriterTests {
+@Suite(.timeLimit(.minutes(1))) struct BatchWriterTests {
     final class Recorder: Sendable {
         let bodies = Mutex<[String]>([])
         let commits = Mutex<[(receipts: [Int], lines: Int, unreceipted: Int)]>([])

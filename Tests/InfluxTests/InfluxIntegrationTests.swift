@@ -4,7 +4,7 @@ import MobyTestSupport
 import NIOCore
 import Testing
 
-@Suite(.serialized) struct InfluxIntegrationTests {
+@Suite(.serialized, .timeLimit(.minutes(2))) struct InfluxIntegrationTests {
     @Test func createsTheDatabaseAndRetentionPolicy() async throws {
         try await TestInflux.with { influx in
             let client = InfluxClient(

@@ -83,7 +83,7 @@ final class WriterLog: Sendable {
 
 /// The batch writer's handling of lines InfluxDB refuses: isolated by bisection, reported with
 /// reason and receipt before the receipts are handed back, never acknowledged as stored.
-@Suite struct RefusedLinesTests {
+@Suite(.timeLimit(.minutes(1))) struct RefusedLinesTests {
     /// `m,k=<value> v=<value>i <value>`; odd values with `bad` in the tag are refused.
     static func line(_ value: Int, bad: Bool) -> String {
         "m,k=\(bad ? "bad" : "ok")\(value) v=\(value)i \(value)"

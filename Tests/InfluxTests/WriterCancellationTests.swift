@@ -9,7 +9,7 @@ import Testing
 
 /// Every wait of the batch writer ends when its task is cancelled (a cancelled service group
 /// must see `run()` return), and nothing is acknowledged that was not made durable (issue 15).
-@Suite struct WriterCancellationTests {
+@Suite(.timeLimit(.minutes(1))) struct WriterCancellationTests {
     /// Whichever comes first: the operation's end or the time limit.
     final class Race: Sendable {
         let continuation = Mutex<CheckedContinuation<Bool, Never>?>(nil)
