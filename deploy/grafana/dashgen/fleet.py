@@ -15,6 +15,16 @@ def latest_scores(where: str) -> str:
     return f'SELECT last("{SCORE}") AS "score" FROM "sensors" WHERE {where} GROUP BY "device_id"'
 
 
+def silent_query() -> str:
+    """Devices seen in the time range but not within the reporting window. InfluxQL has no set
+    difference, and an outer `time <` condition would narrow the subquery's range too, so both
+    sets are unioned and a device found once (only in the range) is silent."""
+    seen = latest_scores("$timeFilter")
+    reporting = latest_scores(f"time > now() - {REPORTING_WINDOW}")
+    per_device = f'SELECT count("score") AS "sets" FROM ({seen}), ({reporting}) GROUP BY "device_id"'
+    return f'SELECT count("sets") FROM ({per_device}) WHERE "sets" = 1'
+
+
 def status_panel(catalog: Catalog) -> Json:
     warning, critical = catalog.score["warning"], catalog.score["critical"]
     recent = latest_scores(f"time > now() - {REPORTING_WINDOW}")
@@ -23,8 +33,7 @@ def status_panel(catalog: Catalog) -> Json:
         ("B", "Warning", "orange",
          f'SELECT count("score") FROM ({recent}) WHERE "score" >= {warning} AND "score" < {critical}'),
         ("C", "Critical", "red", f'SELECT count("score") FROM ({recent}) WHERE "score" >= {critical}'),
-        ("D", "Silent", "text",
-         f'SELECT count("score") FROM ({latest_scores("$timeFilter")}) WHERE time < now() - {REPORTING_WINDOW}'),
+        ("D", "Silent", "text", silent_query()),
     ]
     targets = [influx_target(ref, query, alias) for ref, alias, _, query in queries]
     overrides = [by_ref(ref, [fixed_color(color)]) for ref, _, color, _ in queries]
