@@ -5,7 +5,7 @@ of raw readings would; the status counts read the raw tier, which is current to 
 from __future__ import annotations
 
 from .catalog import SCORE, Catalog
-from .grafana import Json, by_ref, dashboard, fixed_color, influx_target, stat, table, timeseries
+from .grafana import Json, by_name, by_ref, dashboard, fixed_color, influx_target, stat, table, timeseries
 
 LONG_TERM = '"long_term"."sensors"'
 REPORTING_WINDOW = "1m"  # a device is reporting when its latest reading is at most this old
@@ -66,8 +66,8 @@ def worst_per_device_panel(catalog: Catalog) -> Json:
              'GROUP BY "device_id"')
     organize = {"id": "organize", "options": {"excludeByName": {"Time": True}, "indexByName": {},
                                               "renameByName": {"device_id": "device"}}}
-    overrides = [{"matcher": {"id": "byName", "options": "worst score"},
-                  "properties": [{"id": "custom.cellOptions", "value": {"mode": "basic", "type": "color-background"}}]}]
+    overrides = [by_name("worst score", [{"id": "custom.cellOptions",
+                                          "value": {"mode": "basic", "type": "color-background"}}])]
     description = ("Each device's worst anomaly score in the time range (long-term tier), worst first; "
                    "coloured at the score's warning and critical limits.")
     return table("Worst anomaly score per device", [influx_target("A", query, table=True)], description,
@@ -78,8 +78,7 @@ def worst_per_device_panel(catalog: Catalog) -> Json:
 def alerts_per_hour_panel() -> Json:
     query = ('SELECT count("alert_id") FROM "alerts" WHERE $timeFilter AND "event" = \'alert.raised\' '
              'GROUP BY time(1h), "severity" fill(0)')
-    overrides = [{"matcher": {"id": "byName", "options": name}, "properties": [fixed_color(color)]}
-                 for name, color in (("critical", "red"), ("warning", "orange"))]
+    overrides = [by_name(name, [fixed_color(color)]) for name, color in (("critical", "red"), ("warning", "orange"))]
     description = "Alerts raised per hour by their severity when raised (escalations are not counted again)."
     return timeseries("Alerts raised per hour", [influx_target("A", query, "$tag_severity")], description,
                       "short", overrides=overrides, draw="bars", fill=80, stacked=True, width=24, min_value=0)
