@@ -5,6 +5,7 @@ promtool) need none of it."""
 
 from __future__ import annotations
 
+import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +35,7 @@ class Pipeline:
 
 
 @pytest.fixture(scope="session")
-def pipeline():
+def pipeline(request):
     stack = Stack("deploy", console=False, owner="deploy tests").start()
     prometheus = None
     try:
@@ -46,3 +47,7 @@ def pipeline():
         if prometheus:
             prometheus.stop()
         stack.stop()
+        if request.session.testsfailed == 0:
+            shutil.rmtree(stack.dir, ignore_errors=True)
+        else:
+            print(f"\nlogs of the deploy pipeline (Mosquitto, influxd, moby-server, Prometheus): {stack.dir}")
