@@ -83,5 +83,10 @@ def expand_promql(expr: str, instance: str, rate_interval: str = "30s", interval
 
 
 def regex_escape(value: str) -> str:
-    """What Grafana does to a variable value inside an InfluxQL or PromQL regex."""
+    """What Grafana does to a multi-value variable's value inside an InfluxQL regex."""
     return re.sub(r"[\\^$*+?.()|{}\[\]/]", lambda m: "\\" + m.group(), value)
+
+
+def promql_regex_escape(value: str) -> str:
+    """The same inside a PromQL string (`=~"..."`): the regex's backslash itself escaped."""
+    return re.sub(r"[\\^$*+?.()|{}\[\]]", lambda m: "\\\\" + m.group(), value)

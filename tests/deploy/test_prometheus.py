@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from dashboards import expand_promql, load, queries, regex_escape
+from dashboards import expand_promql, load, promql_regex_escape, queries
 from promql import with_bool
 
 PIPELINE = load("pipeline")
@@ -24,7 +24,7 @@ def prometheus(pipeline):
 
 @pytest.mark.parametrize("form", ["one server", "all servers"])
 def test_every_pipeline_panel_expression_returns_a_series(pipeline, prometheus, form):
-    instance = regex_escape(pipeline.instance) if form == "one server" else ".+"
+    instance = promql_regex_escape(pipeline.instance) if form == "one server" else ".+"
     failures = []
     for where, expr in PANEL_EXPRS:
         expanded = expand_promql(expr, instance)
