@@ -40,7 +40,7 @@ def status_panel(catalog: Catalog) -> Json:
     description = (f"Devices whose latest reading is at most {REPORTING_WINDOW} old, by that reading's anomaly "
                    f"score (warning ≥ {warning}, critical ≥ {critical}; per-metric limits show in alerts), and "
                    f"silent devices: seen in the time range but not within {REPORTING_WINDOW}. Raw tier.")
-    return stat("Devices by status", targets, description, overrides=overrides)
+    return stat("Devices by status", targets, description, overrides=overrides, height=8)
 
 
 def reporting_panel() -> Json:
