@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parents[1] / "harness"))
 from moby_harness import REPO, Stack  # noqa: E402
 
 CHROMIUM = os.environ.get("MOBY_CHROMIUM", "/usr/bin/chromium")

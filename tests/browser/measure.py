@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parents[1] / "harness"))
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 from moby_harness import REPO, WEB_DIR, Publisher, Stack, hot_reading, parse_time, wait_for  # noqa: E402

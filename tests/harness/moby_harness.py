@@ -1,6 +1,7 @@
-"""Real services for the browser tests and the measurement script: Mosquitto, influxd,
-moby-server and moby-sensor on free loopback ports, each started as a child process, its PID
-recorded in $MOBY_TEST_PIDS/<pid> (holding its name) and stopped by that PID, never by name.
+"""Real services for the Python test suites (tests/browser, tests/deploy) and the console's
+measurement script: Mosquitto, influxd, moby-server and moby-sensor (and any other program, e.g.
+Prometheus) on free loopback ports, each started as a child process, its PID recorded in
+$MOBY_TEST_PIDS/<pid> (holding its name and owner) and stopped by that PID, never by name.
 The same convention as Tests/MobyTestSupport/ServiceProcess.swift, so scripts/test's reaper
 also stops what a crashed browser run left behind."""
 
@@ -77,8 +78,10 @@ def find_executable(name: str) -> str:
 class Service:
     """One child process with its log file; its PID is recorded while it runs."""
 
-    def __init__(self, name: str, argv: list[str], log: Path, env: dict[str, str] | None = None):
+    def __init__(self, name: str, argv: list[str], log: Path, env: dict[str, str] | None = None,
+                 owner: str = "browser tests"):
         self.name = name
+        self.owner = owner  # in the PID file: each suite's runner reaps only its own leftovers
         self.argv = argv
         self.log = log
         self.env = env or {}
@@ -101,7 +104,7 @@ class Service:
         finally:
             log.close()
         PID_DIR.mkdir(parents=True, exist_ok=True)
-        (PID_DIR / str(self.process.pid)).write_text(f"{self.name} (browser tests) {self.log}")
+        (PID_DIR / str(self.process.pid)).write_text(f"{self.name} ({self.owner}) {self.log}")
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 10.0) -> int | None:
         """Sends `sig` to the PID, waits, SIGKILL after `timeout`; returns the exit status."""
@@ -131,10 +134,14 @@ class Service:
 
 
 class Stack:
-    """Mosquitto + influxd + moby-server (+ moby-sensor runs) in a temporary folder."""
+    """Mosquitto + influxd + moby-server (+ moby-sensor runs) in a temporary folder. `console`:
+    the server serves web/dist (required then); `owner` goes into the PID files."""
 
-    def __init__(self, label: str = "browser", server_env: dict[str, str] | None = None):
+    def __init__(self, label: str = "browser", server_env: dict[str, str] | None = None,
+                 console: bool = True, owner: str = "browser tests"):
         base = os.environ.get("MOBY_TEST_TMP") or None
+        self.console = console
+        self.owner = owner
         self.dir = Path(tempfile.mkdtemp(prefix=f"moby-{label}.", dir=base))
         self.mqtt_port = free_port()
         self.influx_port = free_port()
@@ -145,7 +152,7 @@ class Stack:
         for exe in ("moby-server", "moby-sensor"):
             if not (BIN / exe).is_file():
                 raise HarnessError(f"{BIN / exe} is missing: build it first (swift build) or set MOBY_BIN")
-        if not (WEB_DIR / "index.html").is_file():
+        if console and not (WEB_DIR / "index.html").is_file():
             raise HarnessError(f"{WEB_DIR}/index.html is missing: run web/build first")
 
         mosq_dir = self.dir / "mosquitto"
@@ -160,13 +167,13 @@ class Stack:
             render("influxdb/influxdb.conf.in", HTTP_PORT=str(self.influx_port), RPC_PORT=str(free_port()),
                    DATA_DIR=str(influx_dir)))
         self.mosquitto = Service("mosquitto", [find_executable("mosquitto"), "-c", str(mosq_dir / "mosquitto.conf")],
-                                 self.dir / "mosquitto.log")
+                                 self.dir / "mosquitto.log", owner=owner)
         self.influxd = Service("influxd", [find_executable("influxd"), "-config", str(influx_dir / "influxdb.conf")],
-                               self.dir / "influxd.log")
+                               self.dir / "influxd.log", owner=owner)
         self.data_dir = self.dir / "server"
         self.data_dir.mkdir()
         self.server = Service("moby-server", [str(BIN / "moby-server")], self.dir / "moby-server.log",
-                              env=self.server_env())
+                              env=self.server_env(), owner=owner)
 
     # -- lifecycle ---------------------------------------------------------------------------
     def server_env(self) -> dict[str, str]:
@@ -176,12 +183,13 @@ class Stack:
             "MOBY_HTTP_HOST": "127.0.0.1",
             "MOBY_HTTP_PORT": str(self.http_port),
             "MOBY_DATA_DIR": str(self.data_dir),
-            "MOBY_WEB_DIR": str(WEB_DIR),
             "MOBY_CATALOG_FILE": str(REPO / "config" / "sensors.json"),
             "MOBY_ALERT_UPDATE_MS": "500",
             "MOBY_SHUTDOWN_TIMEOUT_SECONDS": "2",
             "MOBY_LOG_LEVEL": "info",
         }
+        if self.console:
+            env["MOBY_WEB_DIR"] = str(WEB_DIR)
         env.update(self.server_env_extra)
         return env
 
@@ -227,7 +235,7 @@ class Stack:
         outbox = self.dir / f"outbox-{name}-{len(self.sensors)}"
         service = Service(f"moby-sensor {name}",
                           [str(BIN / "moby-sensor"), "--mqtt-url", self.mqtt_url, "--outbox", str(outbox), *args],
-                          self.dir / f"moby-sensor-{name}.log")
+                          self.dir / f"moby-sensor-{name}.log", owner=self.owner)
         service.start()
         self.sensors.append(service)
         return service

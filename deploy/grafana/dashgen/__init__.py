@@ -1,0 +1,1 @@
+"""Builds MOBY's Grafana dashboards from the sensor catalog (deploy/grafana/generate)."""
