@@ -54,12 +54,41 @@ public struct InfluxConfiguration: Sendable {
         }
     }
 
+    /// The long-term tier (seed §5.2): raw points folded into per-`interval` mean, min and max
+    /// per device by an InfluxDB continuous query, kept in their own retention policy for much
+    /// longer than the raw ones, so long ranges stay cheap to read.
+    public struct Downsampling: Sendable, Equatable {
+        /// The retention policy the downsampled points go to.
+        public var retentionPolicy: String
+        public var retention: Retention
+        /// One downsampled point covers this long (an InfluxQL duration, e.g. `1m`).
+        public var interval: String
+        public var intervalNanoseconds: Int64
+
+        /// Nil when `interval` is not an InfluxQL duration of at least a second.
+        public init?(retentionPolicy: String = "long_term", retention: Retention, interval: String = "1m") {
+            guard let nanoseconds = InfluxDuration.nanoseconds(interval), nanoseconds >= 1_000_000_000 else {
+                return nil
+            }
+            self.retentionPolicy = retentionPolicy
+            self.retention = retention
+            self.interval = InfluxDuration.format(nanoseconds)
+            self.intervalNanoseconds = nanoseconds
+        }
+
+        /// How far back each run of the continuous query looks again, so readings that arrive a
+        /// little late (an edge outbox replaying after a short outage) are still folded in.
+        public var resampleFor: String { InfluxDuration.format(5 * intervalNanoseconds) }
+    }
+
     /// Base URL (`http` or `https`, with a host), e.g. `http://127.0.0.1:8086`.
     public var url: URL
     public var database: String
     /// The retention policy writes go to (and the one created at start).
     public var retentionPolicy: String
     public var retention: Retention
+    /// The long-term tier; nil when switched off.
+    public var downsampling: Downsampling?
     public var api: API
     /// One HTTP request's timeout.
     public var requestTimeout: Duration
@@ -67,12 +96,14 @@ public struct InfluxConfiguration: Sendable {
     public init(
         url: URL, database: String = "moby", retentionPolicy: String = "raw",
         retention: Retention = .duration("30d", nanoseconds: 30 * 86_400 * 1_000_000_000),
+        downsampling: Downsampling? = nil,
         api: API = .v1(credentials: nil), requestTimeout: Duration = .seconds(10)
     ) {
         self.url = url
         self.database = database
         self.retentionPolicy = retentionPolicy
         self.retention = retention
+        self.downsampling = downsampling
         self.api = api
         self.requestTimeout = requestTimeout
     }

@@ -42,4 +42,16 @@ public enum InfluxDuration {
         }
         return sawDigit ? nil : total
     }
+
+    /// `nanoseconds` as InfluxDB prints a duration: the largest unit that divides it (`300s` is
+    /// `5m`), so a statement can be compared with what `SHOW CONTINUOUS QUERIES` answers.
+    public static func format(_ nanoseconds: Int64) -> String {
+        let units: [(String, Int64)] = [
+            ("w", 604_800_000_000_000), ("d", 86_400_000_000_000), ("h", 3_600_000_000_000), ("m", 60_000_000_000),
+            ("s", 1_000_000_000), ("ms", 1_000_000), ("u", 1_000),
+        ]
+        guard nanoseconds > 0 else { return "0s" }
+        for (name, size) in units where nanoseconds % size == 0 { return "\(nanoseconds / size)\(name)" }
+        return "\(nanoseconds)ns"
+    }
 }

@@ -9,8 +9,8 @@ public enum InfluxError: Error, Sendable, CustomStringConvertible {
     case rejected(status: Int, message: String, badLines: [BadLine])
     /// A query answered with an error.
     case query(String)
-    /// The database (or v2 bucket) does not exist: a write is held and retried once it is
-    /// created; a query has no data yet.
+    /// The database or its retention policy (or the v2 bucket) does not exist: a write is held
+    /// and retried once it is created; a query has no data yet.
     case databaseNotFound(String)
 
     public var description: String {
@@ -33,10 +33,11 @@ public enum InfluxError: Error, Sendable, CustomStringConvertible {
         }
     }
 
-    /// InfluxDB's words for a missing database (1.x) or bucket (2.x); the one place they are read.
+    /// InfluxDB's words for a missing database or retention policy (1.x) or bucket (2.x); the
+    /// one place they are read.
     static func isDatabaseNotFound(_ message: String) -> Bool {
         message.hasPrefix("database not found") || message.hasPrefix("bucket not found")
-            || message.contains("database not found:")
+            || message.contains("database not found:") || message.hasPrefix("retention policy not found")
     }
 }
 

@@ -85,6 +85,20 @@ import Testing
         #expect(InfluxDuration.nanoseconds("3x") == nil)
     }
 
+    @Test func formatsDurationsAsInfluxDBPrintsThem() {
+        let second: Int64 = 1_000_000_000
+        #expect(InfluxDuration.format(300 * second) == "5m")
+        #expect(InfluxDuration.format(60 * second) == "1m")
+        #expect(InfluxDuration.format(90 * second) == "90s")
+        #expect(InfluxDuration.format(7 * 86_400 * second) == "1w")
+        #expect(InfluxDuration.format(2 * 86_400 * second) == "2d")
+        #expect(InfluxDuration.format(1_500_000) == "1500u")
+        #expect(InfluxDuration.format(7) == "7ns")
+        for text in ["1m", "5m", "90s", "1h", "2d", "3w", "250ms"] {
+            #expect(InfluxDuration.format(InfluxDuration.nanoseconds(text)!) == text)
+        }
+    }
+
     @Test func countsDroppedPoints() {
         #expect(BadLine.droppedCount(in: "partial write: points beyond retention policy dropped=17") == 17)
         #expect(BadLine.droppedCount(in: "unable to parse") == nil)

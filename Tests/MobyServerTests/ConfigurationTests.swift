@@ -25,6 +25,74 @@ import Testing
         #expect(configuration.batchMaxLines == 5000)
         #expect(configuration.influx.api == .v1(credentials: nil))
         #expect(configuration.logLevel == .info)
+        let tier = try #require(configuration.influx.downsampling)
+        #expect(tier.retentionPolicy == "long_term" && tier.interval == "1m" && tier.resampleFor == "5m")
+        #expect(tier.retention == .duration("365d", nanoseconds: 365 * 86_400 * 1_000_000_000))
+    }
+
+    @Test func theLongTermTierIsConfigurableAndCanBeSwitchedOff() throws {
+        let custom = try configuration(
+            ["--influx-downsample-interval", "300s", "--influx-downsample-rp", "yearly"],
+            environment: ["MOBY_INFLUX_DOWNSAMPLE_RETENTION": "730d"])
+        #expect(custom.influx.downsampling?.interval == "5m")
+        #expect(custom.influx.downsampling?.retentionPolicy == "yearly")
+        #expect(custom.influx.downsampling?.retention.text == "730d")
+        #expect(try configuration(["--influx-downsample-retention", "off"]).influx.downsampling == nil)
+        #expect(try configuration(["--influx-downsample-retention", "INF"]).influx.downsampling?.retention == .forever)
+    }
+
+    @Test func theCatalogAndConsoleAreFoundFromAnyFolder() throws {
+        // An installed layout: /prefix/bin/moby-server, /prefix/share/moby/{sensors.json,web}.
+        let root = try TestPaths.scratch("installed")
+        let prefix = root.appendingPathComponent("prefix")
+        let share = prefix.appendingPathComponent("share/moby")
+        try FileManager.default.createDirectory(
+            at: share.appendingPathComponent("web"), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(
+            atPath: TestPaths.catalog, toPath: share.appendingPathComponent("sensors.json").path)
+        let elsewhere = root.appendingPathComponent("elsewhere")
+        try FileManager.default.createDirectory(at: elsewhere, withIntermediateDirectories: true)
+        let installed = InstalledFiles(
+            workingDirectory: elsewhere.path, executable: prefix.appendingPathComponent("bin/moby-server").path)
+        let values = ["moby.mqtt.url": "mqtt://127.0.0.1:1883"]
+        let fromInstall = try ServerConfiguration(reader: Self.reader(values), installed: installed)
+        #expect(fromInstall.catalogFile == share.appendingPathComponent("sensors.json").path)
+        #expect(fromInstall.webDirectory == share.appendingPathComponent("web").path)
+
+        // A build inside a checkout: <checkout>/.build/<triple>/release/moby-server.
+        let checkout = root.appendingPathComponent("checkout")
+        try FileManager.default.createDirectory(
+            at: checkout.appendingPathComponent("config"), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(
+            atPath: TestPaths.catalog, toPath: checkout.appendingPathComponent("config/sensors.json").path)
+        let built = InstalledFiles(
+            workingDirectory: elsewhere.path,
+            executable: checkout.appendingPathComponent(".build/x86_64-unknown-linux-gnu/release/moby-server").path)
+        let fromCheckout = try ServerConfiguration(reader: Self.reader(values), installed: built)
+        #expect(fromCheckout.catalogFile == checkout.appendingPathComponent("config/sensors.json").path)
+
+        // Nowhere: the error says where it looked and which setting to use.
+        let lost = InstalledFiles(
+            workingDirectory: elsewhere.path, executable: elsewhere.appendingPathComponent("bin/x").path)
+        do {
+            _ = try ServerConfiguration(reader: Self.reader(values), installed: lost)
+            Issue.record("started without a catalog")
+        } catch {
+            #expect("\(error)".contains("MOBY_CATALOG_FILE"))
+            #expect("\(error)".contains(elsewhere.appendingPathComponent("config/sensors.json").path))
+        }
+        // The setting wins.
+        let named = try ServerConfiguration(
+            reader: Self.reader(values.merging(["moby.catalog.file": TestPaths.catalog]) { $1 }), installed: lost)
+        #expect(named.catalogFile == TestPaths.catalog)
+    }
+
+    static func reader(_ values: [String: String]) -> ConfigReader {
+        var entries: [AbsoluteConfigKey: ConfigValue] = [:]
+        for (key, value) in values {
+            entries[AbsoluteConfigKey(ConfigKey(key))] = ConfigValue(.string(value), isSecret: false)
+        }
+        return ConfigReader(provider: InMemoryProvider(values: entries))
     }
 
     @Test func environmentThenFlags() throws {
@@ -109,6 +177,9 @@ import Testing
             (["--ingest-gather-ms", "-1"], ["MOBY_INGEST_GATHER_MS", "0...1000"]),
             (["--ingest-gather-ms", "99999999999999999999"], ["MOBY_INGEST_GATHER_MS", "whole number"]),
             (["--grafana-url", "javascript:alert(1)"], ["MOBY_GRAFANA_URL", "http://"]),
+            (["--influx-downsample-retention", "a year"], ["MOBY_INFLUX_DOWNSAMPLE_RETENTION", "365d", "a year"]),
+            (["--influx-downsample-interval", "500ms"], ["MOBY_INFLUX_DOWNSAMPLE_INTERVAL", "at least 1s", "500ms"]),
+            (["--influx-downsample-rp", "raw"], ["MOBY_INFLUX_DOWNSAMPLE_RP", "other than MOBY_INFLUX_RP", "raw"]),
         ]
         for (arguments, words) in cases {
             do {
@@ -130,7 +201,7 @@ import Testing
         let defaults = try configuration([])
         #expect(defaults.hysteresis.raiseAfter == 3 && defaults.hysteresis.clearAfter == 5)
         #expect(defaults.autoResolve == false)
-        #expect(defaults.catalogFile == "config/sensors.json")
+        #expect(defaults.catalogFile.hasSuffix("/config/sensors.json"))
         let custom = try configuration(
             ["--alert-raise-after", "5", "--alert-auto-resolve", "yes"], environment: ["MOBY_ALERT_CLEAR_AFTER": "9"])
         #expect(custom.hysteresis.raiseAfter == 5 && custom.hysteresis.clearAfter == 9 && custom.autoResolve)

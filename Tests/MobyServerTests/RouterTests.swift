@@ -24,6 +24,14 @@ import Testing
             #expect(metrics.status == .ok)
             #expect(metrics.headers[.contentType]?.hasPrefix("text/plain") == true)
             #expect(metric("moby_devices_limit", in: metrics.text) == 50_000)
+            // Sampled at the scrape: nothing reachable here; the process's own numbers.
+            #expect(metric("moby_influx_reachable", in: metrics.text) == 0)
+            #expect(metric("moby_mqtt_subscribed", in: metrics.text) == 0)
+            #expect((metric("process_resident_memory_bytes", in: metrics.text) ?? 0) > 1_000_000)
+            #expect((metric("process_cpu_seconds_total", in: metrics.text) ?? 0) > 0)
+            #expect((metric("process_open_fds", in: metrics.text) ?? 0) >= 3)
+            let started = metric("process_start_time_seconds", in: metrics.text) ?? 0
+            #expect(abs(started - Date().timeIntervalSince1970) < 86_400 * 7, "started \(started)")
             #expect(try await client.answer("/nowhere").status == .notFound)
         }
     }

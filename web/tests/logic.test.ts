@@ -64,6 +64,7 @@ test('series points skip empty buckets', () => {
       from: '',
       to: '',
       interval_seconds: 1,
+      tier: 'raw',
       columns: ['temperature', 'humidity'],
       values: [[20, null], [null, 50], [21, 51]],
       times: ['2026-11-27T08:00:00Z', '2026-11-27T08:00:01Z', '2026-11-27T08:00:02Z'],

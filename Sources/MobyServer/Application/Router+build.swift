@@ -21,7 +21,10 @@ func buildRouter(_ parts: ServerParts) -> Router<MobyRequestContext> {
         PublishController(
             client: parts.client, readingCheck: parts.readingCheck, fleet: parts.fleet, metrics: parts.metrics
         ).routes)
-    router.addRoutes(MetricsController(metrics: parts.metrics, refusals: parts.refusals).routes)
+    router.addRoutes(
+        MetricsController(
+            metrics: parts.metrics, refusals: parts.refusals, influx: parts.influx, status: parts.status
+        ).routes)
     router.addRoutes(AlertController(center: parts.center, store: parts.alertStore).routes)
     router.addRoutes(
         DeviceController(fleet: parts.fleet, center: parts.center, staleAfter: configuration.staleAfter).routes)

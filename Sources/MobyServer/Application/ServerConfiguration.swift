@@ -46,6 +46,17 @@ public struct ServerConfiguration: Sendable {
         Setting(
             key: "moby.influx.retention", defaultValue: "30d",
             help: "How long raw readings are kept (InfluxQL duration)"),
+        Setting(
+            key: "moby.influx.downsample.retention", defaultValue: "365d",
+            help:
+                "How long the long-term tier (per-interval mean/min/max of every reading, filled by a continuous query) is kept; off: no long-term tier"
+        ),
+        Setting(
+            key: "moby.influx.downsample.interval", defaultValue: "1m",
+            help: "One long-term point per device covers this long (InfluxQL duration, at least 1s)"),
+        Setting(
+            key: "moby.influx.downsample.rp", defaultValue: "long_term",
+            help: "Retention policy of the long-term tier"),
         Setting(key: "moby.influx.username", defaultValue: "", help: "InfluxDB user (v1 basic auth)"),
         Setting(key: "moby.influx.password", defaultValue: "", help: "InfluxDB password (v1 basic auth)"),
         Setting(
@@ -93,8 +104,10 @@ public struct ServerConfiguration: Sendable {
         ),
         Setting(key: "moby.data.dir", defaultValue: "./var/data", help: "Folder for the server's own data"),
         Setting(
-            key: "moby.web.dir", defaultValue: "web/dist",
-            help: "The operator console's built files (web/build), served at /"),
+            key: "moby.web.dir", defaultValue: "",
+            help:
+                "The operator console's built files (web/build), served at /; default: web/dist in the working directory, else share/moby/web beside the executable's folder, else web/dist in a folder above it"
+        ),
         Setting(
             key: "moby.grafana.url", defaultValue: "",
             help: "Grafana's base URL as operators' browsers reach it; empty: the console shows no Grafana"),
@@ -102,8 +115,10 @@ public struct ServerConfiguration: Sendable {
             key: "moby.grafana.dashboard", defaultValue: "moby-sensors",
             help: "uid of the Grafana dashboard the device view embeds"),
         Setting(
-            key: "moby.catalog.file", defaultValue: "config/sensors.json",
-            help: "Sensor catalog: units, valid ranges, nominal/scale, warning/critical limits"),
+            key: "moby.catalog.file", defaultValue: "",
+            help:
+                "Sensor catalog: units, valid ranges, nominal/scale, warning/critical limits; default: config/sensors.json in the working directory, else share/moby/sensors.json beside the executable's folder, else config/sensors.json in a folder above it"
+        ),
         Setting(
             key: "moby.alert.raise.after", defaultValue: "3",
             help: "Consecutive anomalous readings that raise (or escalate) an alert"),
@@ -179,7 +194,7 @@ public struct ServerConfiguration: Sendable {
 
     /// Reads every setting, falling back to the defaults above. Each value is parsed into its
     /// type here, once; a value that cannot work is a `ConfigurationError` naming the setting.
-    public init(reader: ConfigReader) throws {
+    public init(reader: ConfigReader, installed: InstalledFiles = InstalledFiles()) throws {
         func string(_ key: String) -> String {
             let fallback = Self.settings.first { $0.key == key }?.defaultValue ?? ""
             return reader.string(forKey: ConfigKey(key), default: fallback)
@@ -222,9 +237,26 @@ public struct ServerConfiguration: Sendable {
         guard let retention = InfluxConfiguration.Retention(string("moby.influx.retention")) else {
             throw invalid("moby.influx.retention", "must be an InfluxQL duration like 30d, 12w or INF")
         }
+        var downsampling: InfluxConfiguration.Downsampling?
+        if string("moby.influx.downsample.retention").lowercased() != "off" {
+            guard let longTerm = InfluxConfiguration.Retention(string("moby.influx.downsample.retention")) else {
+                throw invalid("moby.influx.downsample.retention", "must be an InfluxQL duration like 365d, INF or off")
+            }
+            guard
+                let tier = InfluxConfiguration.Downsampling(
+                    retentionPolicy: string("moby.influx.downsample.rp"), retention: longTerm,
+                    interval: string("moby.influx.downsample.interval"))
+            else {
+                throw invalid("moby.influx.downsample.interval", "must be an InfluxQL duration of at least 1s, like 1m")
+            }
+            guard tier.retentionPolicy != string("moby.influx.rp"), !tier.retentionPolicy.isEmpty else {
+                throw invalid("moby.influx.downsample.rp", "must name a retention policy other than MOBY_INFLUX_RP")
+            }
+            downsampling = tier
+        }
         influx = InfluxConfiguration(
             url: try httpURL("moby.influx.url"), database: string("moby.influx.db"),
-            retentionPolicy: string("moby.influx.rp"), retention: retention,
+            retentionPolicy: string("moby.influx.rp"), retention: retention, downsampling: downsampling,
             api: try Self.influxAPI(optional),
             requestTimeout: .milliseconds(try int("moby.influx.timeout.ms", in: 100...600_000)))
         batchMaxLines = try int("moby.batch.max.lines", in: 1...100_000)
@@ -240,7 +272,8 @@ public struct ServerConfiguration: Sendable {
             maxHeaderBytes: try int("moby.http.max.header.bytes", in: 1_024...1_048_576),
             shutdownTimeout: .seconds(try int("moby.shutdown.timeout.seconds", in: 0...3_600)))
         dataDirectory = string("moby.data.dir")
-        webDirectory = string("moby.web.dir")
+        webDirectory =
+            optional("moby.web.dir") ?? installed.locate(checkout: "web/dist", installed: "web") ?? "web/dist"
         if optional("moby.grafana.url") != nil {
             grafana = GrafanaEmbed(
                 url: try httpURL("moby.grafana.url").absoluteString, dashboard: string("moby.grafana.dashboard"))
@@ -250,7 +283,16 @@ public struct ServerConfiguration: Sendable {
                 "moby.log.level", "must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         logLevel = level
-        catalogFile = string("moby.catalog.file")
+        if let file = optional("moby.catalog.file") {
+            catalogFile = file
+        } else if let file = installed.locate(checkout: "config/sensors.json", installed: "sensors.json") {
+            catalogFile = file
+        } else {
+            let places = installed.candidates(checkout: "config/sensors.json", installed: "sensors.json")
+            throw ConfigurationError(
+                "no sensor catalog: set MOBY_CATALOG_FILE (--catalog-file); looked in \(places.joined(separator: ", "))"
+            )
+        }
         do {
             catalog = try SensorCatalog.load(path: catalogFile)
         } catch {

@@ -44,8 +44,19 @@ public final class ServerMetrics: Sendable {
     let timestampCollisions: Counter
     let batchDuration: DurationHistogram
     let alertRaiseDuration: DurationHistogram
+    /// 1 when InfluxDB answered the ping of the last scrape, else 0.
+    let influxReachable: Gauge
+    /// 1 while the readings subscription is confirmed by the broker, else 0.
+    let mqttSubscribed: Gauge
+    let process: ProcessMetrics
 
     public init() {
+        influxReachable = registry.makeGauge(
+            descriptor: .named(
+                "moby_influx_reachable", helpText: "1 when InfluxDB answered a ping at this scrape, else 0"))
+        mqttSubscribed = registry.makeGauge(
+            descriptor: .named("moby_mqtt_subscribed", helpText: "1 while the readings subscription is active, else 0"))
+        process = ProcessMetrics(registry: registry)
         messagesReceived = registry.makeCounter(
             descriptor: .named(
                 "moby_mqtt_messages_received_total", helpText: "MQTT messages received on the readings topics"))

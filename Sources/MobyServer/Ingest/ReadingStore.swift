@@ -1,5 +1,6 @@
 import Influx
 import Logging
+import MobyCore
 import NIOCore
 import Synchronization
 
@@ -19,13 +20,19 @@ final class ReadingStore: Sendable {
     func write(_ body: ByteBuffer) async throws(InfluxError) {
         if !databaseReady.withLock({ $0 }) {
             try await client.ensureDatabase()
+            let downsampling = try await client.ensureDownsampling(of: Reading.measurement)
             databaseReady.withLock { $0 = true }
             logger.info(
                 "InfluxDB database ready",
                 metadata: [
                     "database": "\(client.configuration.database)",
                     "retention_policy": "\(client.configuration.retentionPolicy)",
+                    "retention": "\(client.configuration.retention.text)",
+                    "long_term": "\(Self.describe(downsampling, client.configuration))",
                 ])
+            if case .replaced(let previous) = downsampling {
+                logger.notice("continuous query replaced", metadata: ["previous": "\(previous)"])
+            }
         }
         do {
             try await client.write(body)
@@ -33,6 +40,21 @@ final class ReadingStore: Sendable {
             // Dropped behind our back: create it again before the retry.
             databaseReady.withLock { $0 = false }
             throw .databaseNotFound(message)
+        }
+    }
+
+    /// The long-term tier in a few words for the start-up log.
+    static func describe(_ change: InfluxClient.DownsamplingChange, _ configuration: InfluxConfiguration) -> String {
+        guard let tier = configuration.downsampling else {
+            return change == .dropped ? "off (continuous query dropped)" : "off"
+        }
+        let what = "\(tier.interval) mean/min/max kept \(tier.retention.text) in \(tier.retentionPolicy)"
+        switch change {
+        case .unchanged: return what
+        case .created: return what + " (continuous query created)"
+        case .replaced: return what + " (continuous query replaced)"
+        case .dropped: return what
+        case .unsupported: return "not created: the v2 API needs an InfluxDB task (docs/decisions.md)"
         }
     }
 }

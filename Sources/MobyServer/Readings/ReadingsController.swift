@@ -4,22 +4,30 @@ import MobyCore
 
 /// `GET /api/v1/readings?device=…&metric=…&from=…&to=…&points=…`: one device's time series for
 /// charts, downsampled in InfluxDB (`GROUP BY time(…)`, means; the counter's last value) so a
-/// week of 1 Hz data arrives as a few hundred points.
+/// week of 1 Hz data arrives as a few hundred points. Ranges longer than a day, or reaching back
+/// past the raw retention, read the long-term tier (`tier` in the answer says which).
 struct ReadingsController<Context: RequestContext>: Sendable {
     let influx: InfluxClient
+
+    /// Where a series is read from.
+    enum Tier: String, Codable, Sendable {
+        case raw
+        case longTerm = "long_term"
+    }
 
     struct ReadingSeries: ResponseEncodable {
         var deviceID: String
         var from: String
         var to: String
         var intervalSeconds: Int64
+        var tier: Tier
         var columns: [String]
         /// Rows of `[time, value…]`; a metric without data in a bucket is null.
         var values: [[Double?]]
         var times: [String]
 
         enum CodingKeys: String, CodingKey {
-            case from, to, columns, values, times
+            case from, to, tier, columns, values, times
             case deviceID = "device_id"
             case intervalSeconds = "interval_seconds"
         }
@@ -31,6 +39,22 @@ struct ReadingsController<Context: RequestContext>: Sendable {
     static var defaultSpan: Int64 { 3_600 * 1_000_000_000 }
     /// The longest range one request may ask for (100 years; InfluxDB's whole range is 584).
     static var maxSpan: Int64 { 36_525 * nanosecondsPerDay }
+    /// Ranges longer than this read the long-term tier when there is one.
+    static var longTermAbove: Int64 { nanosecondsPerDay }
+
+    /// The tier for a range and its bucket size in seconds: raw unless the range is longer than
+    /// `longTermAbove` or starts before the oldest raw point (`now - retention`); long-term
+    /// buckets are whole multiples of the tier's interval.
+    static func plan(from: Int64, span: Int64, points: Int, now: Int64, configuration: InfluxConfiguration)
+        -> (Tier, Int64)
+    {
+        let bucket = max(1, span / Int64(points) / 1_000_000_000)
+        guard case .v1 = configuration.api, let tier = configuration.downsampling else { return (.raw, bucket) }
+        let rawStart = configuration.retention.nanoseconds.map { clampedTime(now, minus: $0) } ?? RFC3339.earliest
+        guard span > longTermAbove || from < rawStart else { return (.raw, bucket) }
+        let step = max(1, tier.intervalNanoseconds / 1_000_000_000)
+        return (.longTerm, (bucket + step - 1) / step * step)
+    }
 
     /// `time - span`, no earlier than InfluxDB's earliest time (and never trapping).
     static func clampedTime(_ time: Int64, minus span: Int64) -> Int64 {
@@ -69,13 +93,24 @@ struct ReadingsController<Context: RequestContext>: Sendable {
         }
         try parameters.check()
         guard let device else { throw APIError(.badRequest, "device is required") }
-        let interval = max(1, span / Int64(points) / 1_000_000_000)
+        let configuration = influx.configuration
+        let (tier, interval) = Self.plan(
+            from: from, span: span, points: points, now: WallClock.nanoseconds(), configuration: configuration)
         let selections = metrics.map { name in
             let column = InfluxClient.quoteIdentifier(name)
-            return (name == Metric.cycleCount.name ? "last(\(column))" : "mean(\(column))") + " AS \(column)"
+            let isCounter = name == Metric.cycleCount.name
+            switch tier {
+            case .raw:
+                return (isCounter ? "last(\(column))" : "mean(\(column))") + " AS \(column)"
+            case .longTerm:
+                // The tier holds mean_/min_/max_ of each field per interval.
+                let source = InfluxClient.quoteIdentifier((isCounter ? "max_" : "mean_") + name)
+                return (isCounter ? "last(\(source))" : "mean(\(source))") + " AS \(column)"
+            }
         }
+        let policy = tier == .longTerm ? configuration.downsampling?.retentionPolicy : nil
         let measurement =
-            InfluxClient.quoteIdentifier(influx.configuration.retentionPolicy) + "."
+            InfluxClient.quoteIdentifier(policy ?? configuration.retentionPolicy) + "."
             + InfluxClient.quoteIdentifier(Reading.measurement)
         let statement =
             "SELECT \(selections.joined(separator: ", ")) FROM \(measurement) WHERE \"device_id\" = "
@@ -105,6 +140,6 @@ struct ReadingsController<Context: RequestContext>: Sendable {
         }
         return ReadingSeries(
             deviceID: device, from: RFC3339.format(from), to: RFC3339.format(to), intervalSeconds: interval,
-            columns: metrics, values: values, times: times)
+            tier: tier, columns: metrics, values: values, times: times)
     }
 }

@@ -118,6 +118,8 @@ export interface ReadingSeries {
   from: string;
   to: string;
   interval_seconds: number;
+  /** raw points, or the long-term tier (per-minute means) for long ranges */
+  tier: 'raw' | 'long_term';
   columns: string[];
   values: (number | null)[][];
   times: string[];

@@ -110,6 +110,7 @@ export const en = {
   boundHigh: '≥',
   boundLow: '≤',
   episodesLegend: 'Shaded: alert episodes',
+  longTermNote: 'From the long-term store: per-minute means',
   chartLabel: (group: string, range: string) => `${group}, ${range}`,
   grafanaShow: 'Show Grafana dashboard',
   grafanaHide: 'Hide Grafana dashboard',

@@ -110,6 +110,7 @@ export const ko: Messages = {
   boundHigh: '≥',
   boundLow: '≤',
   episodesLegend: '음영: 경보 구간',
+  longTermNote: '장기 보관 데이터: 1분 평균',
   chartLabel: (group, range) => `${group}, ${range}`,
   grafanaShow: 'Grafana 대시보드 보기',
   grafanaHide: 'Grafana 대시보드 닫기',

@@ -109,6 +109,11 @@ export function DeviceView({ deviceId }: { deviceId: string }) {
         <span className="muted episodes-legend">
           <span className="swatch" aria-hidden="true" /> {t.episodesLegend}
         </span>
+        {readings.data?.series.tier === 'long_term' && (
+          <span className="muted" data-testid="tier-note">
+            {t.longTermNote}
+          </span>
+        )}
         {settings.grafana && (
           <button type="button" onClick={() => setGrafana((g) => !g)} aria-expanded={grafana} data-testid="grafana-toggle">
             {grafana ? t.grafanaHide : t.grafanaShow}
