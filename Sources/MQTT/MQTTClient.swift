@@ -90,7 +90,7 @@ public final class MQTTClient: Sendable {
         let keepAlive: TimeAmount? = configuration.keepAlive > .zero ? TimeAmount(configuration.keepAlive) : nil
         let bootstrap = ClientBootstrap(group: eventLoop)
             .connectTimeout(TimeAmount(configuration.connectTimeout))
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let handler = MQTTConnectionHandler(
