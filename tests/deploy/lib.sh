@@ -7,7 +7,7 @@ export PATH="$PATH:/usr/sbin:/sbin"
 
 # ensure_deploy_env: Prometheus 2.42 (and promtool), the services, and the pinned Python packages.
 ensure_deploy_env() {
-  apt_install prometheus python3-venv mosquitto influxdb curl
+  apt_install prometheus python3-venv mosquitto influxdb curl shellcheck python3-yaml python3-seccomp strace
   local python=/usr/bin/python3
   [ -x "$python" ] || python="$(command -v python3)"
   local stamp="$VENV/.requirements.sha256" want
