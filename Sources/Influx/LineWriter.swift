@@ -49,6 +49,15 @@ public struct LineWriter: ~Copyable {
         count += source.count
     }
 
+    /// Appends prepared bytes as they are (tags already in line protocol).
+    public mutating func write(bytes source: [UInt8]) throws(LineProtocolError) {
+        guard source.count <= bytes.count - count else { throw Self.overflow }
+        for byte in source {
+            bytes[count] = byte
+            count += 1
+        }
+    }
+
     /// Appends one byte.
     public mutating func write(byte: UInt8) throws(LineProtocolError) {
         guard count < bytes.count else { throw Self.overflow }

@@ -9,12 +9,21 @@ public struct Reading: Sendable, Equatable {
     /// True when the sensor wrote its timestamp in whole seconds (no fraction), as the seed's
     /// format does: several readings of one device may then share it.
     public var timestampInWholeSeconds: Bool
+    /// The site and production line the sensor says it is at (seed §2.4's `location` tag); when
+    /// given, they update the device's registry entry.
+    public var location: String?
+    public var line: String?
 
-    public init(deviceID: String, timestamp: Int64, values: [MetricValue], timestampInWholeSeconds: Bool = false) {
+    public init(
+        deviceID: String, timestamp: Int64, values: [MetricValue], timestampInWholeSeconds: Bool = false,
+        location: String? = nil, line: String? = nil
+    ) {
         self.deviceID = deviceID
         self.timestamp = timestamp
         self.values = values
         self.timestampInWholeSeconds = timestampInWholeSeconds
+        self.location = location
+        self.line = line
     }
 
     /// The value of `metric`, if the reading has it.

@@ -55,6 +55,8 @@ public struct ReadingDecoder: Sendable {
         var deviceID: String?
         var timestamp: Int64?
         var wholeSeconds = false
+        var location: String?
+        var line: String?
         var values: [Metric: Double] = [:]
         var seen = Set<String>()
 
@@ -76,6 +78,20 @@ public struct ReadingDecoder: Sendable {
             switch key {
             case "device_id":
                 deviceID = validateDeviceID(value, topicDeviceID: topicDeviceID, errors: &errors)
+            case "location", "line":
+                switch value {
+                case .null: break
+                case .string(let text):
+                    if let problem = TagValue.problem(text) {
+                        errors.append(FieldError(field: key, message: problem))
+                    } else if key == "location" {
+                        location = text
+                    } else {
+                        line = text
+                    }
+                default:
+                    errors.append(FieldError(field: key, message: "expected a string, got \(value.typeName)"))
+                }
             case "timestamp":
                 switch value {
                 case .null: break
@@ -139,11 +155,11 @@ public struct ReadingDecoder: Sendable {
         return .success(
             Reading(
                 deviceID: deviceID!, timestamp: timestamp ?? receivedAt, values: ordered,
-                timestampInWholeSeconds: wholeSeconds))
+                timestampInWholeSeconds: wholeSeconds, location: location, line: line))
     }
 
     static let knownFields =
-        "device_id, timestamp, "
+        "device_id, timestamp, location, line, "
         + (Metric.allCases.map(\.name) + Metric.vectorGroups.keys.sorted().map { "\($0){x,y,z}" })
         .joined(separator: ", ")
 

@@ -52,6 +52,115 @@ extension SensorCatalog {
             throw CatalogError("metrics: missing \(missing.map(\.name).joined(separator: ", "))")
         }
         self.init(entries: entries, score: score)
+        let knownRoot: Set = ["_comment", "_profiles", "score", "metrics", "profiles", "device_labels"]
+        if let unknown = root.first(where: { !knownRoot.contains($0.0) }) {
+            throw CatalogError("\(unknown.0): unknown key; known: \(knownRoot.sorted().joined(separator: ", "))")
+        }
+        if let labels = root.first(where: { $0.0 == "device_labels" })?.1 {
+            deviceLabels = try Self.deviceLabels(labels)
+        }
+        if let profiles = root.first(where: { $0.0 == "profiles" })?.1 {
+            for (name, value) in try Self.object(profiles, at: "profiles") {
+                let path = "profiles.\(name)"
+                if let problem = Self.profileNameProblem(name) { throw CatalogError("\(path): \(problem)") }
+                if self.profiles[name] != nil { throw CatalogError("\(path): listed twice") }
+                var profile = try resolve(try Self.object(value, at: path), at: path)
+                profile.profileName = name
+                self.profiles[name] = profile
+            }
+        }
+    }
+
+    /// Why `name` cannot name a profile: letters, digits, `-` and `_`, at most 64, not `default`.
+    public static func profileNameProblem(_ name: String) -> String? {
+        if name == defaultProfile { return "'default' is the catalog's own limits and cannot be redefined" }
+        let allowed = name.utf8.allSatisfy { byte in
+            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+                || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
+        }
+        guard !name.isEmpty, name.utf8.count <= 64, allowed else {
+            return "a profile name is 1 to 64 ASCII letters, digits, - and _"
+        }
+        return nil
+    }
+
+    /// Tag keys that are taken: a label cannot be one of them.
+    public static let reservedTagKeys: Set = ["device_id", "location", "line", "profile"]
+
+    private static func deviceLabels(_ value: JSONValue) throws(CatalogError) -> [String] {
+        guard case .array(let items) = value else { throw CatalogError("device_labels: expected an array of names") }
+        var labels: [String] = []
+        for (index, item) in items.enumerated() {
+            guard case .string(let key) = item, profileNameProblem(key) == nil,
+                key.first.map({ $0.isLetter }) == true
+            else {
+                throw CatalogError(
+                    "device_labels[\(index)]: a label key is 1 to 64 ASCII letters, digits, - and _, starting with a letter"
+                )
+            }
+            guard !reservedTagKeys.contains(key) else {
+                throw CatalogError("device_labels[\(index)]: '\(key)' is a tag of its own")
+            }
+            guard !labels.contains(key) else { throw CatalogError("device_labels[\(index)]: '\(key)' listed twice") }
+            labels.append(key)
+        }
+        guard labels.count <= 8 else {
+            throw CatalogError("device_labels: at most 8 keys (each is an InfluxDB tag), got \(labels.count)")
+        }
+        return labels.sorted()
+    }
+
+    /// A profile: this catalog with the given metrics' nominal, scale and limits replaced (a
+    /// severity given replaces both of its bounds) and optionally the score limits, checked like
+    /// the catalog itself.
+    private func resolve(_ members: [(String, JSONValue)], at path: String) throws(CatalogError) -> SensorCatalog {
+        var entries = self.entries
+        var score = self.score
+        for (key, value) in members {
+            switch key {
+            case "score":
+                let limits = try Self.object(value, at: "\(path).score")
+                for (name, bound) in limits {
+                    switch name {
+                    case "warning": score.warning = try Self.number(bound, at: "\(path).score.warning")
+                    case "critical": score.critical = try Self.number(bound, at: "\(path).score.critical")
+                    default: throw CatalogError("\(path).score.\(name): unknown key; use warning and/or critical")
+                    }
+                }
+                guard score.warning > 0, score.critical > score.warning else {
+                    throw CatalogError(
+                        "\(path).score: need 0 < warning < critical, got \(score.warning) and \(score.critical)")
+                }
+            case "metrics":
+                for (name, override) in try Self.object(value, at: "\(path).metrics") {
+                    let at = "\(path).metrics.\(name)"
+                    guard let metric = Metric(name: name), let base = entries[metric] else {
+                        throw CatalogError(
+                            "\(at): unknown metric; known: \(Metric.allCases.map(\.name).joined(separator: ", "))")
+                    }
+                    let fields = try Self.object(override, at: at)
+                    let allowed: Set = ["nominal", "scale", "warning", "critical"]
+                    if let unknown = fields.first(where: { !allowed.contains($0.0) }) {
+                        throw CatalogError(
+                            "\(at).\(unknown.0): a profile overrides only \(allowed.sorted().joined(separator: ", "))")
+                    }
+                    var entry = base
+                    for (field, fieldValue) in fields {
+                        switch field {
+                        case "nominal": entry.nominal = try Self.number(fieldValue, at: "\(at).nominal")
+                        case "scale": entry.scale = try Self.number(fieldValue, at: "\(at).scale")
+                        case "warning": entry.warning = try Self.limits(fields, "warning", at: at)
+                        default: entry.critical = try Self.limits(fields, "critical", at: at)
+                        }
+                    }
+                    try Self.check(entry, at: at)
+                    entries[metric] = entry
+                }
+            default:
+                throw CatalogError("\(path).\(key): unknown key; a profile has metrics and score")
+            }
+        }
+        return SensorCatalog(entries: Metric.allCases.compactMap { entries[$0] }, score: score)
     }
 
     private static func entry(_ metric: Metric, _ value: JSONValue, at path: String) throws(CatalogError) -> Entry {
@@ -75,15 +184,26 @@ extension SensorCatalog {
         let scale = try fields.first { $0.0 == "scale" }.map { (pair) throws(CatalogError) in
             try number(pair.1, at: "\(path).scale")
         }
-        guard (nominal == nil) == (scale == nil) else {
+        let entry = Entry(
+            metric: metric, unit: unit, validRange: lowest...highest, nominal: nominal, scale: scale,
+            warning: try limits(fields, "warning", at: path), critical: try limits(fields, "critical", at: path))
+        try check(entry, at: path)
+        return entry
+    }
+
+    /// Scoring needs both nominal and scale; limits inside the valid range and in order.
+    private static func check(_ entry: Entry, at path: String) throws(CatalogError) {
+        let (lowest, highest) = (entry.validRange.lowerBound, entry.validRange.upperBound)
+        guard (entry.nominal == nil) == (entry.scale == nil) else {
             throw CatalogError("\(path): give both nominal and scale, or neither (not scored)")
         }
-        if let scale, !(scale > 0) { throw CatalogError("\(path).scale: must be greater than 0, got \(scale)") }
-        if let nominal, !(lowest...highest).contains(nominal) {
+        if let scale = entry.scale, !(scale > 0) {
+            throw CatalogError("\(path).scale: must be greater than 0, got \(scale)")
+        }
+        if let nominal = entry.nominal, !(lowest...highest).contains(nominal) {
             throw CatalogError("\(path).nominal: \(nominal) is outside the valid range \(lowest)...\(highest)")
         }
-        let warning = try limits(fields, "warning", at: path)
-        let critical = try limits(fields, "critical", at: path)
+        let (warning, critical) = (entry.warning, entry.critical)
         for (name, limit) in [
             ("warning.low", warning.low), ("warning.high", warning.high), ("critical.low", critical.low),
             ("critical.high", critical.high),
@@ -101,9 +221,6 @@ extension SensorCatalog {
         if let low = warning.low, let high = warning.high, low >= high {
             throw CatalogError("\(path): warning.low \(low) is not below warning.high \(high)")
         }
-        return Entry(
-            metric: metric, unit: unit, validRange: lowest...highest, nominal: nominal, scale: scale,
-            warning: warning, critical: critical)
     }
 
     private static func limits(_ fields: [(String, JSONValue)], _ key: String, at path: String) throws(CatalogError)

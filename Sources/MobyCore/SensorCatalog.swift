@@ -59,8 +59,20 @@ public struct SensorCatalog: Sendable, Equatable {
         }
     }
 
+    /// The name of the catalog's own limits, which every device has until it is given another
+    /// profile.
+    public static let defaultProfile = "default"
+
     public private(set) var entries: [Metric: Entry]
     public var score: ScoreLimits
+    /// This catalog's profile name: `default`, or the profile it was resolved for.
+    public var profileName: String = SensorCatalog.defaultProfile
+    /// Named profiles (ThingsBoard's device profiles): the default metrics with some nominal
+    /// values, scales and limits overridden for one kind of machine (a cold room, a press),
+    /// already resolved. Only the default catalog has them.
+    public var profiles: [String: SensorCatalog] = [:]
+    /// Keys a device may carry as free labels (stored as InfluxDB tags, so few and fixed).
+    public var deviceLabels: [String] = []
     /// Scored entries in `Metric.allCases` order, precomputed for the hot path.
     public let scored: [Entry]
     /// Entries by `Metric.ordinal` (an enum with a string raw value hashes its string).
@@ -82,4 +94,12 @@ public struct SensorCatalog: Sendable, Equatable {
     }
 
     public subscript(metric: Metric) -> Entry? { byOrdinal[metric.ordinal] }
+
+    /// The resolved catalog of profile `name` (`default` is this one), nil when there is none.
+    public func profile(named name: String) -> SensorCatalog? {
+        name == Self.defaultProfile ? self : profiles[name]
+    }
+
+    /// Every profile name, `default` first, then alphabetical.
+    public var profileNames: [String] { [Self.defaultProfile] + profiles.keys.sorted() }
 }

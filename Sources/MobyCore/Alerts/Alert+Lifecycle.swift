@@ -17,6 +17,7 @@ extension Alert {
             contributors: Self.contributors(assessment, catalog: catalog), readingCount: max(1, readings),
             raisedAt: time,
             lastSeenAt: time, updatedAt: time)
+        profile = catalog.profileName
         summary = AlertSummary.text(for: self, catalog: catalog)
     }
 
@@ -29,6 +30,7 @@ extension Alert {
         lastSeenAt = max(lastSeenAt, time)
         clearedAt = nil
         updatedAt = time
+        profile = catalog.profileName
         summary = AlertSummary.text(for: self, catalog: catalog)
     }
 

@@ -66,6 +66,8 @@ public struct Alert: Sendable, Equatable {
     /// An LLM's rewrite of the summary, when one is configured and answered in time.
     public var narrative: String?
     public var updatedAt: Int64
+    /// The device profile whose limits judged the episode (`default` unless the device has one).
+    public var profile: String = SensorCatalog.defaultProfile
 
     public init(
         id: Int64 = 0, deviceID: String, rule: String = Alert.anomalyRule, severity: Severity,

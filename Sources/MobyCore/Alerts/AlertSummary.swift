@@ -5,7 +5,8 @@ public enum AlertSummary {
     public static func text(for alert: Alert, catalog: SensorCatalog) -> String {
         let metrics = alert.contributors.prefix(3).map(describe).joined(separator: "; ")
         let limits = catalog.score
-        return "\(alert.severity.rawValue.capitalized) anomaly on \(alert.deviceID) since "
+        let profile = alert.profile == SensorCatalog.defaultProfile ? "" : " (profile \(alert.profile))"
+        return "\(alert.severity.rawValue.capitalized) anomaly on \(alert.deviceID)\(profile) since "
             + "\(RFC3339.format(alert.raisedAt / 1_000_000_000 * 1_000_000_000)): \(metrics). "
             + "Anomaly score \(format(alert.score)) (warning ≥ \(format(limits.warning)), critical ≥ "
             + "\(format(limits.critical))), peak \(format(alert.peakScore)) over \(alert.readingCount) "

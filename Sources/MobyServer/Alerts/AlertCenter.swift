@@ -73,7 +73,7 @@ actor AlertCenter {
         case .raised(let severity):
             if var alert = open[key] {
                 let reopened = alert.clearedAt != nil
-                alert.absorb(signal.assessment, catalog: catalog, at: signal.readingAt)
+                alert.absorb(signal.assessment, catalog: profile(of: signal), at: signal.readingAt)
                 alert.severity = max(alert.severity, severity)
                 await store(
                     alert, history: reopened ? entry("reopened", alert, now) : nil, event: .updated, now: now)
@@ -85,7 +85,7 @@ actor AlertCenter {
                 await raise(signal, severity: .critical, now: now)
                 return
             }
-            alert.absorb(signal.assessment, catalog: catalog, at: signal.readingAt)
+            alert.absorb(signal.assessment, catalog: profile(of: signal), at: signal.readingAt)
             alert.severity = .critical
             if let stored = await store(alert, history: entry("escalated", alert, now), event: .updated, now: now) {
                 requestNarrative(for: stored)
@@ -96,7 +96,7 @@ actor AlertCenter {
                 await raise(signal, severity: signal.severity ?? .warning, now: now)
                 return
             }
-            alert.absorb(signal.assessment, catalog: catalog, at: signal.readingAt)
+            alert.absorb(signal.assessment, catalog: profile(of: signal), at: signal.readingAt)
             if now - (lastStored[key] ?? 0) >= updateInterval {
                 await store(alert, history: nil, event: .updated, now: now)
             } else {
@@ -175,11 +175,16 @@ actor AlertCenter {
         return stored
     }
 
+    /// The resolved catalog of the profile that judged the signal's reading.
+    private func profile(of signal: AnomalySignal) -> SensorCatalog {
+        catalog.profile(named: signal.profile) ?? catalog
+    }
+
     // MARK: Storing and publishing
 
     private func raise(_ signal: AnomalySignal, severity: Severity, now: Int64) async {
         let alert = Alert(
-            deviceID: signal.deviceID, severity: severity, assessment: signal.assessment, catalog: catalog,
+            deviceID: signal.deviceID, severity: severity, assessment: signal.assessment, catalog: profile(of: signal),
             at: signal.readingAt, readings: signal.openingReadings)
         if let stored = await store(alert, history: entry("raised", alert, now), event: .raised, now: now) {
             requestNarrative(for: stored)

@@ -21,10 +21,12 @@ struct AlertDocument: Codable, Sendable, Equatable {
     var resolvedBy: String?
     var summary: String
     var narrative: String?
+    /// The device profile whose limits judged the episode.
+    var profile: String
     var updatedAt: String
 
     enum CodingKeys: String, CodingKey {
-        case id, rule, severity, status, score, contributors, summary, narrative
+        case id, rule, severity, status, score, contributors, summary, narrative, profile
         case deviceID = "device_id"
         case peakScore = "peak_score"
         case readingCount = "reading_count"
@@ -57,6 +59,7 @@ struct AlertDocument: Codable, Sendable, Equatable {
         resolvedBy = alert.resolvedBy
         summary = alert.summary
         narrative = alert.narrative
+        profile = alert.profile
         updatedAt = RFC3339.format(alert.updatedAt)
     }
 }

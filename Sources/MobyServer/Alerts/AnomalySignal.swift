@@ -7,6 +7,8 @@ struct AnomalySignal: Sendable {
     /// The episode's severity after the change (nil once cleared).
     var severity: Severity?
     var assessment: AnomalyAssessment
+    /// The profile that judged the reading (its limits are the alert's).
+    var profile: String = SensorCatalog.defaultProfile
     /// The reading's timestamp (ns).
     var readingAt: Int64
     /// When the server received the reading (ns), for the raise latency metric.

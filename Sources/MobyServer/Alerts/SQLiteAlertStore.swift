@@ -8,7 +8,8 @@ import MobyCore
 final class SQLiteAlertStore: AlertStore {
     /// How many events are kept for reconnecting clients.
     let eventsKept: Int64
-    private let pool: DatabasePool
+    /// The database, shared with the device registry (`DeviceStore`).
+    let pool: DatabasePool
 
     init(path: String, eventsKept: Int64 = 10_000) throws {
         self.eventsKept = eventsKept
@@ -67,6 +68,22 @@ final class SQLiteAlertStore: AlertStore {
         migrator.registerMigration("v2: LLM narrative") { db in
             try db.execute(sql: "ALTER TABLE alert ADD COLUMN narrative TEXT")
         }
+        migrator.registerMigration("v3: device registry, alert profile") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE alert ADD COLUMN profile TEXT NOT NULL DEFAULT 'default';
+                    CREATE TABLE device (
+                        id TEXT PRIMARY KEY,
+                        name TEXT,
+                        location TEXT,
+                        line TEXT,
+                        profile TEXT NOT NULL,
+                        labels TEXT NOT NULL,
+                        first_seen INTEGER NOT NULL,
+                        last_seen INTEGER NOT NULL
+                    );
+                    """)
+        }
         return migrator
     }
 
@@ -91,14 +108,14 @@ final class SQLiteAlertStore: AlertStore {
                 alert.clearedAt, alert.acknowledgedAt, alert.acknowledgedBy, alert.resolvedAt, alert.resolvedBy,
             ]
             let arguments = StatementArguments(
-                columns + optional + [alert.summary, alert.updatedAt, alert.narrative])
+                columns + optional + [alert.summary, alert.updatedAt, alert.narrative, alert.profile])
             if alert.id == 0 {
                 try db.execute(
                     sql: """
                         INSERT INTO alert (device_id, rule, severity, status, score, peak_score, contributors,
                             reading_count, raised_at, last_seen_at, cleared_at, acknowledged_at, acknowledged_by,
-                            resolved_at, resolved_by, summary, updated_at, narrative)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                            resolved_at, resolved_by, summary, updated_at, narrative, profile)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """, arguments: arguments)
                 alert.id = db.lastInsertedRowID
             } else {
@@ -107,7 +124,7 @@ final class SQLiteAlertStore: AlertStore {
                         UPDATE alert SET device_id = ?, rule = ?, severity = ?, status = ?, score = ?, peak_score = ?,
                             contributors = ?, reading_count = ?, raised_at = ?, last_seen_at = ?, cleared_at = ?,
                             acknowledged_at = ?, acknowledged_by = ?, resolved_at = ?, resolved_by = ?, summary = ?,
-                            updated_at = ?, narrative = ?
+                            updated_at = ?, narrative = ?, profile = ?
                         WHERE id = ?
                         """, arguments: arguments + [alert.id])
             }
@@ -221,7 +238,7 @@ final class SQLiteAlertStore: AlertStore {
     private static func alert(_ row: Row) throws -> Alert {
         let contributors = try JSONDecoder().decode(
             [Contributor].self, from: Data((row["contributors"] as String).utf8))
-        return Alert(
+        var alert = Alert(
             id: row["id"], deviceID: row["device_id"], rule: row["rule"],
             severity: Severity(rawValue: row["severity"]) ?? .warning,
             status: AlertStatus(rawValue: row["status"]) ?? .pending, score: row["score"], peakScore: row["peak_score"],
@@ -229,5 +246,7 @@ final class SQLiteAlertStore: AlertStore {
             lastSeenAt: row["last_seen_at"], clearedAt: row["cleared_at"], acknowledgedAt: row["acknowledged_at"],
             acknowledgedBy: row["acknowledged_by"], resolvedAt: row["resolved_at"], resolvedBy: row["resolved_by"],
             summary: row["summary"], narrative: row["narrative"], updatedAt: row["updated_at"])
+        alert.profile = row["profile"]
+        return alert
     }
 }

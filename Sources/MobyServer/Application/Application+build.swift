@@ -28,6 +28,7 @@ public func buildApplication(
             address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: "moby"),
         logger: logger)
     app.addServices(
+        parts.registry,
         BrokerConnectionService(client: parts.client, metrics: metrics, logger: logger),
         WriterService(writer: parts.writer, logger: logger),
         AlertService(
@@ -36,8 +37,7 @@ public func buildApplication(
                 > .zero ? configuration.alertUpdateInterval : .seconds(1), logger: logger),
         IngestService(
             client: parts.client, writer: parts.writer, readingCheck: parts.readingCheck,
-            scorer: AnomalyScorer(catalog: configuration.catalog),
-            fleet: parts.fleet, signals: signalSink, topicFilter: configuration.mqttTopic,
+            fleet: parts.fleet, registry: parts.registry, signals: signalSink, topicFilter: configuration.mqttTopic,
             deadLetterTopic: configuration.deadLetterTopic, metrics: metrics,
             status: parts.status, logger: logger, maxRun: min(1_024, configuration.batchMaxLines)))
     return app

@@ -27,7 +27,10 @@ func buildRouter(_ parts: ServerParts) -> Router<MobyRequestContext> {
         ).routes)
     router.addRoutes(AlertController(center: parts.center, store: parts.alertStore).routes)
     router.addRoutes(
-        DeviceController(fleet: parts.fleet, center: parts.center, staleAfter: configuration.staleAfter).routes)
+        DeviceController(
+            fleet: parts.fleet, center: parts.center, registry: parts.registry, catalog: configuration.catalog,
+            staleAfter: configuration.staleAfter
+        ).routes)
     router.addRoutes(ReadingsController(influx: parts.influx).routes)
     router.addRoutes(CatalogController(catalog: configuration.catalog).routes)
     AlertStreamController(

@@ -138,6 +138,11 @@ public struct ServerConfiguration: Sendable {
             key: "moby.max.devices", defaultValue: "50000",
             help: "Most devices the server tracks; readings of further new devices are dead-lettered"),
         Setting(
+            key: "moby.max.tag.values", defaultValue: "1000",
+            help:
+                "Distinct values of one device tag (location, line, each label) at most; readings and changes that would add one more are refused"
+        ),
+        Setting(
             key: "moby.device.stale.seconds", defaultValue: "30",
             help: "A device not heard from for this long is shown as stale"),
         Setting(
@@ -177,6 +182,8 @@ public struct ServerConfiguration: Sendable {
     public var alertUpdateInterval: Duration
     public var staleAfter: Duration
     public var maxDevices: Int
+    /// Distinct values of one device tag (location, line, a label) at most.
+    public var maxTagValues: Int
     public var heartbeatInterval: Duration
     public var webSocketBuffer: Int
     public var webDirectory: String
@@ -310,6 +317,7 @@ public struct ServerConfiguration: Sendable {
         alertUpdateInterval = .milliseconds(try int("moby.alert.update.ms", in: 0...3_600_000))
         staleAfter = .seconds(try int("moby.device.stale.seconds", in: 1...86_400 * 365))
         maxDevices = try int("moby.max.devices", in: 1...10_000_000)
+        maxTagValues = try int("moby.max.tag.values", in: 1...1_000_000)
         heartbeatInterval = .seconds(try int("moby.ws.heartbeat.seconds", in: 1...3_600))
         webSocketBuffer = try int("moby.ws.buffer", in: 1...1_000_000)
         if optional("moby.llm.url") != nil {

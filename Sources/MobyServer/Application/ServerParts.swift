@@ -21,6 +21,8 @@ struct ServerParts: Sendable {
     let relay: AlertRelay
     let center: AlertCenter
     let fleet: FleetState
+    /// The device registry on disk.
+    let registry: DeviceStore
     let status: IngestStatus
     let console: ConsoleBundle
 
@@ -57,8 +59,28 @@ struct ServerParts: Sendable {
             },
             metrics: metrics,
             outlet: relay.send)
-        let fleet = FleetState(rules: configuration.hysteresis, maxDevices: configuration.maxDevices)
+        let fleet = FleetState(
+            rules: configuration.hysteresis, maxDevices: configuration.maxDevices, catalog: configuration.catalog,
+            maxTagValues: configuration.maxTagValues)
         metrics.devicesLimit.set(Int64(configuration.maxDevices))
+        let registry = DeviceStore(pool: alertStore.pool, fleet: fleet, logger: logger)
+        do {
+            let entries = try await registry.load()
+            // A profile that left the catalog: the device falls back to the default, and says so.
+            let profiles = Set(configuration.catalog.profileNames)
+            fleet.load(
+                entries.map { entry in
+                    guard !profiles.contains(entry.meta.profile) else { return entry }
+                    logger.warning(
+                        "device profile not in the catalog; using default",
+                        metadata: ["device": "\(entry.id)", "profile": "\(entry.meta.profile)"])
+                    var entry = entry
+                    entry.meta.profile = SensorCatalog.defaultProfile
+                    return entry
+                })
+        } catch {
+            throw ConfigurationError("cannot read the device registry in \(configuration.alertDatabasePath): \(error)")
+        }
         fleet.resume(try await center.start())
         return ServerParts(
             configuration: configuration, metrics: metrics, client: client, influx: influx,
@@ -66,7 +88,8 @@ struct ServerParts: Sendable {
                 decoder: ReadingDecoder(catalog: configuration.catalog),
                 retention: configuration.influx.retention.nanoseconds),
             refusals: refusals, writer: writer, alertStore: alertStore, feed: feed, relay: relay, center: center,
-            fleet: fleet, status: IngestStatus(), console: openConsole(configuration, logger: logger))
+            fleet: fleet, registry: registry, status: IngestStatus(),
+            console: openConsole(configuration, logger: logger))
     }
 
     /// Checks the console bundle and says at start what `/` will serve.

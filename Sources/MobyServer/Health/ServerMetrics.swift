@@ -40,6 +40,7 @@ public final class ServerMetrics: Sendable {
     let devicesKnown: Gauge
     let devicesLimit: Gauge
     let readingsRefusedDeviceLimit: Counter
+    let readingsRefusedTagLimit: Counter
     let readingsSharingTimestamp: Counter
     let timestampCollisions: Counter
     let batchDuration: DurationHistogram
@@ -54,6 +55,10 @@ public final class ServerMetrics: Sendable {
         influxReachable = registry.makeGauge(
             descriptor: .named(
                 "moby_influx_reachable", helpText: "1 when InfluxDB answered a ping at this scrape, else 0"))
+        readingsRefusedTagLimit = registry.makeCounter(
+            descriptor: .named(
+                "moby_readings_refused_tag_limit_total",
+                helpText: "Readings refused because their location or line would exceed MOBY_MAX_TAG_VALUES"))
         mqttSubscribed = registry.makeGauge(
             descriptor: .named("moby_mqtt_subscribed", helpText: "1 while the readings subscription is active, else 0"))
         process = ProcessMetrics(registry: registry)

@@ -18,8 +18,9 @@ struct IngestService: Service {
     let client: MQTTClient
     let writer: BatchWriter<MQTTMessage>
     let readingCheck: ReadingCheck
-    let scorer: AnomalyScorer
     let fleet: FleetState
+    /// Where new and changed registry entries are stored.
+    let registry: DeviceStore
     /// Episode changes for the alert center; finished when ingest stops.
     let signals: AsyncStream<AnomalySignal>.Continuation
     let topicFilter: String
@@ -82,32 +83,29 @@ struct IngestService: Service {
             switch check(message, receivedAt: receivedAt) {
             case .success(var reading):
                 let stamp = ReadingStamp.disambiguate(&reading, receivedAt: receivedAt, position: position)
-                let (score, severity) = scorer.score(reading)
-                observations.append(
-                    FleetState.Observation(
-                        reading: reading, score: score, severity: severity, position: position, stamp: stamp))
+                observations.append(FleetState.Observation(reading: reading, position: position, stamp: stamp))
             case .failure(let rejection):
                 rejections.append((position, rejection))
             }
         }
         let outcome = fleet.observe(observations, receivedAt: receivedAt)
         if outcome.sharedStamps > 0 { metrics.readingsSharingTimestamp.increment(by: Int64(outcome.sharedStamps)) }
-        var refused: [Int: FleetState.Refusal] = [:]
+        if !outcome.registered.isEmpty { registry.save(outcome.registered) }
         for (position, refusal) in outcome.refused {
-            refused[position] = refusal
             rejections.append((position, refusal.rejection))
             switch refusal {
             case .deviceLimit: metrics.readingsRefusedDeviceLimit.increment()
             case .timestampCollision: metrics.timestampCollisions.increment()
+            case .tagLimit: metrics.readingsRefusedTagLimit.increment()
             }
         }
         metrics.devicesKnown.set(Int64(fleet.count))
         var lines = ByteBuffer()
-        lines.reserveCapacity(observations.count * 256)
+        lines.reserveCapacity(outcome.taken.count * 256)
         var count = 0
-        for observation in observations where refused[observation.position] == nil {
+        for observation in outcome.taken {
             do {
-                try observation.reading.writeLine(anomalyScore: observation.score, into: &lines)
+                try observation.reading.writeLine(anomalyScore: observation.score, tags: observation.tags, into: &lines)
                 count += 1
             } catch {
                 rejections.append((observation.position, ReadingRejection(field: "payload", error.description)))
@@ -115,10 +113,11 @@ struct IngestService: Service {
         }
         for change in outcome.changes {
             let reading = change.observation.reading
+            let profile = change.observation.profileIndex
             signals.yield(
                 AnomalySignal(
                     deviceID: reading.deviceID, change: change.change, severity: change.severity,
-                    assessment: scorer.assess(reading),
+                    assessment: fleet.scorers[profile].assess(reading), profile: fleet.profiles[profile].profileName,
                     readingAt: change.observation.stamp?.sensorTimestamp ?? reading.timestamp, receivedAt: receivedAt,
                     openingReadings: fleet.rules.raiseAfter))
         }

@@ -62,10 +62,8 @@ struct PublishController<Context: RequestContext>: Sendable {
                 .unprocessableContent, "the reading is not valid",
                 errors: [FieldError(field: "payload", message: error.description)])
         }
-        guard fleet.admits(reading.deviceID) else {
-            throw APIError(
-                .unprocessableContent, "the reading is not valid",
-                errors: FleetState.Refusal.deviceLimit(fleet.maxDevices).rejection.errors)
+        if let refusal = fleet.admits(reading) {
+            throw APIError(.unprocessableContent, "the reading is not valid", errors: refusal.rejection.errors)
         }
         let topic = ReadingTopic.topic(for: reading.deviceID)
         do {

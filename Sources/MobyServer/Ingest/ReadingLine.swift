@@ -8,7 +8,7 @@ extension Reading {
 
     /// The reading as one wide point: tag `device_id`, one field per metric, and its
     /// `anomaly_score`. `writeLine` encodes the same line without building it.
-    func point(anomalyScore: Double) -> Point {
+    func point(anomalyScore: Double, tags: [(key: String, value: String)] = []) -> Point {
         var fields: [(key: String, value: FieldValue)] = []
         fields.reserveCapacity(values.count + 1)
         for value in values {
@@ -22,18 +22,23 @@ extension Reading {
         }
         fields.append((key: "anomaly_score", value: .float(anomalyScore)))
         return Point(
-            measurement: Self.measurement, tags: [(key: "device_id", value: deviceID)], fields: fields,
+            measurement: Self.measurement, tags: [(key: "device_id", value: deviceID)] + tags, fields: fields,
             timestamp: timestamp)
     }
 
-    /// Appends the line of `point(anomalyScore:)` to `buffer`, written in place with the fixed
-    /// parts as prepared bytes (the hot path of ingest). On error the buffer is unchanged.
-    public func writeLine(anomalyScore: Double, into buffer: inout ByteBuffer) throws(LineProtocolError) {
+    /// Appends the line of `point(anomalyScore:tags:)` to `buffer`, written in place with the
+    /// fixed parts as prepared bytes (the hot path of ingest); `tags` are the registry's, already
+    /// in line protocol (`DeviceMeta.tagBytes`). On error the buffer is unchanged.
+    public func writeLine(anomalyScore: Double, tags: [UInt8] = [], into buffer: inout ByteBuffer)
+        throws(LineProtocolError)
+    {
         // Escaping at most doubles the id; each field is a key and a number.
-        let capacity = 64 + 2 * deviceID.utf8.count + (values.count + 1) * (16 + LineWriter.maxNumberBytes)
+        let capacity =
+            64 + 2 * deviceID.utf8.count + tags.count + (values.count + 1) * (16 + LineWriter.maxNumberBytes)
         try LineWriter.append(to: &buffer, capacity: capacity) { line throws(LineProtocolError) in
             try line.write("sensors,device_id=")
             try line.write(tagValue: deviceID, of: "device_id")
+            if !tags.isEmpty { try line.write(bytes: tags) }
             try line.write(byte: UInt8(ascii: " "))
             for (position, value) in values.enumerated() {
                 if position > 0 { try line.write(byte: UInt8(ascii: ",")) }
