@@ -23,13 +23,17 @@ public struct SensorSample: Sendable, Equatable {
     }
 
     /// The seed's JSON message (`accel`/`gyro` as x/y/z objects), values rounded to 3 decimals.
-    public func json(deviceID: String, timestamp: Int64) -> String {
-        String(decoding: jsonBytes(deviceID: deviceID, timestamp: timestamp), as: UTF8.self)
+    public func json(deviceID: String, timestamp: Int64, location: String? = nil, line: String? = nil) -> String {
+        String(
+            decoding: jsonBytes(deviceID: deviceID, timestamp: timestamp, location: location, line: line),
+            as: UTF8.self)
     }
 
     /// `json(deviceID:timestamp:)` as UTF-8, written digit by digit: load mode makes tens of
     /// thousands a second, and formatting doubles as text cost more than everything else.
-    public func jsonBytes(deviceID: String, timestamp: Int64) -> [UInt8] {
+    public func jsonBytes(deviceID: String, timestamp: Int64, location: String? = nil, line: String? = nil)
+        -> [UInt8]
+    {
         var out: [UInt8] = []
         out.reserveCapacity(320 + deviceID.utf8.count)
         func raw(_ text: StaticString) {
@@ -64,6 +68,15 @@ public struct SensorSample: Sendable, Equatable {
         Self.writeInteger(cycleCount, into: &out)
         raw(#","timestamp":""#)
         out.append(contentsOf: RFC3339.format(timestamp).utf8)
+        // Tag values (`TagValue`) need no JSON escaping.
+        if let location {
+            raw(#"","location":""#)
+            out.append(contentsOf: location.utf8)
+        }
+        if let line {
+            raw(#"","line":""#)
+            out.append(contentsOf: line.utf8)
+        }
         raw(#""}"#)
         return out
     }

@@ -8,6 +8,9 @@ import MobyCore
 /// Deterministic for a seed; healthy values stay well inside the catalog's limits.
 public struct SimulatedDevice: Sendable {
     public let deviceID: String
+    /// The site and production line sent with every reading (seed §2.4's `location` tag).
+    public var location: String?
+    public var line: String?
     /// Injected anomalies for this device, by start time.
     public var injections: [AnomalyInjection] = []
     private var generator: SplitMix64
@@ -56,12 +59,14 @@ public struct SimulatedDevice: Sendable {
 
     /// The seed-format JSON of `sample(at:elapsed:)`.
     public mutating func reading(at timestamp: Int64, elapsed: Duration = .zero) -> String? {
-        sample(at: timestamp, elapsed: elapsed)?.json(deviceID: deviceID, timestamp: timestamp)
+        sample(at: timestamp, elapsed: elapsed)?.json(
+            deviceID: deviceID, timestamp: timestamp, location: location, line: line)
     }
 
     /// `reading(at:elapsed:)` as UTF-8 bytes.
     public mutating func readingBytes(at timestamp: Int64, elapsed: Duration = .zero) -> [UInt8]? {
-        sample(at: timestamp, elapsed: elapsed)?.jsonBytes(deviceID: deviceID, timestamp: timestamp)
+        sample(at: timestamp, elapsed: elapsed)?.jsonBytes(
+            deviceID: deviceID, timestamp: timestamp, location: location, line: line)
     }
 
     private mutating func healthy(at timestamp: Int64) -> SensorSample {

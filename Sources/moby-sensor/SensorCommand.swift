@@ -40,6 +40,15 @@ struct SensorCommand: AsyncParsableCommand {
     @Option(help: "Device id prefix")
     var prefix: String = "sensor_"
 
+    @Option(
+        help:
+            "Location (site) sent with every simulated reading; a comma-separated list is dealt out to the devices in turn"
+    )
+    var location: String?
+
+    @Option(help: "Production line sent with every simulated reading; a comma-separated list is dealt out in turn")
+    var line: String?
+
     @Option(help: "MQTT client id (per-device connections append -<device_id>)")
     var clientID: String = "moby-sensor-\(getpid())"
 
@@ -112,6 +121,16 @@ struct SensorCommand: AsyncParsableCommand {
         if let device, let problem = ReadingDecoder.deviceIDProblem(device) {
             throw ValidationError("--device \(problem)")
         }
+        for (flag, list) in [("--location", location), ("--line", line)] {
+            for value in Self.values(list) {
+                if let problem = TagValue.problem(value) { throw ValidationError("\(flag) '\(value)': \(problem)") }
+            }
+        }
+    }
+
+    /// The items of a comma-separated option.
+    static func values(_ list: String?) -> [String] {
+        (list ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
 
     /// One MQTT connection with its outbox and the simulated devices it carries.
@@ -177,11 +196,16 @@ struct SensorCommand: AsyncParsableCommand {
     private func simulatedDevices() throws -> [SimulatedDevice] {
         let width = max(3, String(devices).count)
         let injections = anomalies
+        let locations = Self.values(location)
+        let lines = Self.values(line)
         let simulated = (1...devices).map { index in
             let number = String(index)
             let id = prefix + String(repeating: "0", count: max(0, width - number.count)) + number
-            return SimulatedDevice(
+            var device = SimulatedDevice(
                 deviceID: id, seed: seed &+ UInt64(index), injections: injections.filter { $0.deviceID == id })
+            if !locations.isEmpty { device.location = locations[(index - 1) % locations.count] }
+            if !lines.isEmpty { device.line = lines[(index - 1) % lines.count] }
+            return device
         }
         for injection in injections where !simulated.contains(where: { $0.deviceID == injection.deviceID }) {
             throw ValidationError("--anomaly names \(injection.deviceID), which is not one of the simulated devices")

@@ -221,6 +221,16 @@ import Testing
             #expect("\(error)".contains("MOBY_CATALOG_FILE"))
             #expect("\(error)".contains("metrics.sound.scale: must be greater than 0"))
         }
+        // A profile naming a metric the catalog does not have stops the start, naming the key.
+        try good.replacingOccurrences(of: #""temperature": { "nominal": 4"#, with: #""pressure": { "nominal": 4"#)
+            .write(to: file, atomically: true, encoding: .utf8)
+        do {
+            _ = try configuration(["--catalog-file", file.path])
+            Issue.record("accepted a profile with an unknown metric")
+        } catch {
+            #expect("\(error)".contains("MOBY_CATALOG_FILE"))
+            #expect("\(error)".contains("profiles.cold_room.metrics.pressure: unknown metric"), "\(error)")
+        }
         do {
             _ = try configuration(["--catalog-file", "/nowhere/sensors.json"])
             Issue.record("accepted a missing catalog")

@@ -105,6 +105,19 @@ import Testing
         }
     }
 
+    @Test func locationAndLineGoWithEveryReading() throws {
+        var device = SimulatedDevice(deviceID: "press-7", seed: 3)
+        device.location = "plant-a"
+        device.line = "line-2"
+        let made = device.readingBytes(at: 1_764_000_000_123_000_000)
+        let bytes = try #require(made)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
+        #expect(object["location"] as? String == "plant-a" && object["line"] as? String == "line-2")
+        let decoder = ReadingDecoder(catalog: try SensorCatalog.load(path: TestPaths.catalog))
+        let decoded = try decoder.decode(bytes, topicDeviceID: "press-7", receivedAt: 0).get()
+        #expect(decoded.location == "plant-a" && decoded.line == "line-2")
+    }
+
     @Test func theMessageIsTheSeedsJSON() throws {
         var device = SimulatedDevice(deviceID: "press-7", seed: 3)
         let made = device.readingBytes(at: 1_764_000_000_123_000_000)
