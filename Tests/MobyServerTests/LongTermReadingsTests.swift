@@ -111,6 +111,29 @@ import Testing
         }
     }
 
+    @Test func theServerSetsUpBothTiersAtStartAndAgainAfterARestart() async throws {
+        try await PipelineFixture.with { fixture in
+            let configuration = try fixture.configuration()
+            for start in 1...2 {
+                let app = try await buildApplication(configuration: configuration, logger: testLogger())
+                try await app.test(.live) { client in
+                    // No reading is sent: the server sets InfluxDB up by itself.
+                    let queries = try await eventuallyValue("the continuous query after start \(start)") {
+                        () async throws -> [String]? in
+                        let shown = try? await fixture.influxClient.query("SHOW CONTINUOUS QUERIES")
+                        let names = (shown ?? []).flatMap(\.series).filter { $0.name == fixture.database }
+                            .flatMap(\.rows).compactMap { $0["name"]?.string }
+                        return names.isEmpty ? nil : names
+                    }
+                    #expect(queries == ["sensors_long_term"])
+                    let policies = try await fixture.influxClient.query("SHOW RETENTION POLICIES")
+                    let names = Set(policies.first?.series.first?.rows.compactMap { $0["name"]?.string } ?? [])
+                    #expect(names.isSuperset(of: ["raw", "long_term"]), "\(names)")
+                }
+            }
+        }
+    }
+
     @Test func aLongRangeBeforeAnyWriteIsEmptyNotAnError() async throws {
         try await PipelineFixture.with { fixture in
             let app = try await buildApplication(configuration: try fixture.configuration(), logger: testLogger())

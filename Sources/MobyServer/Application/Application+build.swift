@@ -30,7 +30,7 @@ public func buildApplication(
     app.addServices(
         parts.registry,
         BrokerConnectionService(client: parts.client, metrics: metrics, logger: logger),
-        WriterService(writer: parts.writer, logger: logger),
+        WriterService(writer: parts.writer, store: parts.readingStore, logger: logger),
         AlertService(
             center: parts.center, signals: signals, relay: parts.relay, feed: parts.feed,
             flushInterval: configuration.alertUpdateInterval

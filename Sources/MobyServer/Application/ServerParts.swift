@@ -16,6 +16,8 @@ struct ServerParts: Sendable {
     let readingCheck: ReadingCheck
     let refusals: RefusedReadings
     let writer: BatchWriter<MQTTMessage>
+    /// InfluxDB as the writer sees it (database, tiers).
+    let readingStore: ReadingStore
     let alertStore: SQLiteAlertStore
     let feed: AlertFeed
     let relay: AlertRelay
@@ -87,7 +89,8 @@ struct ServerParts: Sendable {
             readingCheck: ReadingCheck(
                 decoder: ReadingDecoder(catalog: configuration.catalog),
                 retention: configuration.influx.retention.nanoseconds),
-            refusals: refusals, writer: writer, alertStore: alertStore, feed: feed, relay: relay, center: center,
+            refusals: refusals, writer: writer, readingStore: store, alertStore: alertStore, feed: feed, relay: relay,
+            center: center,
             fleet: fleet, registry: registry, status: IngestStatus(),
             console: openConsole(configuration, logger: logger))
     }

@@ -1,3 +1,4 @@
+import Backoff
 import Influx
 import Logging
 import MobyCore
@@ -17,7 +18,38 @@ final class ReadingStore: Sendable {
         self.logger = logger
     }
 
+    /// Creates the database, its retention policies and the continuous query at start, before
+    /// any reading arrives (Grafana and the readings API find them at once), retrying while
+    /// InfluxDB is away, until it worked or the task is cancelled. Writes do the same when they
+    /// find it not done.
+    func prepare(backoff: Backoff = Backoff(initial: .milliseconds(200), maximum: .seconds(10))) async {
+        var attempt = 0
+        while !Task.isCancelled {
+            do {
+                try await ensureReady()
+                return
+            } catch {
+                attempt += 1
+                if attempt == 1 {
+                    logger.warning("InfluxDB database not set up yet; retrying", metadata: ["error": "\(error)"])
+                }
+                try? await Task.sleep(for: backoff.delay(attempt: attempt))
+            }
+        }
+    }
+
     func write(_ body: ByteBuffer) async throws(InfluxError) {
+        try await ensureReady()
+        do {
+            try await client.write(body)
+        } catch .databaseNotFound(let message) {
+            // Dropped behind our back: create it again before the retry.
+            databaseReady.withLock { $0 = false }
+            throw .databaseNotFound(message)
+        }
+    }
+
+    private func ensureReady() async throws(InfluxError) {
         if !databaseReady.withLock({ $0 }) {
             try await client.ensureDatabase()
             let downsampling = try await client.ensureDownsampling(of: Reading.measurement)
@@ -33,13 +65,6 @@ final class ReadingStore: Sendable {
             if case .replaced(let previous) = downsampling {
                 logger.notice("continuous query replaced", metadata: ["previous": "\(previous)"])
             }
-        }
-        do {
-            try await client.write(body)
-        } catch .databaseNotFound(let message) {
-            // Dropped behind our back: create it again before the retry.
-            databaseReady.withLock { $0 = false }
-            throw .databaseNotFound(message)
         }
     }
 

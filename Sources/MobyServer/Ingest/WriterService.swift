@@ -5,12 +5,18 @@ import ServiceLifecycle
 
 /// Runs the InfluxDB batch writer; on shutdown it writes what is pending (or leaves it
 /// unacknowledged for the broker to redeliver) before the MQTT connection closes.
+/// The database, retention policies and continuous query are set up at start, beside it.
 struct WriterService: Service {
     let writer: BatchWriter<MQTTMessage>
+    let store: ReadingStore
     let logger: Logger
 
     func run() async throws {
-        await runUntilGracefulShutdown(writer.run) { await writer.finish() }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await store.prepare() }
+            await runUntilGracefulShutdown(writer.run) { await writer.finish() }
+            group.cancelAll()
+        }
         logger.info("batch writer stopped")
     }
 }
