@@ -158,6 +158,13 @@ public actor BatchWriter<Receipt: Sendable> {
     /// Number of lines waiting for the next write.
     public var pendingLines: Int { lines }
 
+    /// The writer's state in a line, for a test that waited too long to say where it stood.
+    public var stateDescription: String {
+        "lines \(lines), receipts \(receipts.count), work waiter \(workWaiter != nil), "
+            + "space waiters \(spaceWaiters.count), replay waiter \(replayWaiter != nil), finishing \(finishing), "
+            + "influx available \(influxAvailable), last error \(lastError.map { "\($0)" } ?? "none")"
+    }
+
     /// The error of the last failed attempt, cleared by the next success.
     public var currentError: InfluxError? { lastError }
 

@@ -12,6 +12,8 @@ import Testing
     final class Recorder: Sendable {
         let bodies = Mutex<[String]>([])
         let commits = Mutex<[(receipts: [Int], lines: Int, unreceipted: Int)]>([])
+        /// Sink calls begun (a body is recorded when one ends).
+        let sinkCalls = Mutex(0)
     }
 
     func point(_ value: Int) -> Point {
@@ -26,6 +28,7 @@ import Testing
         let writer = BatchWriter<Int>(
             options: .init(maxLines: maxLines),
             sink: { buffer in
+                recorder.sinkCalls.withLock { $0 += 1 }
                 if sinkDelay > .zero { try? await Task.sleep(for: sinkDelay) }
                 recorder.bodies.withLock { $0.append(String(buffer: buffer)) }
             },
@@ -39,6 +42,15 @@ import Testing
                 }
             })
         let running = Task { await writer.run() }
+        // A clean-clone CI run once hung here until the suite's time limit, without a trace:
+        // after 20 s, say where the writer and the sink stood.
+        let watchdog = Task {
+            try await Task.sleep(for: .seconds(20))
+            Issue.record(
+                "still running after 20 s: \(await writer.stateDescription); sink calls \(recorder.sinkCalls.withLock { $0 }), bodies \(recorder.bodies.withLock { $0.count }), commits \(recorder.commits.withLock { $0.count })"
+            )
+        }
+        defer { watchdog.cancel() }
         try await body(writer, recorder)
         await writer.finish()
         await running.value
