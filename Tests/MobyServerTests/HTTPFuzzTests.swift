@@ -73,7 +73,7 @@ enum RequestFuzzer {
 
     static func request(_ random: inout SplitMix64) -> FuzzRequest {
         let id = pick(&random, ["1", "0", "-1", "9223372036854775807", "99999999999999999999", "abc", "%00", "1.5"])
-        switch random.next() % 12 {
+        switch random.next() % 13 {
         case 0, 1, 2: return FuzzRequest(method: .get, uri: "/api/v1/readings" + query(&random))
         case 3, 4: return FuzzRequest(method: .get, uri: "/api/v1/alerts" + query(&random))
         case 5: return FuzzRequest(method: .get, uri: "/api/v1/alerts/\(id)" + query(&random))
@@ -98,6 +98,11 @@ enum RequestFuzzer {
             return FuzzRequest(
                 method: .post, uri: "/api/v1/alerts/\(id)/\(action)", headers: [.contentType: "application/json"],
                 body: actionBody(&random))
+        case 8:
+            let device = pick(&random, ["fuzz-1", "press-7", "%00", "a%2Fb", String(repeating: "d", count: 200)])
+            return FuzzRequest(
+                method: .put, uri: "/api/v1/devices/\(device)", headers: [.contentType: "application/json"],
+                body: deviceBody(&random))
         default:
             let contentType = pick(&random, ["application/json", "application/json; charset=utf-8", "text/plain", ""])
             return FuzzRequest(
@@ -200,6 +205,25 @@ enum RequestFuzzer {
         case 2: return Array("{\"note\":\"\(String(repeating: "n", count: 5_000))\"}".utf8)
         case 3: return Array(#"{"actor":7,"note":[1,2]}"#.utf8)
         default: return bytes(&random)
+        }
+    }
+
+    /// A registry entry: awkward names, places, profiles and labels, wrong types, broken JSON.
+    static func deviceBody(_ random: inout SplitMix64) -> [UInt8]? {
+        let text = { (random: inout SplitMix64) in "\"\(jsonEscaped(RequestFuzzer.text(&random)))\"" }
+        let value = { (random: inout SplitMix64) in
+            pick(&random, [text(&random), "null", "7", "[]", "{}", "\"plant-a\"", "\"\"", "true"])
+        }
+        switch random.next() % 6 {
+        case 0: return nil
+        case 1: return bytes(&random)
+        case 2:
+            return Array(
+                #"{"name":\#(value(&random)),"location":\#(value(&random)),"line":\#(value(&random)),"profile":\#(pick(&random, ["\"cold_room\"", "\"press\"", "\"default\"", "\"freezer\"", text(&random), "1"])),"labels":{"cell":\#(value(&random)),\#(text(&random)):\#(value(&random))}}"#
+                    .utf8)
+        case 3: return Array(#"{"labels":\#(value(&random)),"owner":1}"#.utf8)
+        case 4: return Array((String(repeating: "[", count: 600) + String(repeating: "]", count: 600)).utf8)
+        default: return Array(#"{"profile":"press","location":"plant-\#(random.next() % 5)"}"#.utf8)
         }
     }
 
