@@ -21,10 +21,43 @@ def load(name: str) -> Json:
     return json.loads((DASHBOARD_DIR / f"{name}.json").read_text())
 
 
-def panels(board: Json) -> Iterator[Json]:
+def panels(board: Json, rows: bool = False) -> Iterator[Json]:
+    """Every panel, those in collapsed rows too; the rows themselves only when asked."""
     for panel in board.get("panels", []):
-        yield panel
+        if rows or panel["type"] != "row":
+            yield panel
         yield from panel.get("panels", [])  # collapsed rows
+
+
+def row_of(board: Json) -> dict[int, str]:
+    """Panel id -> the title of the row it is in (panels above the first row are left out)."""
+    found, current = {}, None
+    for panel in board.get("panels", []):
+        if panel["type"] == "row":
+            current = panel["title"]
+            for child in panel.get("panels", []):
+                found[child["id"]] = current
+        elif current is not None:
+            found[panel["id"]] = current
+    return found
+
+
+def resolved_profile(name: str) -> Json:
+    """The catalog as profile `name` judges: the default metrics with the profile's overrides
+    (each severity it gives replaces both bounds of that severity), the score likewise. Written
+    here from the catalog's documented rule, independently of the generator."""
+    metrics = json.loads(json.dumps(CATALOG["metrics"]))
+    score = dict(CATALOG["score"])
+    if name != "default":
+        profile = CATALOG["profiles"][name]
+        for metric, fields in profile.get("metrics", {}).items():
+            for key, value in fields.items():
+                metrics[metric][key] = value
+        score.update(profile.get("score", {}))
+    return {"metrics": metrics, "score": score}
+
+
+PROFILES = ["default", *CATALOG.get("profiles", {})]
 
 
 def kind(datasource: Any) -> str | None:
@@ -65,10 +98,20 @@ def effective_config(panel: Json, ref: str) -> Json:
     return config
 
 
-def expand_influx(query: str, device: str, time_filter: str = "time >= now() - 1h", interval: str = "10s") -> str:
-    """Grafana's InfluxQL macros: `device` is what a multi-value variable becomes (a value
-    regex-escaped, `(a|b)` for several, the allValue `.*` for All)."""
-    expanded = query.replace("$timeFilter", time_filter).replace("$__interval", interval).replace("$device", device)
+ALL = ".*"  # the allValue of location, line and device
+
+
+def expand_influx(query: str, device: str = ALL, time_filter: str = "time >= now() - 1h", interval: str = "10s",
+                  **variables: str) -> str:
+    """Grafana's InfluxQL macros and variables: a multi-value variable becomes its value
+    regex-escaped, `(a|b)` for several, the allValue `.*` for All (or, without an allValue,
+    the `(a|b|...)` of every value it lists). `device`, `location` and `line` default to All;
+    `scope` must be given when the query uses it."""
+    values = {"device": device, "location": ALL, "line": ALL, **variables}
+    expanded = query.replace("$timeFilter", time_filter).replace("$__interval", interval)
+    # Longest names first, so that no name is taken for the prefix of another.
+    for name in sorted(values, key=len, reverse=True):
+        expanded = expanded.replace(f"${name}", values[name])
     leftover = re.search(r"\$[A-Za-z_]\w*", expanded)
     assert not leftover, f"unexpanded {leftover.group()} in {expanded}"
     return expanded
@@ -85,6 +128,15 @@ def expand_promql(expr: str, instance: str, rate_interval: str = "30s", interval
 def regex_escape(value: str) -> str:
     """What Grafana does to a multi-value variable's value inside an InfluxQL regex."""
     return re.sub(r"[\\^$*+?.()|{}\[\]/]", lambda m: "\\" + m.group(), value)
+
+
+def several(*values: str) -> str:
+    """A multi-value variable with several values selected (or All without an allValue)."""
+    return "(" + "|".join(regex_escape(value) for value in values) + ")"
+
+
+def variable(board: Json, name: str) -> Json:
+    return next(v for v in board["templating"]["list"] if v["name"] == name)
 
 
 def promql_regex_escape(value: str) -> str:

@@ -23,6 +23,13 @@ class Influx:
         with urllib.request.urlopen(request, timeout=30) as response:
             return json.loads(response.read())
 
+    def write(self, lines: str) -> None:
+        """Line protocol into the default retention policy (ns precision)."""
+        request = urllib.request.Request(f"{self.base}/write?db={self.database}", data=lines.encode(), method="POST")
+        with urllib.request.urlopen(request, timeout=30) as response:
+            if response.status != 204:
+                raise AssertionError(f"InfluxDB /write: HTTP {response.status}: {response.read()!r}")
+
     def series(self, text: str, write: bool = False) -> list[dict[str, Any]]:
         """The series of a single-statement query; raises on any error InfluxDB reports."""
         body = self.query(text, write)

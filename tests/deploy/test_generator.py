@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from dashboards import DASHBOARD_DIR, GRAFANA, NAMES, REPO, load
+from dashboards import DASHBOARD_DIR, GRAFANA, NAMES, REPO, load, panels
 
 GENERATE = GRAFANA / "generate"
 CATALOG = REPO / "config" / "sensors.json"
@@ -76,6 +76,68 @@ def test_a_regenerated_catalog_carries_its_new_limits_and_metrics(tmp_path):
     assert pressure["thresholds"]["steps"] == [{"color": "red", "value": None}, {"color": "orange", "value": 80},
                                               {"color": "green", "value": 90}]
     assert generate("--check", "--catalog", str(catalog), "--out", str(out)).returncode == 0
+
+
+def test_the_committed_catalog_has_profiles_and_labels():
+    """The keys of issue 16 are read, not merely tolerated (the check above passes with them)."""
+    data = json.loads(CATALOG.read_text())
+    assert data["profiles"] and data["device_labels"]
+    rows = [p["title"] for p in load("sensors")["panels"] if p["type"] == "row"]
+    assert rows == ["Profile default", *(f"Profile {name}" for name in data["profiles"])]
+
+
+def test_a_new_profile_gets_a_row_and_leaves_every_id_alone(tmp_path):
+    def change(c):
+        # Inserted first, so a numbering by catalog order would move the others.
+        c["profiles"] = {"compressor": {"metrics": {"sound": {"warning": {"high": 90}, "critical": {"high": 98}}},
+                                        "score": {"warning": 3.5}},
+                         **c["profiles"]}
+
+    catalog = changed_catalog(tmp_path, change)
+    out = tmp_path / "out"
+    assert generate("--catalog", str(catalog), "--out", str(out)).returncode == 0
+    result = generate("--check", "--catalog", str(catalog))
+    assert result.returncode == 1 and "sensors.json" in result.stderr and "fleet.json" in result.stderr
+
+    def ids(board):
+        return {p["title"]: p["id"] for p in panels(board, rows=True)}
+
+    before, after = ids(load("sensors")), ids(json.loads((out / "sensors.json").read_text()))
+    assert {title: after.get(title) for title in before} == before
+    new = {title: number for title, number in after.items() if title not in before}
+    assert "Profile compressor" in new and "Sound · compressor" in new and "Anomaly score · compressor" in new
+    board = json.loads((out / "sensors.json").read_text())
+    by_title = {p["title"]: p for p in panels(board)}
+    assert [s["value"] for s in by_title["Sound · compressor"]["fieldConfig"]["defaults"]["thresholds"]["steps"]] \
+        == [None, 90, 98]
+    assert [s["value"] for s in by_title["Anomaly score · compressor"]["fieldConfig"]["defaults"]["thresholds"]
+            ["steps"]] == [None, 3.5, 5.0]
+    query = by_title["Sound · compressor"]["targets"][0]["query"]
+    assert "\"profile\" = 'compressor'" in query
+
+
+def test_the_output_does_not_depend_on_the_order_of_profiles(tmp_path):
+    def reverse(c):
+        c["profiles"] = dict(reversed(list(c["profiles"].items())))
+
+    out = tmp_path / "out"
+    assert generate("--catalog", str(changed_catalog(tmp_path, reverse)), "--out", str(out)).returncode == 0
+    board = json.loads((out / "sensors.json").read_text())
+    assert {p["title"]: p["id"] for p in panels(board, rows=True)} == \
+        {p["title"]: p["id"] for p in panels(load("sensors"), rows=True)}
+
+
+def test_a_profile_the_server_would_refuse_is_an_error(tmp_path):
+    cases = [
+        (lambda c: c["profiles"]["press"]["metrics"].update(pressure={"nominal": 1}), "profiles.press.metrics.pressure"),
+        (lambda c: c["profiles"]["press"]["metrics"]["sound"].update(unit="dB"), "profiles.press.metrics.sound"),
+        (lambda c: c["profiles"].update({"it's": {}}), "profiles.it's"),
+        (lambda c: c["profiles"].update(default={}), "profiles.default"),
+        (lambda c: c["profiles"]["press"].update(score={"notice": 1}), "profiles.press.score"),
+    ]
+    for change, key in cases:
+        result = generate("--check", "--catalog", str(changed_catalog(tmp_path, change)))
+        assert result.returncode == 2 and key in result.stderr, (key, result.stderr)
 
 
 def test_a_broken_catalog_is_an_error_not_a_dashboard(tmp_path):

@@ -1,15 +1,25 @@
 """The sensor catalog (config/sensors.json) as the dashboards need it: Grafana units and
-threshold steps at the catalog's warning and critical limits."""
+threshold steps at the catalog's warning and critical limits, per device profile."""
 
 from __future__ import annotations
 
+import copy
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 SCORE = "anomaly_score"
 COLORS = {"normal": "green", "warning": "orange", "critical": "red"}
 LEVELS = ("warning", "critical")  # in rising order: a later level wins where both apply
+DEFAULT_PROFILE = "default"
+# What a profile may override, as moby-server reads it (SensorCatalog+File.swift): per metric
+# nominal, scale and whole severities (a severity given replaces both its bounds), and the score's
+# limits one by one. Profile names are InfluxDB tag values quoted into queries: the server's
+# alphabet, checked here too.
+PROFILE_KEYS = {"metrics", "score"}
+PROFILE_METRIC_KEYS = {"nominal", "scale", "warning", "critical"}
+PROFILE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 # Catalog unit -> Grafana unit id (grafana-data/src/valueFormats/categories.ts). Grafana has no
 # mm/s, so vibration gets a custom suffix unit; a unit missing here gets one too.
@@ -50,13 +60,54 @@ def threshold_steps(limits: dict[str, dict[str, float]]) -> list[dict[str, Any]]
 
 
 class Catalog:
-    def __init__(self, data: dict[str, Any]):
+    """The catalog as one profile sees it: `Catalog(data)` is the default profile, `profile(name)`
+    another one with its overrides applied."""
+
+    def __init__(self, data: dict[str, Any], name: str = DEFAULT_PROFILE):
+        self.data = data
+        self.name = name
         self.metrics: dict[str, dict[str, Any]] = data["metrics"]
         self.score: dict[str, float] = data["score"]
+        self._profiles: dict[str, dict[str, Any]] = data.get("profiles") or {}
+        if name == DEFAULT_PROFILE:
+            self._check_profiles()
 
     @classmethod
     def load(cls, path: Path) -> "Catalog":
         return cls(json.loads(Path(path).read_text()))
+
+    def profile_names(self) -> list[str]:
+        """`default` first, then the catalog's profiles in the catalog's order."""
+        return [DEFAULT_PROFILE, *self._profiles]
+
+    def profile(self, name: str) -> "Catalog":
+        """The catalog resolved for profile `name`: the default metrics with the profile's
+        overrides (a severity given replaces both its bounds), the score limits likewise."""
+        if name == DEFAULT_PROFILE:
+            return self
+        overrides = self._profiles[name]
+        data = copy.deepcopy({key: value for key, value in self.data.items() if key != "profiles"})
+        for metric, fields in (overrides.get("metrics") or {}).items():
+            data["metrics"][metric].update(copy.deepcopy(fields))
+        data["score"].update(overrides.get("score") or {})
+        return Catalog(data, name)
+
+    def _check_profiles(self) -> None:
+        if not isinstance(self._profiles, dict):
+            raise ValueError("profiles: expected an object of named profiles")
+        for name, profile in self._profiles.items():
+            where = f"profiles.{name}"
+            if name == DEFAULT_PROFILE or not PROFILE_NAME.match(name):
+                raise ValueError(f"{where}: a profile name is 1 to 64 ASCII letters, digits, - and _, not 'default'")
+            if not isinstance(profile, dict) or set(profile) - PROFILE_KEYS:
+                raise ValueError(f"{where}: a profile has only {sorted(PROFILE_KEYS)}")
+            for metric, fields in (profile.get("metrics") or {}).items():
+                if metric not in self.metrics:
+                    raise ValueError(f"{where}.metrics.{metric}: not a metric of the catalog")
+                if not isinstance(fields, dict) or set(fields) - PROFILE_METRIC_KEYS:
+                    raise ValueError(f"{where}.metrics.{metric}: a profile overrides only {sorted(PROFILE_METRIC_KEYS)}")
+            if set(profile.get("score") or {}) - set(LEVELS):
+                raise ValueError(f"{where}.score: only {list(LEVELS)}")
 
     def names(self) -> list[str]:
         return list(self.metrics)

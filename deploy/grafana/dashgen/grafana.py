@@ -119,18 +119,66 @@ def state_timeline(title: str, targets: list[Json], description: str, mappings: 
     return panel("state-timeline", title, targets, description, defaults, None, options, width, height)
 
 
+def row(title: str, panels: list[Json], collapsed: bool, row_id: int) -> list[Json]:
+    """A row and its panels as they go into a dashboard's list: a collapsed row holds its panels
+    (laid out as they will be when expanded), an expanded one is followed by them."""
+    head: Json = {"collapsed": collapsed, "gridPos": {"h": 1, "w": GRID_WIDTH, "x": 0, "y": 0}, "id": row_id,
+                  "panels": panels if collapsed else [], "title": title, "type": "row"}
+    return [head] if collapsed else [head, *panels]
+
+
 def place(panels: list[Json]) -> list[Json]:
-    """Gives panels ids and flows them left to right, top to bottom, by their widths."""
-    x = y = row_height = 0
-    for number, item in enumerate(panels, start=1):
+    """Flows panels left to right, top to bottom, by their widths; a row starts a line of its
+    own, and a collapsed row's panels are placed below it as when expanded, taking no room until
+    then. Panels without an id get the lowest free ones in order."""
+    x = y = line_height = 0
+
+    def newline() -> None:
+        nonlocal x, y, line_height
+        if x:
+            x, y, line_height = 0, y + line_height, 0
+
+    def flow(item: Json) -> None:
+        nonlocal x, line_height
         grid = item["gridPos"]
         if x + grid["w"] > GRID_WIDTH:
-            x, y, row_height = 0, y + row_height, 0
+            newline()
         grid["x"], grid["y"] = x, y
         x += grid["w"]
-        row_height = max(row_height, grid["h"])
-        item["id"] = number
+        line_height = max(line_height, grid["h"])
+
+    for item in panels:
+        if item["type"] != "row":
+            flow(item)
+            continue
+        newline()
+        item["gridPos"].update(x=0, y=y, w=GRID_WIDTH, h=1)
+        y += 1
+        if item["collapsed"]:
+            below = y
+            for child in item["panels"]:
+                flow(child)
+            x, y, line_height = 0, below, 0
+    every = [p for item in panels for p in (item, *item.get("panels", []))]
+    taken = {p["id"] for p in every if "id" in p}
+    free = (number for number in range(1, 1 << 31) if number not in taken)
+    for item in every:
+        if "id" not in item:
+            item["id"] = next(free)
     return panels
+
+
+def query_variable(name: str, label: str, query: str, all_value: str | None = ".*", hide: int = 0,
+                   refresh: int = 1) -> Json:
+    """An InfluxQL query variable, multi-valued with All selected. `all_value` `.*` makes All a
+    regex that also matches points without the tag; None makes All the listed values.
+    `refresh`: 1 on dashboard load, 2 on every time range change (and auto-refresh)."""
+    return {
+        "allValue": all_value, "current": {"selected": True, "text": ["All"], "value": ["$__all"]},
+        "datasource": INFLUX, "definition": query, "hide": hide, "includeAll": True, "label": label,
+        "multi": True, "name": name, "options": [], "query": query, "refresh": refresh, "regex": "",
+        "skipUrlSync": False, "sort": 1, "type": "query",
+    }
 
 
 BUILT_IN_ANNOTATIONS = {
