@@ -11,6 +11,7 @@ import {
   formBody,
   formFields,
   formFromDevice,
+  formUnchanged,
   sortFieldErrors,
   type DeviceForm,
   type FieldError,
@@ -47,6 +48,7 @@ export function DeviceEditor({ deviceId, device, catalog, onSaved, onCancel }: P
   if (!profiles.includes(form.profile)) profiles.push(form.profile);
   const changes = useMemo(() => profileChanges(catalog, form.profile), [catalog, form.profile]);
   const sorted = sortFieldErrors(errors, labelKeys);
+  const unchanged = formUnchanged(form, device, labelKeys);
 
   // After a 422, the first field the server refused gets the focus.
   useEffect(() => {
@@ -205,7 +207,7 @@ export function DeviceEditor({ deviceId, device, catalog, onSaved, onCancel }: P
         ))}
       </datalist>
       <div className="actions">
-        <button type="submit" className="primary" disabled={busy} data-testid="form-save">
+        <button type="submit" className="primary" disabled={busy || unchanged} data-testid="form-save">
           {busy ? t.formSaving : t.formSave}
         </button>
         <button type="button" onClick={onCancel} disabled={busy} data-testid="form-cancel">

@@ -57,6 +57,8 @@ export function DeviceView({ deviceId }: { deviceId: string }) {
     },
     `${deviceId}/${range}`,
     live ? tailInterval(range) : undefined,
+    // A registered device's first readings show at once, not at the next tail refresh.
+    device?.readings === 0 ? 'registered' : 'heard',
   );
   const openAlerts = useMemo(
     () => [...stream.open.values()].filter((a) => a.device_id === deviceId).sort((a, b) => b.id - a.id),
