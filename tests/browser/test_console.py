@@ -492,3 +492,216 @@ def test_no_console_errors_on_any_page(console, stack, publisher):
     page.get_by_test_id("theme-toggle").click()
     expect(page.locator("html")).to_have_attribute("data-theme", "light")
     assert console.unexpected_errors() == [], console.unexpected_errors()
+
+
+# 9 -------------------------------------------------------------------------------------------
+# Device registry and profiles (issue 16). The browser logs a refused PUT itself: expected once.
+REFUSED_422 = r"Failed to load resource: the server responded with a status of 422 \(Unprocessable Entity\)"
+
+
+def chart_limits(page: Page, group: str) -> set[tuple[str, str, float]]:
+    drawn = json.loads(page.get_by_test_id(f"chart-{group}").get_attribute("data-limits"))
+    return {(line["axis"], line["level"], float(line["value"])) for line in drawn}
+
+
+def test_register_a_device_with_a_profile_through_the_form(console, stack, publisher):
+    device = "cold_room_01"
+    page = console.open(f"#/devices/{device}")
+    wait_live(page)
+    expect(page.get_by_test_id("empty")).to_contain_text("The server does not know this device")
+    page.get_by_test_id("device-register").click()
+    form = page.get_by_test_id("device-form")
+    expect(form.locator("h2")).to_have_text(f"Register {device}")
+    form.get_by_test_id("form-name").fill("Cold room 1")
+    form.get_by_test_id("form-location").fill("plant b")  # a space: the server refuses it
+    form.get_by_test_id("form-line").fill("line-3")
+    form.get_by_test_id("form-profile").select_option("cold_room")
+    # The form says how the chosen profile's limits differ from the default's.
+    expect(form.get_by_test_id("form-profile-changes")).to_contain_text("Temperature: Critical ≥ 12 °C (default 60 °C)")
+    form.get_by_test_id("form-label-cell").fill("A3")
+    form.get_by_test_id("form-save").click()
+
+    # The 422's field error is said next to the location field, which gets the focus.
+    error = form.locator('[data-testid="field-error"][data-field="location"]')
+    expect(error).to_have_text(
+        "Use letters and digits (any script) and - _ . :, starting with a letter or digit (found a space, U+0020).")
+    expect(form.get_by_test_id("form-location")).to_be_focused()
+    expect(form.get_by_test_id("form-location")).to_have_attribute("aria-invalid", "true")
+    expect(form.get_by_test_id("form-invalid")).to_be_visible()
+    expect(form.locator('[data-testid="field-error"]')).to_have_count(1)
+    console.shot(page, "form-422")
+    # ... and in Korean, with what was typed kept.
+    page.get_by_test_id("language-switch").select_option("ko")
+    expect(error).to_have_text(
+        "문자와 숫자(모든 문자 체계)와 - _ . : 만 쓸 수 있고, 문자나 숫자로 시작해야 합니다 (입력된 문자: 공백 U+0020).")
+    expect(form.locator("h2")).to_have_text(f"{device} 등록")
+    expect(form.get_by_test_id("form-name")).to_have_value("Cold room 1")
+    console.shot(page, "form-422-ko")
+    page.get_by_test_id("language-switch").select_option("en")
+    assert stack.http(f"/api/v1/devices/{device}")[0] == 404, "a refused form registers nothing"
+
+    form.get_by_test_id("form-location").fill("plant-b")
+    expect(error).to_have_count(0)  # the note goes once the field is changed
+    form.get_by_test_id("form-save").click()
+    expect(page.get_by_test_id("save-result")).to_have_text(
+        "Registered. Its readings will be judged by the cold_room profile.")
+    expect(form).to_have_count(0)
+    meta = page.get_by_test_id("device-meta")
+    expect(meta).to_have_attribute("data-profile", "cold_room")
+    expect(meta.get_by_test_id("meta-name")).to_have_text("Cold room 1")
+    expect(meta.get_by_test_id("meta-location")).to_have_text("plant-b")
+    expect(meta.get_by_test_id("meta-line")).to_have_text("line-3")
+    expect(meta.get_by_test_id("meta-profile")).to_have_text("cold_room")
+    expect(meta.get_by_test_id("meta-labels")).to_have_text("cell: A3")
+    expect(page.get_by_test_id("device-status")).to_have_attribute("data-status", "stale")  # never heard from
+    body = stack.get(f"/api/v1/devices/{device}")
+    assert (body["name"], body["location"], body["line"], body["profile"], body["labels"]) == \
+        ("Cold room 1", "plant-b", "line-3", "cold_room", {"cell": "A3"}), body
+
+    # Its readings arrive: the charts draw cold_room's limits, not the default's.
+    for i in range(4):
+        publisher.publish(normal_reading(device, temperature=4 + i * 0.5, humidity=62))
+    expect(page.get_by_test_id("device-status")).to_have_attribute("data-status", "online", timeout=15_000)
+    climate = page.get_by_test_id("chart-climate")
+    expect(climate).to_contain_text("Critical ≥ 12 °C")
+    expect(climate).to_contain_text("Warning ≥ 8 °C")
+    expect(climate).not_to_contain_text("60 °C")
+    assert {("y", "warning", 8.0), ("y", "critical", 12.0), ("y2", "warning", 85.0), ("y2", "warning", 30.0),
+            ("y2", "critical", 95.0)} == chart_limits(page, "climate")
+    expect(climate.locator('li[data-level="critical"][data-value="12"]')).to_be_visible()
+    expect(page.get_by_test_id("chart-profile")).to_have_text("Limits of the cold_room profile")
+    # Metrics the profile leaves alone keep the default limits.
+    expect(page.get_by_test_id("chart-vibration")).to_contain_text("Warning ≥ 7.1 mm/s")
+    page.get_by_test_id("range-picker").get_by_text("15 min").click()  # tail every 5 s
+    expect(climate.locator(".chart-empty"), "the readings drawn under the cold_room limits").to_have_count(
+        0, timeout=15_000)
+    console.shot(page, "device-cold-room")
+
+    # Edit: another line; the view reflects it at once and the server has it.
+    page.get_by_test_id("device-edit").click()
+    form = page.get_by_test_id("device-form")
+    expect(form.locator("h2")).to_have_text(f"Edit {device}")
+    expect(form.get_by_test_id("form-profile")).to_have_value("cold_room")
+    expect(form.get_by_test_id("form-label-cell")).to_have_value("A3")
+    form.get_by_test_id("form-line").fill("line-4")
+    console.shot(page, "form-edit")
+    form.get_by_test_id("form-save").click()
+    expect(page.get_by_test_id("save-result")).to_have_text("Saved. The next readings are judged by the cold_room profile.")
+    expect(meta.get_by_test_id("meta-line")).to_have_text("line-4")
+    assert stack.get(f"/api/v1/devices/{device}")["line"] == "line-4"
+
+    # 20 °C is normal for the default profile but past cold_room's critical 12 °C: the alert
+    # names the profile, and the console's summary says so too.
+    for _ in range(3):
+        publisher.publish(normal_reading(device, temperature=20, humidity=62))
+    alert = wait_for(f"an alert for {device}", lambda: stack.alerts(device=device), 15)[0]
+    assert alert["profile"] == "cold_room" and "(profile cold_room)" in alert["summary"], alert
+    open_alert = page.locator(f'[data-testid="device-open-alert"][data-alert-id="{alert["id"]}"]')
+    expect(open_alert).to_contain_text(f"anomaly on {device} (profile cold_room) since")
+    expect(open_alert).to_contain_text("past the critical limit 12")
+    page.get_by_test_id("language-switch").select_option("ko")
+    expect(open_alert).to_contain_text(f"{device} (프로필 cold_room) 위험 이상")
+    page.get_by_test_id("language-switch").select_option("en")
+    console.shot(page, "device-cold-room-alert")
+
+    console.allow(REFUSED_422)
+    assert [e.text for e in console.errors if re.fullmatch(REFUSED_422, e.text)] == [
+        "Failed to load resource: the server responded with a status of 422 (Unprocessable Entity)"]
+
+
+# 10 ------------------------------------------------------------------------------------------
+def row_order(page: Page) -> list[str]:
+    """The fleet table's rows as shown: "#<group key>" for headers, device ids for devices."""
+    return page.evaluate(
+        """() => [...document.querySelectorAll('[data-testid="fleet-table"] tbody tr[data-testid]')].map((tr) =>
+              tr.dataset.testid === 'group-row' ? '#' + tr.dataset.groupKey : tr.dataset.deviceId)""")
+
+
+def test_fleet_filters_and_groups_by_location_and_line(console, stack, publisher):
+    registry = {  # device -> its registry entry (PUT), then one reading each
+        "reg_press_01": {"name": "Press 1", "location": "plant-c", "line": "line-1", "profile": "press"},
+        "reg_press_02": {"location": "plant-c", "line": "line-2"},
+        "reg_freezer_01": {"name": "Freezer A", "location": "plant-d", "line": "line-1", "profile": "cold_room",
+                           "labels": {"vendor": "Acme"}},
+    }
+    for device, entry in registry.items():
+        status, body = stack.http(f"/api/v1/devices/{device}", "PUT", entry)
+        assert status == 201, (status, body)
+        publisher.publish(normal_reading(device, temperature=5 if entry.get("profile") == "cold_room" else 25))
+    # A reading may carry its location and line itself (moby-sensor --location/--line).
+    publisher.publish({**normal_reading("reg_walkin_01", temperature=25), "location": "plant-d", "line": "line-2"})
+    publisher.publish(normal_reading("reg_nowhere_01"))
+    wait_for("the walk-in's location from its reading",
+             lambda: stack.get("/api/v1/devices/reg_walkin_01").get("location") == "plant-d", 10)
+
+    page = console.open("#/")
+    wait_live(page)
+    expect(page.locator('[data-testid="device-row"][data-device-id="reg_walkin_01"]')).to_have_count(1, timeout=15_000)
+    row = page.locator('[data-testid="device-row"][data-device-id="reg_freezer_01"]')
+    expect(row).to_have_attribute("data-profile", "cold_room")
+    expect(row.get_by_test_id("device-name")).to_have_text("Freezer A")
+    expect(row.locator('td[data-field="location"]')).to_have_text("plant-d")
+    expect(row.locator('td[data-field="line"]')).to_have_text("line-1")
+    expect(row.locator('td[data-field="profile"]')).to_have_text("cold_room")
+    expect(row).to_have_attribute("data-condition", "normal")  # 5 °C: normal for a cold room
+
+    # Filters: the selects offer the locations present; lines narrow to the chosen location.
+    location = page.get_by_test_id("fleet-filter-location")
+    for value in ("plant-c", "plant-d"):
+        expect(location.locator(f'option[value="{value}"]')).to_have_count(1)
+    location.select_option("plant-c")
+    expect(page.get_by_test_id("device-row")).to_have_count(2)
+    assert sorted(row_order(page)) == ["reg_press_01", "reg_press_02"]
+    line = page.get_by_test_id("fleet-filter-line")
+    assert line.locator("option").all_inner_texts() == ["All", "line-1", "line-2"]
+    line.select_option("line-1")
+    expect(page.get_by_test_id("device-row")).to_have_count(1)
+    expect(page.get_by_test_id("device-row")).to_have_attribute("data-device-id", "reg_press_01")
+    expect(page.get_by_test_id("fleet-count")).to_contain_text("1 of")
+    console.shot(page, "fleet-filter-location-line")
+    line.select_option("*")
+    location.select_option("*")
+    page.get_by_test_id("fleet-filter-profile").select_option("cold_room")
+    expect(page.locator('[data-testid="device-row"][data-device-id="reg_freezer_01"]')).to_have_count(1)
+    expect(page.locator('[data-testid="device-row"][data-device-id="reg_press_01"]')).to_have_count(0)
+    page.get_by_test_id("fleet-filter-profile").select_option("*")
+    page.get_by_test_id("fleet-sort").select_option("id")  # a known order inside each group
+    page.get_by_test_id("fleet-filter-text").fill("reg_")  # this test's devices only
+
+    # Group by location: each location's devices under its header, devices without one last.
+    page.get_by_test_id("fleet-group-by").select_option("location")
+    plant_c = page.locator('[data-testid="group-row"][data-group-key="location:plant-c"]')
+    expect(plant_c).to_have_attribute("data-count", "2")
+    expect(plant_c).to_contain_text("Location plant-c")
+    expect(plant_c).to_contain_text("2 devices")
+    expect(page.locator('[data-testid="group-row"][data-group-key="location:plant-d"]')).to_have_attribute("data-count", "2")
+    assert row_order(page) == ["#location:plant-c", "reg_press_01", "reg_press_02",
+                               "#location:plant-d", "reg_freezer_01", "reg_walkin_01",
+                               "#location:", "reg_nowhere_01"]
+    expect(page.locator('[data-testid="group-row"][data-group-key="location:"]')).to_contain_text("No location")
+    console.shot(page, "fleet-grouped-location")
+
+    # Location, then line; a collapsed location keeps its header and count.
+    page.get_by_test_id("fleet-group-by").select_option("locationLine")
+    order = row_order(page)
+    assert order[:5] == ["#location:plant-c", "#location:plant-c/line:line-1", "reg_press_01",
+                         "#location:plant-c/line:line-2", "reg_press_02"], order
+    assert order[5:10] == ["#location:plant-d", "#location:plant-d/line:line-1", "reg_freezer_01",
+                           "#location:plant-d/line:line-2", "reg_walkin_01"], order
+    console.shot(page, "fleet-grouped-location-line")
+    plant_c.get_by_role("button").click()
+    expect(plant_c.get_by_role("button")).to_have_attribute("aria-expanded", "false")
+    expect(page.locator('[data-testid="device-row"][data-device-id="reg_press_01"]')).to_have_count(0)
+    expect(plant_c).to_have_attribute("data-count", "2")
+    assert row_order(page)[:2] == ["#location:plant-c", "#location:plant-d"]
+    plant_c.get_by_role("button").click()
+    expect(page.locator('[data-testid="device-row"][data-device-id="reg_press_01"]')).to_have_count(1)
+
+    # Korean headers; the grouping is remembered across loads.
+    page.get_by_test_id("language-switch").select_option("ko")
+    expect(plant_c).to_contain_text("위치 plant-c")
+    expect(plant_c).to_contain_text("장치 2대")
+    page.reload()
+    expect(page.get_by_test_id("fleet-group-by")).to_have_value("locationLine")
+    expect(plant_c).to_be_visible()
+    console.shot(page, "fleet-grouped-ko")

@@ -1,4 +1,4 @@
-import type { Alert, Catalog } from '../src/api/types';
+import type { Alert, Catalog, CatalogMetric, Device } from '../src/api/types';
 
 export function alert(overrides: Partial<Alert> = {}): Alert {
   return {
@@ -31,3 +31,39 @@ export const catalog: Catalog = {
     { metric: 'cycle_count', unit: 'cycles', valid: [0, 9e18], warning: {}, critical: {} },
   ],
 };
+
+const coldRoomMetrics: CatalogMetric[] = catalog.metrics.map((m) =>
+  m.metric === 'temperature'
+    ? { ...m, nominal: 4, scale: 2, warning: { high: 8 }, critical: { high: 12 } }
+    : m.metric === 'humidity'
+      ? { ...m, nominal: 60, scale: 15, warning: { high: 85, low: 30 }, critical: { high: 95 } }
+      : m,
+);
+
+/** The catalog with profiles as the server answers it (config/sensors.json's cold_room, and a
+ *  "strict" profile with lower score limits). */
+export const profiled: Catalog = {
+  ...catalog,
+  profiles: {
+    default: { score: catalog.score, metrics: catalog.metrics },
+    cold_room: { score: catalog.score, metrics: coldRoomMetrics },
+    strict: { score: { warning: 2, critical: 3 }, metrics: catalog.metrics },
+  },
+  device_labels: ['cell', 'vendor'],
+};
+
+export function device(id: string, overrides: Partial<Device> = {}): Device {
+  return {
+    device_id: id,
+    profile: 'default',
+    labels: {},
+    first_seen: '2026-11-27T07:00:00Z',
+    status: 'online',
+    last_seen: '2026-11-27T08:00:00Z',
+    last_reading_at: '2026-11-27T08:00:00Z',
+    readings: 10,
+    anomaly_score: 0.5,
+    values: { temperature: 25, humidity: 45, vibration: 2 },
+    ...overrides,
+  };
+}

@@ -12,8 +12,7 @@ import { ko } from '../src/i18n/ko';
 import { initialLang } from '../src/i18n/index';
 import { formatNumber, formatRelative, formatValue } from '../src/i18n/format';
 import { queryString, kindOfStatus } from '../src/api/client';
-import type { Device } from '../src/api/types';
-import { alert, catalog } from './fixtures';
+import { alert, catalog, device } from './fixtures';
 
 const group = (id: string) => chartGroups.find((g) => g.id === id)!;
 
@@ -84,17 +83,6 @@ test('grafana URL carries device, range and kiosk', () => {
     grafanaUrl('http://grafana:3000/', 'moby-device', 'line 1/ä', '6h'),
     'http://grafana:3000/d/moby-device?orgId=1&var-device=line%201%2F%C3%A4&from=now-6h&to=now&kiosk',
   );
-});
-
-const device = (id: string, overrides: Partial<Device> = {}): Device => ({
-  device_id: id,
-  status: 'online',
-  last_seen: '2026-11-27T08:00:00Z',
-  last_reading_at: '2026-11-27T08:00:00Z',
-  readings: 10,
-  anomaly_score: 0.5,
-  values: { temperature: 25, humidity: 45, vibration: 2 },
-  ...overrides,
 });
 
 test('fleet: abnormal first, then stale, then by score and id; filters', () => {

@@ -9,6 +9,7 @@ import type {
   ConsoleSettings,
   Device,
   DeviceList,
+  DeviceUpdate,
   ErrorBody,
   Readiness,
   ReadingSeries,
@@ -46,7 +47,7 @@ function authorize(headers: Record<string, string>): Record<string, string> {
 }
 
 interface RequestOptions {
-  method?: 'GET' | 'POST';
+  method?: 'GET' | 'POST' | 'PUT';
   body?: unknown;
   /** Statuses whose JSON body is an answer, not an error (e.g. 503 of /health/ready). */
   okStatuses?: number[];
@@ -130,6 +131,15 @@ export const api = {
       devices.push(...page.devices);
     }
     return { ...first, devices, limit: devices.length };
+  },
+
+  /**
+   * Sets a device's registry entry (registering it when the server does not know it): 200 or 201
+   * with the device. A 422 is thrown with the server's field errors (`fields`: name, location,
+   * line, profile, labels.<key>) for the form to show next to its fields.
+   */
+  updateDevice(id: string, body: DeviceUpdate): Promise<Device> {
+    return request(`/api/v1/devices/${encodeURIComponent(id)}`, { method: 'PUT', body });
   },
 
   alerts(query: AlertQuery, signal?: AbortSignal): Promise<AlertList> {

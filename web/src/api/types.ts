@@ -35,6 +35,8 @@ export interface Alert {
   resolved_by?: string;
   summary: string;
   narrative?: string;
+  /** The device profile whose limits judged the episode ("default" unless the device has one). */
+  profile?: string;
   updated_at: string;
 }
 
@@ -70,9 +72,19 @@ export interface AlertQuery {
   offset?: number;
 }
 
-/** DeviceController.DeviceDocument. */
+/** DeviceController.DeviceDocument: the registry entry (name, location, line, profile, labels)
+ *  and what the server last heard. Registered but never heard from: status "stale". */
 export interface Device {
   device_id: string;
+  name?: string | null;
+  /** Site; an InfluxDB tag (letters and digits of any script, - _ . :, at most 64 bytes). */
+  location?: string | null;
+  line?: string | null;
+  /** A key of `Catalog.profiles`; "default" unless set. */
+  profile: string;
+  /** Free labels, keys from `Catalog.device_labels`. */
+  labels: Record<string, string>;
+  first_seen: string;
   status: 'online' | 'stale';
   last_seen: string;
   last_reading_at: string;
@@ -80,6 +92,16 @@ export interface Device {
   anomaly_score: number;
   values: Record<string, number>;
   alert?: { id: number; severity: Severity; status: AlertStatus };
+}
+
+/** The body of PUT /api/v1/devices/{id}: the whole editable entry (a field left out is cleared,
+ *  profile defaults to "default"). */
+export interface DeviceUpdate {
+  name?: string | null;
+  location?: string | null;
+  line?: string | null;
+  profile?: string;
+  labels?: Record<string, string>;
 }
 
 export interface DeviceList {
@@ -107,9 +129,25 @@ export interface CatalogMetric {
   critical: Limits;
 }
 
-export interface Catalog {
-  score: { warning: number; critical: number };
+export interface ScoreLimits {
+  warning: number;
+  critical: number;
+}
+
+/** One device profile, resolved over the default metrics (CatalogController.ProfileDocument). */
+export interface CatalogProfile {
+  score: ScoreLimits;
   metrics: CatalogMetric[];
+}
+
+/** The top-level score and metrics are the default profile's. */
+export interface Catalog {
+  score: ScoreLimits;
+  metrics: CatalogMetric[];
+  /** Every profile by name, "default" included (absent from servers before device profiles). */
+  profiles?: Record<string, CatalogProfile>;
+  /** The label keys a device may carry. */
+  device_labels?: string[];
 }
 
 /** ReadingsController.ReadingSeries: rows of values aligned with `times` and `columns`. */

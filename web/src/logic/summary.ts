@@ -3,6 +3,7 @@
 import type { Alert, Contributor } from '../api/types';
 import type { Messages } from '../i18n';
 import { formatDateTime, formatNumber, type Lang } from '../i18n/format';
+import { DEFAULT_PROFILE } from './profiles';
 
 /** A metric's name in the chosen language (its key when the tables do not know it). */
 export function metricName(metric: string, t: Messages): string {
@@ -29,11 +30,16 @@ export function describeContributor(c: Contributor, lang: Lang, t: Messages): st
   return text;
 }
 
+/** The device as a summary names it: with the profile that judged it when not the default. */
+export function summaryDevice(alert: Pick<Alert, 'device_id' | 'profile'>, t: Messages): string {
+  return alert.profile && alert.profile !== DEFAULT_PROFILE ? t.summaryDeviceProfile(alert.device_id, alert.profile) : alert.device_id;
+}
+
 /** The summary to show: the LLM's narrative when there is one is shown separately; this one is
  *  always in the chosen language. */
 export function alertSummary(alert: Alert, lang: Lang, t: Messages): string {
   const metrics = alert.contributors.slice(0, 3).map((c) => describeContributor(c, lang, t));
-  const lead = t.summaryLead(t[`severity_${alert.severity}`], alert.device_id, formatDateTime(alert.raised_at, lang));
+  const lead = t.summaryLead(t[`severity_${alert.severity}`], summaryDevice(alert, t), formatDateTime(alert.raised_at, lang));
   const score = t.summaryScore(one(alert.score, lang), one(alert.peak_score, lang), alert.reading_count);
   return `${lead}: ${metrics.join('; ')}. ${score}`;
 }

@@ -26,6 +26,12 @@ export function AlertDetailPanel({ id, tick, onChanged }: { id: number; tick: nu
         <SeverityBadge severity={alert.severity} /> <AlertStatusBadge status={alert.status} /> · {alert.rule} ·{' '}
         {t.alertScore(num(alert.score, 1), num(alert.peak_score, 1))} · {t.alertReadings(num(alert.reading_count))} ·{' '}
         <RelativeTime iso={alert.raised_at} />
+        {alert.profile && alert.profile !== 'default' && (
+          <>
+            {' · '}
+            <span data-testid="alert-profile">{t.alertProfile(alert.profile)}</span>
+          </>
+        )}
         {alert.cleared_at && <> · {t.alertCleared(dateTime(alert.cleared_at))}</>}
       </p>
       <p>

@@ -1,6 +1,7 @@
-// Device view: its open alert with actions on top, then one chart per metric group on a shared
-// time axis with limit lines and alert episodes, a time-range picker, a live tail, and the
-// Grafana dashboard when the server names one.
+// Device view: its registry entry (name, location, line, profile, labels) with an Edit form (or
+// Register, for a device the server does not know), its open alert with actions, then one chart
+// per metric group on a shared time axis with its profile's limit lines and alert episodes, a
+// time-range picker, a live tail, and the Grafana dashboard when the server names one.
 import { useMemo, useState } from 'react';
 import { api } from '../api/client';
 import { useI18n } from '../i18n';
@@ -13,7 +14,10 @@ import { SeverityBadge } from '../components/SeverityBadge';
 import { AlertStatusBadge, DeviceStatusBadge } from '../components/StatusBadges';
 import { Empty, ErrorNotice, RelativeTime, Skeleton } from '../components/Feedback';
 import { AlertActions } from '../components/AlertActions';
+import { DeviceEditor } from '../components/DeviceEditor';
 import { alertSummary, metricName } from '../logic/summary';
+import { DEFAULT_PROFILE, hasProfile, profileCatalog } from '../logic/profiles';
+import type { Device } from '../api/types';
 
 const rangeIds = Object.keys(ranges) as RangeId[];
 const allMetrics = chartGroups.flatMap((g) => g.metrics);
@@ -23,7 +27,7 @@ const metricOrder = (metric: string) => {
 };
 
 export function DeviceView({ deviceId }: { deviceId: string }) {
-  const { t, value, lang } = useI18n();
+  const { t, value, lang, dateTime } = useI18n();
   const { catalog, settings } = useShared();
   const stream = useStream();
   const [range, setRange] = useState<RangeId>('1h');
@@ -31,7 +35,16 @@ export function DeviceView({ deviceId }: { deviceId: string }) {
   const [grafana, setGrafana] = useState(false);
 
   const summary = useLoad((signal) => api.device(deviceId, signal), `device/${deviceId}`, 5_000);
-  const device = summary.data ?? null;
+  const [editing, setEditing] = useState(false);
+  // What the PUT answered, shown until the next poll brings the same (or newer).
+  const [saved, setSaved] = useState<{ device: Device; at: number; registered: boolean } | null>(null);
+  const fresh = saved && (summary.at ?? 0) < saved.at ? saved.device : null;
+  const device = fresh ?? summary.data ?? null;
+  const unknown = !device && summary.at !== null && summary.data === null;
+  const profile = device?.profile || DEFAULT_PROFILE;
+  const profileLabel = (name: string) => (name === DEFAULT_PROFILE ? t.profileDefault : name);
+  // The charts draw the limits of the device's profile.
+  const limits = useMemo(() => (catalog ? profileCatalog(catalog, profile) : null), [catalog, profile]);
   const readings = useLoad(
     async (signal) => {
       const to = Date.now();
@@ -44,6 +57,8 @@ export function DeviceView({ deviceId }: { deviceId: string }) {
     },
     `${deviceId}/${range}`,
     live ? tailInterval(range) : undefined,
+    // A registered device's first readings show at once, not at the next tail refresh.
+    device?.readings === 0 ? 'registered' : 'heard',
   );
   const openAlerts = useMemo(
     () => [...stream.open.values()].filter((a) => a.device_id === deviceId).sort((a, b) => b.id - a.id),
@@ -62,24 +77,107 @@ export function DeviceView({ deviceId }: { deviceId: string }) {
       <p>
         <a href={routeHref({ page: 'fleet' })}>← {t.deviceBack}</a>
       </p>
-      <h1 id="device-title">{t.deviceTitle(deviceId)}</h1>
+      <h1 id="device-title">
+        {t.deviceTitle(deviceId)}
+        {device?.name && (
+          <span className="title-name" data-testid="device-title-name">
+            {device.name}
+          </span>
+        )}
+      </h1>
       {device ? (
         <div className="device-summary" data-testid="device-summary">
           <DeviceStatusBadge status={device.status} />
           <span>
             {t.deviceLastSeen}: <RelativeTime iso={device.last_seen} />
           </span>
+          {device.readings === 0 && <span className="muted">{t.deviceNoReadings}</span>}
           {Object.entries(device.values)
             .sort(([a], [b]) => metricOrder(a) - metricOrder(b))
             .map(([metric, v]) => (
             <span key={metric} className="reading" data-metric={metric}>
-              {metricName(metric, t)} <strong>{value(v, unitOf(metric, catalog))}</strong>
+              {metricName(metric, t)} <strong>{value(v, unitOf(metric, limits))}</strong>
             </span>
           ))}
         </div>
-      ) : summary.data === null ? (
+      ) : unknown ? (
         <Empty>{t.deviceUnknown}</Empty>
       ) : null}
+
+      {device && (
+        <div className="device-meta-row">
+          <dl className="device-meta" data-testid="device-meta" data-profile={profile} data-location={device.location ?? ''} data-line={device.line ?? ''}>
+            <div>
+              <dt>{t.deviceName}</dt>
+              <dd data-testid="meta-name">{device.name || t.notSet}</dd>
+            </div>
+            <div>
+              <dt>{t.deviceLocation}</dt>
+              <dd data-testid="meta-location">{device.location || t.notSet}</dd>
+            </div>
+            <div>
+              <dt>{t.deviceLine}</dt>
+              <dd data-testid="meta-line">{device.line || t.notSet}</dd>
+            </div>
+            <div>
+              <dt>{t.deviceProfile}</dt>
+              <dd data-testid="meta-profile">{profileLabel(profile)}</dd>
+            </div>
+            <div>
+              <dt>{t.deviceLabels}</dt>
+              <dd data-testid="meta-labels">
+                {Object.keys(device.labels ?? {}).length === 0
+                  ? t.notSet
+                  : Object.entries(device.labels)
+                      .sort(([a], [b]) => (a < b ? -1 : 1))
+                      .map(([key, v]) => (
+                        <span key={key} className="label-chip" data-label={key}>
+                          {key}: {v}
+                        </span>
+                      ))}
+              </dd>
+            </div>
+            {device.first_seen && (
+              <div>
+                <dt>{t.deviceFirstSeen}</dt>
+                <dd>
+                  <time dateTime={device.first_seen}>{dateTime(device.first_seen)}</time>
+                </dd>
+              </div>
+            )}
+          </dl>
+          {!editing && catalog && (
+            <button type="button" onClick={() => setEditing(true)} data-testid="device-edit">
+              {t.deviceEdit}
+            </button>
+          )}
+        </div>
+      )}
+      {unknown && !editing && catalog && (
+        <p>
+          <button type="button" onClick={() => setEditing(true)} data-testid="device-register">
+            {t.deviceRegister}
+          </button>
+        </p>
+      )}
+      {saved && !editing && (
+        <div className="notice notice-ok" role="status" data-testid="save-result">
+          {(saved.registered ? t.formRegistered : t.formSaved)(profileLabel(saved.device.profile || DEFAULT_PROFILE))}
+        </div>
+      )}
+      {editing && catalog && (
+        <DeviceEditor
+          deviceId={deviceId}
+          device={device}
+          catalog={catalog}
+          onCancel={() => setEditing(false)}
+          onSaved={(next) => {
+            setSaved({ device: next, at: Date.now(), registered: !device });
+            setEditing(false);
+            summary.reload();
+          }}
+        />
+      )}
 
       {openAlerts.map((alert) => (
         <div key={alert.id} className={`open-alert open-alert-${alert.severity}`} data-testid="device-open-alert" data-alert-id={alert.id}>
@@ -109,6 +207,11 @@ export function DeviceView({ deviceId }: { deviceId: string }) {
         <span className="muted episodes-legend">
           <span className="swatch" aria-hidden="true" /> {t.episodesLegend}
         </span>
+        {device && (
+          <span className={hasProfile(catalog, profile) ? 'muted' : 'sev-text-warning'} data-testid="chart-profile" data-profile={profile}>
+            {hasProfile(catalog, profile) ? t.chartsProfile(profileLabel(profile)) : t.chartsProfileMissing(profile)}
+          </span>
+        )}
         {readings.data?.series.tier === 'long_term' && (
           <span className="muted" data-testid="tier-note">
             {t.longTermNote}
@@ -131,7 +234,7 @@ export function DeviceView({ deviceId }: { deviceId: string }) {
       )}
 
       {readings.error != null && <ErrorNotice error={readings.error} onRetry={readings.reload} />}
-      {!catalog || (!readings.data && !readings.error) ? (
+      {!limits || (!readings.data && !readings.error) ? (
         <Skeleton rows={6} />
       ) : (
         readings.data && (
@@ -141,7 +244,7 @@ export function DeviceView({ deviceId }: { deviceId: string }) {
                 key={group.id}
                 group={group}
                 series={readings.data!.series}
-                catalog={catalog}
+                catalog={limits}
                 from={readings.data!.from}
                 to={readings.data!.to}
                 episodes={spans}
