@@ -42,16 +42,9 @@ import Testing
                 }
             })
         let running = Task { await writer.run() }
-        // Runs after the fault suites (1 in 10) hung here until the suite's time limit: a thread
-        // dump taken during the hang showed no Swift concurrency worker thread at all (only NIO's,
-        // Foundation's and libdispatch's manager), and everything went on the moment the time
-        // limit's timer fired. That looks like libdispatch losing the wake-up of its worker pool
-        // after the workers idled out; a timer firing every 50 ms wakes it. If the writer itself
-        // were stuck, the watchdog below says where.
-        let ticker = Task {
-            while !Task.isCancelled { try? await Task.sleep(for: .milliseconds(50)) }
-        }
-        defer { ticker.cancel() }
+        // Runs after the fault suites (1 in 10) hung here until the suite's time limit; see
+        // `ExecutorTicker`.
+        ExecutorTicker.ensureRunning()
         // After 20 s, say where the writer and the sink stood.
         let watchdog = Task {
             try await Task.sleep(for: .seconds(20))

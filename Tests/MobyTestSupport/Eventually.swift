@@ -24,6 +24,7 @@ public func eventuallyValue<Value>(
     _ what: String, timeout: Duration = .seconds(10), interval: Duration = .milliseconds(10),
     sourceLocation: SourceLocation = #_sourceLocation, _ probe: () async throws -> Value?
 ) async throws -> Value {
+    ExecutorTicker.ensureRunning()
     let deadline = ContinuousClock.now + timeout
     while true {
         if let value = try await probe() { return value }

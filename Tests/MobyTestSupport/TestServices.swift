@@ -11,6 +11,7 @@ public enum TestPaths {
 
     /// A fresh scratch folder under `$MOBY_TEST_TMP` (or the system temp folder).
     public static func scratch(_ label: String) throws -> URL {
+        ExecutorTicker.ensureRunning()
         let base =
             ProcessInfo.processInfo.environment["MOBY_TEST_TMP"]
             .map { URL(fileURLWithPath: $0) }
