@@ -26,19 +26,27 @@ final class DeviceStore: Service, Sendable {
         self.logger = logger
     }
 
+    /// A stored row, `Sendable` so that it leaves GRDB's reader (and the read stays async).
+    private struct Entry: Sendable {
+        var id: String
+        var meta: DeviceMeta
+        var lastSeen: Int64
+    }
+
     /// Every stored entry, for `FleetState.load` at start.
     func load() async throws -> [(id: String, meta: DeviceMeta, lastSeen: Int64)] {
-        let rows = try await pool.read { db in try Row.fetchAll(db, sql: "SELECT * FROM device ORDER BY id") }
-        let entries = rows.map { row in
-            let labels = (try? JSONDecoder().decode([String: String].self, from: Data((row["labels"] as String).utf8)))
-            return (
-                id: row["id"] as String,
-                meta: DeviceMeta(
-                    name: row["name"], location: row["location"], line: row["line"], profile: row["profile"],
-                    labels: labels ?? [:], firstSeen: row["first_seen"]),
-                lastSeen: row["last_seen"] as Int64
-            )
-        }
+        let entries = try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM device ORDER BY id").map { row in
+                let labels = try? JSONDecoder().decode(
+                    [String: String].self, from: Data((row["labels"] as String).utf8))
+                return Entry(
+                    id: row["id"],
+                    meta: DeviceMeta(
+                        name: row["name"], location: row["location"], line: row["line"], profile: row["profile"],
+                        labels: labels ?? [:], firstSeen: row["first_seen"]),
+                    lastSeen: row["last_seen"])
+            }
+        }.map { (id: $0.id, meta: $0.meta, lastSeen: $0.lastSeen) }
         written.withLock { written in
             for entry in entries { written[entry.id] = entry.lastSeen }
         }
