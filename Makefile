@@ -1,5 +1,5 @@
 # Shortcuts; the README's two commands (scripts/run, scripts/test) do the same set-up.
-.PHONY: run test bench bench-micro
+.PHONY: run test bench bench-micro bench-dashboards
 
 run:
 	./scripts/run
@@ -14,3 +14,7 @@ bench:
 # Micro-benchmarks of the hot-path pieces (decode, encode, score), release build.
 bench-micro:
 	./bench/micro
+
+# The Grafana dashboards' InfluxQL queries over 24 h of 100 devices (own influxd); table and JSON.
+bench-dashboards:
+	./bench/dashboard_queries

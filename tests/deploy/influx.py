@@ -13,14 +13,14 @@ class Influx:
         self.base = f"http://127.0.0.1:{port}"
         self.database = database
 
-    def query(self, text: str, write: bool = False) -> dict[str, Any]:
+    def query(self, text: str, write: bool = False, timeout: float = 30) -> dict[str, Any]:
         params = urllib.parse.urlencode({"db": self.database, "q": text, "epoch": "ms"})
         if write:
             request = urllib.request.Request(f"{self.base}/query", data=params.encode(), method="POST")
             request.add_header("Content-Type", "application/x-www-form-urlencoded")
         else:
             request = urllib.request.Request(f"{self.base}/query?{params}")
-        with urllib.request.urlopen(request, timeout=30) as response:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             return json.loads(response.read())
 
     def write(self, lines: str) -> None:
@@ -30,9 +30,9 @@ class Influx:
             if response.status != 204:
                 raise AssertionError(f"InfluxDB /write: HTTP {response.status}: {response.read()!r}")
 
-    def series(self, text: str, write: bool = False) -> list[dict[str, Any]]:
+    def series(self, text: str, write: bool = False, timeout: float = 30) -> list[dict[str, Any]]:
         """The series of a single-statement query; raises on any error InfluxDB reports."""
-        body = self.query(text, write)
+        body = self.query(text, write, timeout)
         if "error" in body:
             raise AssertionError(f"InfluxDB: {body['error']}\n  query: {text}")
         found = []

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+import moby_schema as schema
 from influx import Influx
 from moby_harness import HarnessError, Stack, wait_for
 
@@ -47,9 +48,7 @@ STANDS = {COLD: (PLANT_A, LINE_1), WARM: (PLANT_A, LINE_1), SILENT: (PLANT_A, LI
 PROFILE = {COLD: "cold_room", PRESS: "press"}  # the others: default
 LEGACY_MINUTES_AGO = 40
 
-LONG_TERM_RP = 'CREATE RETENTION POLICY "long_term" ON "moby" DURATION 365d REPLICATION 1'
-DOWNSAMPLE = ('SELECT mean(*), min(*), max(*) INTO "moby"."long_term"."sensors" FROM "moby"."raw"."sensors" '
-              'WHERE time >= now() - 1h GROUP BY time(1m), *')
+DOWNSAMPLE = schema.downsample("time >= now() - 1h")
 
 
 def rfc3339(t: float) -> str:
@@ -158,7 +157,7 @@ def fill_long_term(influx: Influx) -> None:
     """Creates the long-term retention policy unless the server did, and downsamples the last
     hour into it with the continuous query's SELECT."""
     policies = {row[0] for s in influx.series("SHOW RETENTION POLICIES") for row in s["values"]}
-    if "long_term" not in policies:
-        influx.series(LONG_TERM_RP, write=True)
+    if schema.LONG_TERM_RP not in policies:
+        influx.series(schema.CREATE_LONG_TERM_RP, write=True)
     written = influx.series(DOWNSAMPLE, write=True)
     assert written and written[0]["values"][0][1] > 0, f"the downsampling wrote nothing: {written}"

@@ -13,6 +13,7 @@ import sys
 
 import pytest
 
+import moby_schema
 import seed
 from dashboards import (ALL, CATALOG, GRAFANA, NAMES, PROFILES, expand_influx, load, panels, queries, regex_escape,
                         several, variable)
@@ -209,3 +210,24 @@ def test_alerts_raised_per_hour_counts_raises_by_severity(pipeline):
     assert totals() == {"critical": 2, "warning": 1}
     assert totals(location=E(seed.PLANT_B)) == {"critical": 1}
     assert totals(location=E(seed.PLANT_A), line=E(seed.LINE_1)) == {"warning": 1}
+
+
+def test_the_schema_module_is_what_the_server_creates(pipeline):
+    """tests/deploy/moby_schema.py (used by the seed and by bench/dashboard_queries) against the
+    retention policies and continuous query the real moby-server created."""
+    def hours(duration: str) -> str:
+        number, unit = int(duration[:-1]), duration[-1]
+        return f"{number * {'h': 1, 'd': 24, 'w': 168}[unit]}h0m0s"
+
+    policies = {row[0]: row for s in pipeline.influx.series("SHOW RETENTION POLICIES") for row in s["values"]}
+    assert policies[moby_schema.RAW_RP][1] == hours(moby_schema.RAW_RETENTION)
+    assert policies[moby_schema.RAW_RP][4] is True  # the default policy
+    assert policies[moby_schema.LONG_TERM_RP][1] == hours(moby_schema.LONG_TERM_RETENTION)
+    assert policies[moby_schema.LONG_TERM_RP][4] is False
+    shown = {row[0]: row[1] for s in pipeline.influx.series("SHOW CONTINUOUS QUERIES")
+             if s["name"] == moby_schema.DATABASE for row in s["values"]}
+
+    def normalized(text: str) -> str:
+        return " ".join(text.replace('"', "").split()).lower()
+
+    assert normalized(shown[moby_schema.CONTINUOUS_QUERY]) == normalized(moby_schema.CREATE_CONTINUOUS_QUERY)
