@@ -28,9 +28,11 @@ import Testing
                 from: from, span: now - from, points: points, now: now, configuration: configuration)
         }
         let tiered = Self.configuration()
-        // An hour and a day: raw, buckets as asked.
+        // An hour and just under a day: raw, buckets as asked.
         #expect(plan(now - 3_600 * Self.second, 300, tiered) == (.raw, 12))
-        #expect(plan(now - Self.day, 300, tiered) == (.raw, 288))
+        #expect(plan(now - Self.day + 300 * Self.second, 300, tiered) == (.raw, 287))
+        // A day: long-term, buckets rounded up to whole minutes.
+        #expect(plan(now - Self.day, 300, tiered) == (.longTerm, 300))
         // A week: long-term, buckets rounded up to whole minutes.
         #expect(plan(now - 7 * Self.day, 300, tiered) == (.longTerm, 2_040))
         // Many points over two days: never finer than the tier's minute.

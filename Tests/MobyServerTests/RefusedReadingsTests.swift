@@ -120,8 +120,10 @@ struct RefusedLetter: Decodable {
                         #expect(letter.reason.contains("max-values-per-tag limit exceeded"), "\(letter.reason)")
                         #expect(letter.topic.hasPrefix("factory/sensor/data/dev1"))
                         #expect(
-                            letter.line?.hasPrefix("sensors,device_id=\(letter.topic.split(separator: "/").last!) ")
-                                == true)
+                            letter.line?.hasPrefix(
+                                "sensors,device_id=\(letter.topic.split(separator: "/").last!),profile=default ")
+                                == true,
+                            "\(letter.line ?? "no line")")
                     }
                 }
                 #expect(try await fixture.storedCount() == 30)
@@ -176,7 +178,7 @@ struct RefusedLetter: Decodable {
                     #expect(letter.payload == conflicting)
                     #expect(letter.topic == "factory/sensor/data/late")
                     #expect(letter.reason.contains("field type conflict"), "\(letter.reason)")
-                    #expect(letter.line?.hasPrefix("sensors,device_id=late ") == true)
+                    #expect(letter.line?.hasPrefix("sensors,device_id=late,profile=default ") == true)
                 }
                 let good = try await fixture.influxClient.query(
                     "SELECT count(temperature) FROM sensors WHERE device_id = 'good'")
