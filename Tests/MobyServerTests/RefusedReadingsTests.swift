@@ -180,9 +180,14 @@ struct RefusedLetter: Decodable {
                     #expect(letter.reason.contains("field type conflict"), "\(letter.reason)")
                     #expect(letter.line?.hasPrefix("sensors,device_id=late,profile=default ") == true)
                 }
-                let good = try await fixture.influxClient.query(
-                    "SELECT count(temperature) FROM sensors WHERE device_id = 'good'")
-                #expect(good.first?.series.first?.values.first?.last?.int == 10)
+                // The good readings may be written in a batch after the refused one's.
+                let good = try await eventuallyValue("10 good readings stored") { () async throws -> Int64? in
+                    let result = try await fixture.influxClient.query(
+                        "SELECT count(temperature) FROM sensors WHERE device_id = 'good'")
+                    let count = result.first?.series.first?.values.first?.last?.int ?? 0
+                    return count >= 10 ? count : nil
+                }
+                #expect(good == 10)
                 let text = try await metrics(client, until: "moby_readings_stored_total", is: 10)
                 do {
                     #expect(metric("moby_influx_lines_refused_total", in: text) == 1)
