@@ -26,7 +26,7 @@ apt_install() {
 ensure_tools() {
   command -v swift >/dev/null || [ -x /opt/swift/usr/bin/swift ] || die "Swift 6.1+ is required (https://swift.org/install)"
   command -v swift >/dev/null || export PATH="/opt/swift/usr/bin:$PATH"
-  apt_install mosquitto mosquitto-clients influxdb influxdb-client curl procps libsqlite3-dev sqlite3
+  apt_install mosquitto mosquitto-clients influxdb influxdb-client curl procps libsqlite3-dev sqlite3 openssl
   export PATH="$PATH:/usr/sbin:/sbin"
 }
 

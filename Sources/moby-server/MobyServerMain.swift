@@ -8,6 +8,10 @@ import ServiceLifecycle
 @main
 struct MobyServerMain {
     static func main() async {
+        if let first = CommandLine.arguments.dropFirst().first, ["users", "tokens"].contains(first) {
+            await CredentialCommands.main(Array(CommandLine.arguments.dropFirst()))
+            return
+        }
         let parsed: ServerCommandLine.Parsed
         let configuration: ServerConfiguration
         do {

@@ -27,6 +27,7 @@ struct FaultFixture {
                 "MOBY_MQTT_URL": broker.url, "MOBY_INFLUX_URL": influx.url, "MOBY_INFLUX_DB": "faults",
                 "MOBY_DATA_DIR": directory.appendingPathComponent("server").path, "MOBY_LOG_LEVEL": "info",
                 "MOBY_MQTT_CLIENT_ID": "moby-server-faults", "MOBY_CATALOG_FILE": TestPaths.catalog,
+                "MOBY_AUTH_OPEN_MONITORING": "true",
             ], directory: directory)
         func stopAll() async {
             await server.process.stopOffThread()

@@ -13,6 +13,7 @@ import Testing
                 "MOBY_MQTT_URL": "mqtt://127.0.0.1:\(Loopback.freePort())",
                 "MOBY_INFLUX_URL": "http://127.0.0.1:\(Loopback.freePort())",
                 "MOBY_DATA_DIR": directory.path, "MOBY_CATALOG_FILE": TestPaths.catalog,
+                "MOBY_AUTH_OPEN_MONITORING": "true",
                 "MOBY_SHUTDOWN_TIMEOUT_SECONDS": "2",
             ], directory: directory)
         try server.process.start()

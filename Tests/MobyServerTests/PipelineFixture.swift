@@ -29,6 +29,8 @@ struct PipelineFixture {
             "moby.http.port": "0",
             "moby.data.dir": broker.directory.path,
             "moby.catalog.file": TestPaths.catalog,
+            // The pipeline's tests; AccessTests checks the guard with authentication on.
+            "moby.auth": "off",
         ]
         values.merge(overrides) { $1 }
         return try ServerConfiguration(values)

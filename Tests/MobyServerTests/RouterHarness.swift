@@ -19,6 +19,8 @@ struct RouterHarness {
             "moby.data.dir": directory.path, "moby.catalog.file": TestPaths.catalog,
             "moby.mqtt.url": "mqtt://127.0.0.1:1", "moby.influx.url": "http://127.0.0.1:1",
             "moby.influx.timeout.ms": "1000", "moby.web.dir": directory.appendingPathComponent("web").path,
+            // The features' tests; AccessTests checks the guard with authentication on.
+            "moby.auth": "off",
         ]
         values.merge(settings) { $1 }
         parts = try await ServerParts.open(

@@ -40,7 +40,8 @@ def pipeline(request):
     prometheus = None
     try:
         # Started before the readings so its first scrapes (about 5 s after start) overlap them.
-        prometheus = Prometheus(stack.dir / "prometheus", f"127.0.0.1:{stack.http_port}").start()
+        prometheus = Prometheus(stack.dir / "prometheus", f"127.0.0.1:{stack.http_port}",
+                                stack.create_token("viewer", name="prometheus")).start()
         influx = Influx(stack.influx_port)
         yield Pipeline(stack, influx, prometheus, ingest(stack, influx))
     finally:

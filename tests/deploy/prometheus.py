@@ -16,27 +16,30 @@ CONFIG = REPO / "deploy" / "prometheus" / "prometheus.yml"
 RULES = REPO / "deploy" / "prometheus" / "rules"
 
 
-def test_config(target: str) -> str:
+def test_config(target: str, token_file: Path) -> str:
     """The deployed config with only the target, the intervals and the rules' path changed (each
     must be found exactly once, so the test runs the deployed job, path and rules)."""
     text = CONFIG.read_text()
     for old, new in (("scrape_interval: 15s", "scrape_interval: 1s"),
                      ("evaluation_interval: 15s", "evaluation_interval: 1s"),
                      ('"localhost:8080"', f'"{target}"'),
-                     ("- rules/*.yml", f"- {RULES}/*.yml")):
+                     ("- rules/*.yml", f"- {RULES}/*.yml"),
+                     ("credentials_file: /etc/prometheus/moby-token", f"credentials_file: {token_file}")):
         assert text.count(old) == 1, f"{CONFIG} should contain {old!r} once"
         text = text.replace(old, new)
     return text
 
 
 class Prometheus:
-    def __init__(self, directory: Path, target: str):
+    def __init__(self, directory: Path, target: str, token: str):
         self.dir = directory
         self.dir.mkdir(parents=True, exist_ok=True)
         self.target = target
         self.port = free_port()
+        token_file = self.dir / "moby-token"
+        token_file.write_text(token + "\n")
         config = self.dir / "prometheus.yml"
-        config.write_text(test_config(target))
+        config.write_text(test_config(target, token_file))
         self.service = Service("prometheus", [
             find_executable("prometheus"), f"--config.file={config}", f"--storage.tsdb.path={self.dir / 'tsdb'}",
             f"--web.listen-address=127.0.0.1:{self.port}", "--log.level=warn",

@@ -172,6 +172,8 @@ class Stack:
                                self.dir / "influxd.log", owner=owner)
         self.data_dir = self.dir / "server"
         self.data_dir.mkdir()
+        # Authentication is on, as shipped: the harness talks to the API with an admin token.
+        self.token = self.create_token("admin", name="harness")
         self.server = Service("moby-server", [str(BIN / "moby-server")], self.dir / "moby-server.log",
                               env=self.server_env(), owner=owner)
 
@@ -192,6 +194,27 @@ class Stack:
             env["MOBY_WEB_DIR"] = str(WEB_DIR)
         env.update(self.server_env_extra)
         return env
+
+    def credentials(self, *args: str, stdin: str | None = None) -> str:
+        """Runs `moby-server users|tokens …` on this stack's data folder; returns its stdout."""
+        result = subprocess.run([str(BIN / "moby-server"), *args], input=stdin, capture_output=True, text=True,
+                                env={**os.environ, "MOBY_DATA_DIR": str(self.data_dir)}, timeout=60)
+        if result.returncode != 0:
+            raise HarnessError(f"moby-server {' '.join(args)}: exit {result.returncode}: {result.stderr.strip()}")
+        return result.stdout
+
+    def create_token(self, role: str, device: str | None = None, name: str | None = None) -> str:
+        """A new API token (`moby-server tokens create`)."""
+        args = ["tokens", "create", "--role", role]
+        if device:
+            args += ["--device", device]
+        if name:
+            args += ["--name", name]
+        return self.credentials(*args).strip()
+
+    def add_user(self, name: str, role: str, password: str) -> None:
+        """A console user (`moby-server users add … --password-stdin`)."""
+        self.credentials("users", "add", name, "--role", role, "--password-stdin", stdin=password + "\n")
 
     def start(self) -> "Stack":
         try:
@@ -249,9 +272,14 @@ class Stack:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.http_port}"
 
-    def http(self, path: str, method: str = "GET", body: Any = None, timeout: float = 10) -> tuple[int, Any]:
+    def http(self, path: str, method: str = "GET", body: Any = None, timeout: float = 10,
+             token: str | None = "") -> tuple[int, Any]:
+        """A request with the harness's admin token (`token=None`: without credentials)."""
         data = None if body is None else json.dumps(body).encode()
         request = urllib.request.Request(self.base_url + path, data=data, method=method)
+        token = self.token if token == "" else token
+        if token:
+            request.add_header("Authorization", f"Bearer {token}")
         if data is not None:
             request.add_header("Content-Type", "application/json")
         try:

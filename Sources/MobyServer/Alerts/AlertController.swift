@@ -1,10 +1,11 @@
 import Foundation
 import Hummingbird
+import HummingbirdAuth
 import MobyCore
 
 /// `/api/v1/alerts`: list and filter alerts, read one with its history, and move it through
 /// its lifecycle (acknowledge, resolve). Illegal transitions answer 409 with the reason.
-struct AlertController<Context: RequestContext>: Sendable {
+struct AlertController<Context: AuthRequestContext<Principal>>: Sendable {
     let center: AlertCenter
     let store: any AlertStore
 
@@ -20,9 +21,8 @@ struct AlertController<Context: RequestContext>: Sendable {
         var history: [AlertHistoryDocument]?
     }
 
-    /// The optional body of acknowledge and resolve.
+    /// The optional body of acknowledge and resolve (the actor is whoever is logged in).
     struct ActionBody: Decodable {
-        var actor: String?
         var note: String?
     }
 
@@ -30,6 +30,12 @@ struct AlertController<Context: RequestContext>: Sendable {
         let routes = RouteCollection(context: Context.self)
         routes.get("/api/v1/alerts") { request, _ in try await list(request) }
         routes.get("/api/v1/alerts/{id}") { _, context in try await detail(try id(context)) }
+        return routes
+    }
+
+    /// The lifecycle actions (operators).
+    var actionRoutes: RouteCollection<Context> {
+        let routes = RouteCollection(context: Context.self)
         routes.post("/api/v1/alerts/{id}/acknowledge") { request, context in
             try await act(request, context: context) { id, actor, note throws(AlertActionError) in
                 try await center.acknowledge(id: id, actor: actor, note: note)
@@ -85,7 +91,7 @@ struct AlertController<Context: RequestContext>: Sendable {
     ) async throws -> AlertDetail {
         let id = try id(context)
         let body = try await actionBody(request)
-        let actor = Self.actor(request, claimed: body.actor)
+        guard let actor = context.identity?.name else { throw APIError.unauthorized("credentials needed") }
         do throws(AlertActionError) {
             return AlertDetail(alert: AlertDocument(try await action(id, actor, body.note)))
         } catch {
@@ -95,13 +101,6 @@ struct AlertController<Context: RequestContext>: Sendable {
             case .unavailable(let reason): throw APIError(.serviceUnavailable, reason)
             }
         }
-    }
-
-    /// Who performs an action. Until HTTP authentication exists (it will set the user on
-    /// `MobyRequestContext`), the body's `actor` names them.
-    static func actor(_ request: Request, claimed: String?) -> String {
-        let trimmed = String((claimed ?? "").trimmingCharacters(in: .whitespacesAndNewlines).prefix(128))
-        return trimmed.isEmpty ? "operator" : trimmed
     }
 
     private func actionBody(_ request: Request) async throws -> ActionBody {
@@ -122,7 +121,7 @@ struct AlertController<Context: RequestContext>: Sendable {
         } catch let error as APIError {
             throw error
         } catch {
-            throw APIError(.badRequest, "the body must be JSON like {\"actor\": \"alice\", \"note\": \"…\"}: \(error)")
+            throw APIError(.badRequest, "the body must be JSON like {\"note\": \"…\"}: \(error)")
         }
     }
 

@@ -15,7 +15,7 @@ struct AlertStreamController<Context: WebSocketRequestContext & RequestContext>:
     let heartbeat: Duration
     let metrics: ServerMetrics
 
-    func register(on router: Router<Context>) {
+    func register<Routes: RouterMethods & _HB_SendableMetatype>(on router: Routes) where Routes.Context == Context {
         router.ws("/ws") { request, _ in
             if let text = request.uri.queryParameters.get("since"), (Int64(text) ?? -1) < 0 { return .dontUpgrade }
             return .upgrade([:])

@@ -84,6 +84,33 @@ final class SQLiteAlertStore: AlertStore {
                     );
                     """)
         }
+        migrator.registerMigration("v4: users, API tokens, login sessions") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE account (
+                        name TEXT PRIMARY KEY,
+                        role TEXT NOT NULL,
+                        password_hash TEXT NOT NULL,
+                        created_at INTEGER NOT NULL
+                    );
+                    CREATE TABLE api_token (
+                        id TEXT PRIMARY KEY,
+                        name TEXT NOT NULL,
+                        role TEXT NOT NULL,
+                        device TEXT,
+                        secret_digest TEXT NOT NULL UNIQUE,
+                        created_at INTEGER NOT NULL,
+                        last_used_at INTEGER
+                    );
+                    CREATE TABLE login_session (
+                        secret_digest TEXT PRIMARY KEY,
+                        account TEXT NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        expires_at INTEGER NOT NULL
+                    );
+                    CREATE INDEX login_session_account ON login_session(account);
+                    """)
+        }
         return migrator
     }
 

@@ -54,6 +54,9 @@ public enum ServerCommandLine {
             moby-server: stores factory sensor readings from MQTT in InfluxDB and serves the MOBY API.
 
             USAGE: moby-server [--option value]...
+                   moby-server users add NAME --role ROLE --password-stdin | users list | users remove NAME
+                   moby-server tokens create --role ROLE [--device ID] [--name NAME] | tokens list | tokens revoke ID
+                   (credentials of the data folder MOBY_DATA_DIR or --data-dir; see moby-server users --help)
 
             Every option can also be set by its environment variable; the flag wins.
 

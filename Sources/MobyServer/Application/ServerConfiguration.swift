@@ -104,6 +104,24 @@ public struct ServerConfiguration: Sendable {
         ),
         Setting(key: "moby.data.dir", defaultValue: "./var/data", help: "Folder for the server's own data"),
         Setting(
+            key: "moby.auth", defaultValue: "on",
+            help:
+                "on: every API request, /ws and /publish need a token or a login session; off: anyone who reaches the server is admin (local experiments only; logged loudly)"
+        ),
+        Setting(
+            key: "moby.auth.open.monitoring", defaultValue: "false",
+            help: "true: /health/ready and /metrics answer without credentials (a private monitoring network)"),
+        Setting(key: "moby.session.hours", defaultValue: "12", help: "How long a console login lasts"),
+        Setting(
+            key: "moby.login.attempts.per.minute", defaultValue: "5",
+            help: "Failed logins per user name per minute before 429 (burst of the same size)"),
+        Setting(
+            key: "moby.publish.rate", defaultValue: "200",
+            help: "Readings per second one credential may send to POST /publish (bursts of twice that); beyond: 429"),
+        Setting(
+            key: "moby.cookie.secure", defaultValue: "false",
+            help: "Mark session cookies Secure (set true when browsers reach the server over HTTPS, e.g. via a proxy)"),
+        Setting(
             key: "moby.web.dir", defaultValue: "",
             help:
                 "The operator console's built files (web/build), served at /; default: web/dist in the working directory, else share/moby/web beside the executable's folder, else web/dist in a folder above it"
@@ -174,6 +192,8 @@ public struct ServerConfiguration: Sendable {
     /// Timeouts and limits of the HTTP server's connections.
     public var http: HTTPLimits
     public var dataDirectory: String
+    /// Authentication and its limits.
+    public var access: AccessSettings
     public var catalogFile: String
     public var catalog: SensorCatalog
     public var hysteresis: Hysteresis
@@ -279,6 +299,19 @@ public struct ServerConfiguration: Sendable {
             maxHeaderBytes: try int("moby.http.max.header.bytes", in: 1_024...1_048_576),
             shutdownTimeout: .seconds(try int("moby.shutdown.timeout.seconds", in: 0...3_600)))
         dataDirectory = string("moby.data.dir")
+        func bool(_ key: String) throws -> Bool {
+            switch string(key).lowercased() {
+            case "true", "1", "yes", "on": return true
+            case "false", "0", "no", "off": return false
+            default: throw invalid(key, "must be on or off (true or false)")
+            }
+        }
+        access = AccessSettings(
+            enabled: try bool("moby.auth"), openMonitoring: try bool("moby.auth.open.monitoring"),
+            sessionLifetime: .seconds(try int("moby.session.hours", in: 1...24 * 365) * 3_600),
+            loginAttemptsPerMinute: try int("moby.login.attempts.per.minute", in: 1...10_000),
+            publishRate: try int("moby.publish.rate", in: 1...1_000_000),
+            secureCookies: try bool("moby.cookie.secure"))
         webDirectory =
             optional("moby.web.dir") ?? installed.locate(checkout: "web/dist", installed: "web") ?? "web/dist"
         if optional("moby.grafana.url") != nil {
@@ -308,11 +341,7 @@ public struct ServerConfiguration: Sendable {
         hysteresis = Hysteresis(
             raiseAfter: try int("moby.alert.raise.after", in: 1...10_000),
             clearAfter: try int("moby.alert.clear.after", in: 1...10_000))
-        switch string("moby.alert.auto.resolve").lowercased() {
-        case "true", "1", "yes", "on": autoResolve = true
-        case "false", "0", "no", "off": autoResolve = false
-        default: throw invalid("moby.alert.auto.resolve", "must be true or false")
-        }
+        autoResolve = try bool("moby.alert.auto.resolve")
         alertTopic = string("moby.alert.topic")
         alertUpdateInterval = .milliseconds(try int("moby.alert.update.ms", in: 0...3_600_000))
         staleAfter = .seconds(try int("moby.device.stale.seconds", in: 1...86_400 * 365))
@@ -361,6 +390,18 @@ public struct ServerConfiguration: Sendable {
         }
         try self.init(reader: ConfigReader(provider: InMemoryProvider(values: entries)))
     }
+}
+
+/// Authentication settings (`MOBY_AUTH`, …).
+public struct AccessSettings: Sendable {
+    /// false: everyone is admin (`MOBY_AUTH=off`).
+    public var enabled: Bool
+    public var openMonitoring: Bool
+    public var sessionLifetime: Duration
+    public var loginAttemptsPerMinute: Int
+    /// Readings per second per credential on `POST /publish`.
+    public var publishRate: Int
+    public var secureCookies: Bool
 }
 
 /// An OpenAI-compatible chat-completions endpoint: `url` is the API base (`…/v1`).

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Influx
 import Logging
 import MQTT
@@ -27,6 +28,8 @@ struct ServerParts: Sendable {
     let registry: DeviceStore
     let status: IngestStatus
     let console: ConsoleBundle
+    /// Who may do what (users, tokens and sessions in the same database).
+    let access: AccessPolicy
 
     /// Builds the parts and does the I/O of a start: opens the spool (checking every record),
     /// creates the data folder, opens SQLite (migrating it) and loads the open alerts. Any
@@ -84,6 +87,7 @@ struct ServerParts: Sendable {
             throw ConfigurationError("cannot read the device registry in \(configuration.alertDatabasePath): \(error)")
         }
         fleet.resume(try await center.start())
+        let access = try await openAccess(configuration, pool: alertStore.pool, logger: logger)
         return ServerParts(
             configuration: configuration, metrics: metrics, client: client, influx: influx,
             readingCheck: ReadingCheck(
@@ -92,7 +96,39 @@ struct ServerParts: Sendable {
             refusals: refusals, writer: writer, readingStore: store, alertStore: alertStore, feed: feed, relay: relay,
             center: center,
             fleet: fleet, registry: registry, status: IngestStatus(),
-            console: openConsole(configuration, logger: logger))
+            console: openConsole(configuration, logger: logger), access: access)
+    }
+
+    /// The access policy from the settings; says at start how the API is guarded, loudly when
+    /// it is not, and how to create the first credential when there is none.
+    private static func openAccess(_ configuration: ServerConfiguration, pool: DatabasePool, logger: Logger)
+        async throws -> AccessPolicy
+    {
+        let settings = configuration.access
+        let credentials = settings.enabled ? CredentialStore(pool: pool) : nil
+        if let credentials {
+            if try await credentials.isEmpty() {
+                logger.warning(
+                    "no users or tokens yet: nobody can use the API until one is created, e.g. moby-server users add admin --role admin --password-stdin (with the same MOBY_DATA_DIR)"
+                )
+            }
+            logger.notice(
+                "authentication on",
+                metadata: [
+                    "monitoring": "\(settings.openMonitoring ? "open" : "needs credentials")",
+                    "publish_rate": "\(settings.publishRate)/s per credential",
+                ])
+        } else {
+            logger.critical(
+                "AUTHENTICATION IS OFF (MOBY_AUTH=off): anyone who can reach this server can read everything, acknowledge and resolve alerts and publish readings for any device. For local experiments only."
+            )
+        }
+        let rate = Double(settings.publishRate)
+        let attempts = Double(settings.loginAttemptsPerMinute)
+        return AccessPolicy(
+            credentials: credentials, openMonitoring: settings.openMonitoring || !settings.enabled,
+            sessionLifetime: settings.sessionLifetime, logins: RateLimit(rate: attempts / 60, burst: attempts),
+            publishes: RateLimit(rate: rate, burst: rate * 2), secureCookies: settings.secureCookies)
     }
 
     /// Checks the console bundle and says at start what `/` will serve.

@@ -20,9 +20,16 @@ struct ConsoleController<Context: RequestContext>: Sendable {
         enum CodingKeys: String, CodingKey { case grafana }
     }
 
+    /// The console's settings (for readers).
     var routes: RouteCollection<Context> {
         let routes = RouteCollection(context: Context.self)
         routes.get("/api/v1/console") { _, _ in Settings(grafana: grafana) }
+        return routes
+    }
+
+    /// The page itself, open to anyone (the login page is part of it).
+    var pageRoutes: RouteCollection<Context> {
+        let routes = RouteCollection(context: Context.self)
         if case .missing(let reason) = bundle.state {
             routes.get("/") { _, _ -> Response in
                 throw APIError(.serviceUnavailable, "the operator console is not built: \(reason)")

@@ -66,6 +66,12 @@ struct DeviceController<Context: RequestContext>: Sendable {
         let routes = RouteCollection(context: Context.self)
         routes.get("/api/v1/devices") { request, _ in try await list(request) }
         routes.get("/api/v1/devices/{id}") { _, context in try await one(context) }
+        return routes
+    }
+
+    /// Changing a device's name, place, profile and labels (operators).
+    var actionRoutes: RouteCollection<Context> {
+        let routes = RouteCollection(context: Context.self)
         routes.put("/api/v1/devices/{id}") { request, context in try await change(request, context) }
         return routes
     }

@@ -7,6 +7,8 @@ struct APIError: Error, HTTPResponseError, Encodable {
     var status: HTTPResponse.Status
     var message: String
     var errors: [FieldError]?
+    /// Extra response headers (`WWW-Authenticate`, `Retry-After`).
+    var headers: HTTPFields = [:]
 
     enum CodingKeys: String, CodingKey {
         case message = "error"
@@ -21,8 +23,10 @@ struct APIError: Error, HTTPResponseError, Encodable {
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
         let data = try JSONEncoder().encode(self)
+        var fields = headers
+        fields[.contentType] = "application/json; charset=utf-8"
         var response = Response(
-            status: status, headers: [.contentType: "application/json; charset=utf-8"],
+            status: status, headers: fields,
             body: .init(byteBuffer: ByteBuffer(data: data)))
         response.headers[.contentLength] = String(data.count)
         return response

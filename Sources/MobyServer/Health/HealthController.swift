@@ -60,6 +60,12 @@ struct HealthController<Context: RequestContext>: Sendable {
     var routes: RouteCollection<Context> {
         let routes = RouteCollection(context: Context.self)
         routes.get("/health") { _, _ in Liveness() }
+        return routes
+    }
+
+    /// `/health/ready`: for monitoring (credentials unless configured open).
+    var readinessRoutes: RouteCollection<Context> {
+        let routes = RouteCollection(context: Context.self)
         routes.get("/health/ready") { _, _ in try await readiness() }
         return routes
     }

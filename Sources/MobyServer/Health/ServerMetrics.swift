@@ -22,6 +22,8 @@ public final class ServerMetrics: Sendable {
     let mqttKeepAliveTimeouts: Counter
     let mqttMessagesRefused: Counter
     let publishRequests: Counter
+    /// `POST /publish` requests refused by the per-credential rate (429).
+    let publishLimited: Counter
     let readingsSpooled: Counter
     let readingsReplayed: Counter
     let spoolReadings: Gauge
@@ -121,6 +123,10 @@ public final class ServerMetrics: Sendable {
             ))
         publishRequests = registry.makeCounter(
             descriptor: .named("moby_http_publish_total", helpText: "Readings accepted by POST /publish"))
+        publishLimited = registry.makeCounter(
+            descriptor: .named(
+                "moby_http_publish_limited_total",
+                helpText: "POST /publish requests refused (429) because their credential went over its rate"))
         readingsSpooled = registry.makeCounter(
             descriptor: .named(
                 "moby_readings_spooled_total",

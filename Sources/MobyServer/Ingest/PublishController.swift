@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdAuth
 import MQTT
 import MobyCore
 import NIOCore
@@ -7,12 +8,15 @@ import NIOCore
 /// `POST /publish` (the seed's endpoint): devices that speak HTTP rather than MQTT post a
 /// reading (`Content-Type: application/json`, else 415); it passes the same `ReadingCheck` as
 /// an MQTT message (422 with field errors) and is published to the device's topic with QoS 1.
-/// 202 means the broker has it and ingest will store it.
-struct PublishController<Context: RequestContext>: Sendable {
+/// 202 means the broker has it and ingest will store it. A device token publishes only for its
+/// own device (403); each credential has its own rate (429 with `Retry-After`), so one noisy
+/// client cannot crowd out the others.
+struct PublishController<Context: AuthRequestContext<Principal>>: Sendable {
     let client: MQTTClient
     let readingCheck: ReadingCheck
     let fleet: FleetState
     let metrics: ServerMetrics
+    let limit: RateLimit
 
     struct Accepted: ResponseEncodable {
         var status = "accepted"
@@ -33,6 +37,16 @@ struct PublishController<Context: RequestContext>: Sendable {
     }
 
     private func publish(_ request: Request, context: Context) async throws -> EditedResponse<Accepted> {
+        guard let principal = context.identity else { throw APIError.unauthorized("credentials needed") }
+        if let wait = limit.take(principal.rateKey) {
+            metrics.publishLimited.increment()
+            var error = APIError(
+                .tooManyRequests,
+                "'\(principal.name)' publishes faster than \(Int(limit.rate)) readings/s; try again in \(wait.retryAfterSeconds) s"
+            )
+            error.headers[.retryAfter] = String(wait.retryAfterSeconds)
+            throw error
+        }
         guard Self.isJSON(request.headers[.contentType]) else {
             throw APIError(
                 .unsupportedMediaType,
@@ -61,6 +75,11 @@ struct PublishController<Context: RequestContext>: Sendable {
             throw APIError(
                 .unprocessableContent, "the reading is not valid",
                 errors: [FieldError(field: "payload", message: error.description)])
+        }
+        if principal.role == .device, principal.device != reading.deviceID {
+            throw APIError(
+                .forbidden,
+                "this token publishes for device '\(principal.device ?? "")' only, not '\(reading.deviceID)'")
         }
         if let refusal = fleet.admits(reading) {
             throw APIError(.unprocessableContent, "the reading is not valid", errors: refusal.rejection.errors)
