@@ -106,17 +106,27 @@ def test_the_server_writes_alerts_and_dead_letters_which_only_a_viewer_reads(bro
     server.subscribe(f"{ALERTS}/#")
     alert, dead = unique("alert"), unique("dead-letter")
     forged = unique("forged")
-    # The server user writes no readings (not even under its own name).
-    server.publish(f"{DATA}/sensor_001", forged)
-    server.publish(f"{DATA}/moby-server", forged)
+    # Beyond alerts and dead letters, the server writes only device topics (POST /publish).
+    for topic in (f"{DATA}/a/b", "factory/other", f"{DEAD_LETTER}/x"):
+        server.publish(topic, forged)
     server.publish(f"{ALERTS}/sensor_001", alert)
     server.publish(DEAD_LETTER, dead)
     before = viewer.wait_for(f"{ALERTS}/sensor_001", alert)
-    assert [m for m in before if m[1] == forged] == [], f"the server wrote readings: {before}"
+    assert [m for m in before if m[1] == forged] == [], f"the server wrote beyond its topics: {before}"
     viewer.wait_for(DEAD_LETTER, dead)
     for who, client in (("a device", device), ("a gateway", gateway), ("the server", server)):
         got = client.received_within(ABSENT)
         assert got == [], f"{who} read {got}"
+
+
+def test_the_server_relays_readings_of_http_devices(broker, clients: Clients):
+    """POST /publish: moby-server publishes an HTTP device's reading to that device's topic."""
+    viewer = clients.connected(broker, "ops")
+    viewer.subscribe(f"{DATA}/+")
+    server = clients.connected(broker, "moby-server", client_id=unique("server"))
+    payload = unique("http-reading")
+    server.publish(f"{DATA}/sensor_100", payload)
+    viewer.wait_for(f"{DATA}/sensor_100", payload)
 
 
 def test_a_gateway_writes_every_device_topic_but_not_alerts(broker, clients: Clients):

@@ -109,8 +109,8 @@ def test_add_with_a_given_password_and_list(tmp_path: Path):
     assert "pattern" not in acl, "a pattern line would apply to every user"
     assert acl.index("user sensor_001\ntopic write factory/sensor/data/sensor_001\n") > 0
     assert "user bench-1\ntopic write factory/sensor/data/+\n" in acl
-    assert ("user moby-server\ntopic read factory/sensor/data/#\ntopic write factory/alerts/#\n"
-            "topic write factory/sensor/deadletter\n") in acl
+    assert ("user moby-server\ntopic read factory/sensor/data/#\ntopic write factory/sensor/data/+\n"
+            "topic write factory/alerts/#\ntopic write factory/sensor/deadletter\n") in acl
     # No topic line before the first user line: those would be anonymous clients' rights.
     head = acl[: acl.index("\nuser ")]
     assert not [line for line in head.splitlines() if line.startswith("topic")]
