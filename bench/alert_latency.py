@@ -14,6 +14,8 @@ from datetime import datetime, timezone
 import paho.mqtt.client as mqtt
 from websockets.sync.client import connect
 
+import mqtt_login
+
 
 def reading(device, temperature):
     now = datetime.now(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
@@ -41,6 +43,7 @@ def measure(mqtt_port, http_port, episodes=200, raise_after=3, pause=0.2):
 
     threading.Thread(target=listen, daemon=True).start()
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"latency-probe-{time.time_ns()}")
+    mqtt_login.login(client, "latency")
     client.connect("127.0.0.1", mqtt_port)
     client.loop_start()
     run = time.time_ns()

@@ -29,6 +29,7 @@ import paho.mqtt.client as mqtt
 
 sys.path.insert(0, os.path.dirname(__file__))
 import alert_latency  # noqa: E402
+import mqtt_login  # noqa: E402
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -111,7 +112,7 @@ def say(text):
 def sensor(a, name, *options):
     """Starts moby-sensor in load mode; its JSON log goes to <dir>/<name>.log."""
     log = open(os.path.join(a.dir, f"{name}.log"), "w")
-    command = [os.path.join(a.bin, "moby-sensor"), "--mqtt-url", f"mqtt://127.0.0.1:{a.mqtt_port}",
+    command = [os.path.join(a.bin, "moby-sensor"), "--mqtt-url", mqtt_login.url(a.mqtt_port, f"sensor-{name}"),
                "--outbox", os.path.join(a.dir, f"outbox-{name}"), "--client-id", f"bench-{name}",
                "--log-format", "json", *map(str, options)]
     return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT), log.name
@@ -147,7 +148,8 @@ def broker_ceiling(a, publishers=4):
     say(f"broker ceiling: {n} QoS 1 messages, {publishers} × mosquitto_pub -> mosquitto_sub…")
     received = os.path.join(a.dir, "ceiling-received.txt")
     with open(received, "w") as sink:
-        sub = subprocess.Popen(["mosquitto_sub", "-p", str(a.mqtt_port), "-q", "1", "-t", "bench/ceiling", "-C", str(n),
+        sub = subprocess.Popen(["mosquitto_sub", "-p", str(a.mqtt_port), *mqtt_login.cli("ceiling-sub"), "-q", "1",
+                                "-t", "bench/ceiling", "-C", str(n),
                                 "-i", f"ceiling-sub-{os.getpid()}", "-F", "%m"], stdout=sink)
     time.sleep(1.0)  # subscribed
     broker_cpu = cpu_seconds(a.mosquitto_pid)
@@ -155,7 +157,8 @@ def broker_ceiling(a, publishers=4):
     pubs = []
     for p, path in enumerate(paths):
         with open(path) as lines:
-            pubs.append(subprocess.Popen(["mosquitto_pub", "-p", str(a.mqtt_port), "-q", "1", "-t", "bench/ceiling",
+            pubs.append(subprocess.Popen(["mosquitto_pub", "-p", str(a.mqtt_port), *mqtt_login.cli(f"ceiling-{p}"),
+                                          "-q", "1", "-t", "bench/ceiling",
                                           "-l", "-i", f"ceiling-pub-{p}-{os.getpid()}"], stdin=lines))
     for pub in pubs:
         pub.wait(timeout=300)
@@ -297,6 +300,7 @@ def stored_latency(a, probes, pause=0.05):
 
     threading.Thread(target=listen, daemon=True).start()
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"stored-probe-{time.time_ns()}")
+    mqtt_login.login(client, "probe")
     client.connect("127.0.0.1", a.mqtt_port)
     client.loop_start()
     latencies, missing = [], 0

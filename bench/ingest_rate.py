@@ -14,6 +14,8 @@ import urllib.request
 
 import paho.mqtt.client as mqtt
 
+import mqtt_login
+
 
 def influx_count(url, db):
     q = urllib.parse.urlencode({"db": db, "q": "SELECT count(temperature) FROM sensors"})
@@ -26,6 +28,7 @@ def influx_count(url, db):
 def publish_share(a, base, k):
     """Publisher k of a.publishers: readings k, k+P, k+2P, ... each acknowledged (QoS 1)."""
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"ingest-rate-{k}-{time.time_ns()}")
+    mqtt_login.login(client, f"ingest-{k}")  # bench/broker-users.sh makes ingest-0 … ingest-15
     client.max_inflight_messages_set(a.inflight)
     client.max_queued_messages_set(0)
     acked = 0

@@ -15,6 +15,8 @@ import paho.mqtt.client as mqtt
 
 from bench import seed_reading
 
+import mqtt_login
+
 
 def main():
     parser = argparse.ArgumentParser()
@@ -34,6 +36,7 @@ def main():
             acknowledged += 1
 
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"paced-{time.time_ns()}")
+    mqtt_login.login(client, "paced")
     client.max_inflight_messages_set(10_000)
     client.max_queued_messages_set(0)
     client.on_publish = on_publish

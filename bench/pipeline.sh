@@ -13,8 +13,10 @@ bin="$(swift build -c release --show-bin-path)"
 dir="$(mktemp -d /tmp/moby-bench.XXXXXX)"
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 mqtt_port="$(port)"; influx_port="$(port)"; rpc_port="$(port)"; http_port="$(port)"
-render mosquitto/mosquitto.conf.in "$dir/mosquitto.conf" PORT="$mqtt_port" DATA_DIR="$dir" \
-  AUTH="allow_anonymous true" USER="$(id -un)"
+source "$MOBY_ROOT/bench/broker-users.sh"
+bench_broker_users "$dir"
+render mosquitto/mosquitto.conf.in "$dir/mosquitto.conf" PORT="$mqtt_port" DATA_DIR="$dir" USER="$(id -un)" \
+  PASSWORD_FILE="$dir/passwd" ACL_FILE="$dir/acl" AUTH=""
 render influxdb/influxdb.conf.in "$dir/influxdb.conf" HTTP_PORT="$influx_port" RPC_PORT="$rpc_port" DATA_DIR="$dir/influx"
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; rm -rf "$dir"; }
@@ -29,7 +31,7 @@ start_influxd() {
 mosquitto -c "$dir/mosquitto.conf" >"$dir/mosquitto.log" 2>&1 & mosquitto_pid=$!; pids+=("$mosquitto_pid")
 wait_port "$mqtt_port" mosquitto
 start_influxd
-MOBY_MQTT_URL="mqtt://127.0.0.1:$mqtt_port" MOBY_INFLUX_URL="http://127.0.0.1:$influx_port" \
+MOBY_MQTT_URL="$(bench_server_url "$mqtt_port")" MOBY_INFLUX_URL="http://127.0.0.1:$influx_port" \
   MOBY_HTTP_PORT="$http_port" MOBY_DATA_DIR="$dir/server" MOBY_LOG_LEVEL=warning \
   "$bin/moby-server" >"$dir/server.log" 2>&1 & server_pid=$!; pids+=("$server_pid")
 until curl -sf "http://127.0.0.1:$http_port/health/ready" >/dev/null; do

@@ -50,3 +50,75 @@ wait_port() {
     sleep 0.1
   done
 }
+
+# percent_encode TEXT: TEXT for the user or password part of a URL (RFC 3986 unreserved kept).
+percent_encode() {
+  local LC_ALL=C text="$1" out="" c i
+  for ((i = 0; i < ${#text}; i++)); do
+    c="${text:i:1}"
+    case "$c" in
+      [A-Za-z0-9._~-]) out+="$c" ;;
+      *) printf -v c '%%%02X' "'$c"; out+="$c" ;;
+    esac
+  done
+  printf '%s' "$out"
+}
+
+# device_ids COUNT [PREFIX]: the ids moby-sensor gives COUNT simulated devices (sensor_001, …;
+# the number is zero-padded to at least 3 digits, as in SensorCommand.simulatedDevices).
+device_ids() {
+  local count="$1" prefix="${2:-sensor_}" width i
+  width=${#count}
+  [ "$width" -ge 3 ] || width=3
+  for ((i = 1; i <= count; i++)); do printf '%s%0*d\n' "$prefix" "$width" "$i"; done
+}
+
+# broker_credentials DIR DEVICES: the users of the local broker in DIR (deploy/mosquitto/moby-mqtt-user:
+# DIR/passwd, DIR/acl), made once and kept across runs: server user moby-server (password in
+# DIR/server.password), viewer moby-viewer (DIR/viewer.password), and a device user per simulated
+# device (sensor_001, …), listed in DIR/sensor-credentials, moby-sensor's --credentials file
+# (device_id username password). A user whose kept password is gone gets a new one. Changes files
+# only: the broker is started (or reloaded) after.
+broker_credentials() {
+  local dir="$1" devices="$2" listed password id table
+  mkdir -p "$dir"
+  listed="$("$MOBY_ROOT/deploy/mosquitto/moby-mqtt-user" --dir "$dir" list)" || die "moby-mqtt-user list failed"
+  (
+    umask 077
+    password="$(kept_or_new_password server moby-server "$dir/server.password")" || exit 1
+    printf 'moby-server %s\n' "$password" >"$dir/server.password"
+    password="$(kept_or_new_password viewer moby-viewer "$dir/viewer.password")" || exit 1
+    printf 'moby-viewer %s\n' "$password" >"$dir/viewer.password"
+    table="# moby-sensor --credentials (written by scripts/run): device_id username password"$'\n'
+    for id in $(device_ids "$devices"); do
+      password="$(kept_or_new_password device "$id" "$dir/sensor-credentials")" || exit 1
+      table+="$id $id $password"$'\n'
+    done
+    # Devices of an earlier run with more devices keep their lines while they are users.
+    if [ -s "$dir/sensor-credentials" ]; then
+      while read -r id _ password; do
+        case "$id" in '#'*|'') continue ;; esac
+        grep -q "^$id " <<<"$table" || ! grep -qxF "device $id" <<<"$listed" || table+="$id $id $password"$'\n'
+      done <"$dir/sensor-credentials"
+    fi
+    printf '%s' "$table" >"$dir/sensor-credentials"
+  ) || die "could not make the broker's credentials in $dir"
+}
+
+# kept_or_new_password KIND NAME FILE: NAME's password kept in FILE (lines ending in "NAME
+# PASSWORD") while NAME is a KIND user of the broker ($listed); else a new one from
+# moby-mqtt-user (add, or passwd when NAME exists).
+kept_or_new_password() {
+  local kind="$1" name="$2" kept="$3" secret="" tool="$MOBY_ROOT/deploy/mosquitto/moby-mqtt-user"
+  [ -s "$kept" ] && secret="$(secret "$name" "$kept")"
+  if [ -n "$secret" ] && grep -qxF "$kind $name" <<<"$listed"; then
+    printf '%s\n' "$secret"
+  elif awk -v n="$name" '$2 == n { found = 1 } END { exit !found }' <<<"$listed"; then
+    "$tool" --dir "$dir" --no-reload passwd "$name" || die "moby-mqtt-user passwd $name failed"
+  else
+    "$tool" --dir "$dir" --no-reload add "$kind" "$name" || die "moby-mqtt-user add $kind $name failed"
+  fi
+}
+
+# secret NAME FILE: the password kept for user NAME in FILE (its lines end in "NAME PASSWORD").
+secret() { awk -v n="$1" '!/^#/ && $(NF - 1) == n { print $NF; exit }' "$2"; }

@@ -31,7 +31,7 @@ import Testing
             topic write factory/sensor/data/#
             pattern write factory/sensor/data/%u
             """.write(to: acl, atomically: true, encoding: .utf8)
-            return "allow_anonymous false\npassword_file \(passwords)\nacl_file \(acl.path)"
+            return TestBroker.Access(passwordFile: passwords, aclFile: acl.path)
         }
     }
 

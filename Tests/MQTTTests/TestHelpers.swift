@@ -91,14 +91,14 @@ enum AuthBroker {
         try tool.run()
         tool.waitUntilExit()
         guard tool.terminationStatus == 0 else { throw TestServiceError.missing("mosquitto_passwd") }
-        // The template's header comment repeats @AUTH@, so only one line goes through it.
-        var conf = try TestPaths.render(
+        let acl = directory.appendingPathComponent("acl")
+        try "user moby\ntopic readwrite #\n".write(to: acl, atomically: true, encoding: .utf8)
+        let conf = try TestPaths.render(
             template: "mosquitto/mosquitto.conf.in",
             values: [
-                "PORT": "\(port)", "DATA_DIR": directory.path, "AUTH": "allow_anonymous false",
-                "USER": TestPaths.userName,
+                "PORT": "\(port)", "DATA_DIR": directory.path, "AUTH": "", "PASSWORD_FILE": passwords.path,
+                "ACL_FILE": acl.path, "USER": TestPaths.userName,
             ])
-        conf += "\npassword_file \(passwords.path)\n"
         let confURL = directory.appendingPathComponent("mosquitto.conf")
         try conf.write(to: confURL, atomically: true, encoding: .utf8)
         let process = ServiceProcess(

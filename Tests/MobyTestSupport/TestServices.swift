@@ -42,20 +42,48 @@ public final class TestBroker: Sendable {
     public let directory: URL
     public let process: ServiceProcess
 
-    /// `auth` returns the broker's authentication section (anonymous by default); it gets the
-    /// broker's folder, where a test writes its password and ACL files. `sizeLimit: false` drops
-    /// the shipped `max_packet_size`, for tests of what the client does with oversized messages.
+    /// How a test broker lets clients in: the template's AUTH section and its password and ACL
+    /// files.
+    public struct Access: Sendable {
+        public var section: String
+        public var passwordFile: String
+        public var aclFile: String
+
+        public init(section: String = "", passwordFile: String, aclFile: String) {
+            self.section = section
+            self.passwordFile = passwordFile
+            self.aclFile = aclFile
+        }
+
+        /// The shipped configuration opened for anonymous clients with every right, the way the
+        /// template's header describes: for the tests of the MQTT client and the pipeline's
+        /// internals. tests/mqtt and the Python harness run the shipped credentials and ACL.
+        public static func open(in directory: URL) throws -> Access {
+            let passwords = directory.appendingPathComponent("passwd")
+            let acl = directory.appendingPathComponent("acl")
+            try "".write(to: passwords, atomically: true, encoding: .utf8)
+            try "topic readwrite #\n".write(to: acl, atomically: true, encoding: .utf8)
+            return Access(
+                section: "allow_anonymous true\nuse_username_as_clientid false", passwordFile: passwords.path,
+                aclFile: acl.path)
+        }
+    }
+
+    /// `access` gets the broker's folder, where a test writes its password and ACL files (an
+    /// open broker by default). `sizeLimit: false` drops the shipped `max_packet_size`, for
+    /// tests of what the client does with oversized messages.
     public init(
         label: String = "mosquitto", sizeLimit: Bool = true,
-        auth: (URL) throws -> String = { _ in "allow_anonymous true" }
+        access: (URL) throws -> Access = { try Access.open(in: $0) }
     ) throws {
         directory = try TestPaths.scratch(label)
         port = Loopback.freePort()
+        let access = try access(directory)
         var conf = try TestPaths.render(
             template: "mosquitto/mosquitto.conf.in",
             values: [
-                "PORT": "\(port)", "DATA_DIR": directory.path, "AUTH": try auth(directory),
-                "USER": TestPaths.userName,
+                "PORT": "\(port)", "DATA_DIR": directory.path, "AUTH": access.section,
+                "PASSWORD_FILE": access.passwordFile, "ACL_FILE": access.aclFile, "USER": TestPaths.userName,
             ])
         if !sizeLimit {
             conf = conf.split(separator: "\n", omittingEmptySubsequences: false)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -65,6 +66,10 @@ def render(template: str, **values: str) -> str:
     for key, value in values.items():
         text = text.replace(f"@{key}@", value)
     return text
+
+
+def user_name() -> str:
+    return os.environ.get("USER") or __import__("pwd").getpwuid(os.geteuid()).pw_name
 
 
 def find_executable(name: str) -> str:
@@ -133,6 +138,83 @@ class Service:
         return data[-size:].decode("utf-8", "replace")
 
 
+MQTT_USER_TOOL = REPO / "deploy" / "mosquitto" / "moby-mqtt-user"
+
+
+class Broker:
+    """Mosquitto from deploy/mosquitto/mosquitto.conf.in, authentication on, in `directory`: its
+    users are made with deploy/mosquitto/moby-mqtt-user (password file `passwd`, ACL file `acl`),
+    which reloads the running broker through `mosquitto.pid`. `auth` is the template's AUTH
+    (empty but in tests of the test-only open broker). Passwords the harness made are kept in
+    `passwords`."""
+
+    def __init__(self, directory: Path, owner: str, auth: str = "", log: Path | None = None):
+        self.dir = directory
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        self.password_file = self.dir / "passwd"
+        self.acl_file = self.dir / "acl"
+        self.pid_file = self.dir / "mosquitto.pid"
+        self.conf = self.dir / "mosquitto.conf"
+        self.passwords: dict[str, str] = {}
+        self.conf.write_text(render("mosquitto/mosquitto.conf.in", PORT=str(self.port), DATA_DIR=str(self.dir),
+                                    USER=user_name(), PASSWORD_FILE=str(self.password_file),
+                                    ACL_FILE=str(self.acl_file), AUTH=auth))
+        self.service = Service("mosquitto", [find_executable("mosquitto"), "-c", str(self.conf)],
+                               log or self.dir / "mosquitto.log", owner=owner)
+
+    @property
+    def pid(self) -> int | None:
+        return self.service.pid
+
+    def tool(self, *args: str, stdin: str | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """Runs moby-mqtt-user on this broker's files (and PID file)."""
+        result = subprocess.run([str(MQTT_USER_TOOL), "--dir", str(self.dir), "--pid-file", str(self.pid_file), *args],
+                                input=stdin, capture_output=True, text=True, timeout=60)
+        if check and result.returncode != 0:
+            raise HarnessError(f"moby-mqtt-user {' '.join(args)}: exit {result.returncode}: {result.stderr.strip()}")
+        return result
+
+    def add_user(self, kind: str, name: str) -> str:
+        """Adds a user with a password made by the tool and returns it; on a running broker, returns
+        once the broker has reloaded and takes the new credentials."""
+        password = self.tool("add", kind, name).stdout.strip()
+        self.passwords[name] = password
+        if self.pid is not None:
+            wait_for(f"mosquitto to accept the new user {name}", lambda: self.can_connect(name, password), 10, 0.1)
+        return password
+
+    def can_connect(self, user: str, password: str) -> bool:
+        """True when the broker accepts the credentials (mosquitto_sub, password in a config file, not argv)."""
+        with tempfile.TemporaryDirectory(prefix="moby-mqtt-probe.") as home:
+            (Path(home) / "mosquitto_sub").write_text(f"-u {user}\n-P {password}\n")
+            result = subprocess.run([find_executable("mosquitto_sub"), "-h", "127.0.0.1", "-p", str(self.port),
+                                     "-t", "moby/probe", "-E", "-W", "5"], capture_output=True, text=True,
+                                    timeout=10, env={**os.environ, "XDG_CONFIG_HOME": home})
+        return result.returncode == 0
+
+    def url(self, user: str) -> str:
+        """mqtt://user:password@127.0.0.1:port (percent-encoded) for a user the harness made."""
+        from urllib.parse import quote
+
+        return f"mqtt://{quote(user, safe='')}:{quote(self.passwords[user], safe='')}@127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.service.start()
+        self.pid_file.write_text(f"{self.service.pid}\n")
+        wait_for(f"mosquitto on port {self.port} (log {self.service.log})", self.listening, 20)
+
+    def listening(self) -> bool:
+        if self.service.pid is None:
+            raise HarnessError(f"mosquitto exited:\n{self.service.log_tail()}")
+        return is_listening(self.port)
+
+    def stop(self, sig: int = signal.SIGTERM) -> int | None:
+        self.pid_file.unlink(missing_ok=True)
+        return self.service.stop(sig, timeout=30)
+
+
+
 class Stack:
     """Mosquitto + influxd + moby-server (+ moby-sensor runs) in a temporary folder. `console`:
     the server serves web/dist (required then); `owner` goes into the PID files."""
@@ -143,7 +225,6 @@ class Stack:
         self.console = console
         self.owner = owner
         self.dir = Path(tempfile.mkdtemp(prefix=f"moby-{label}.", dir=base))
-        self.mqtt_port = free_port()
         self.influx_port = free_port()
         self.http_port = free_port()
         self.server_env_extra = server_env or {}
@@ -155,19 +236,18 @@ class Stack:
         if console and not (WEB_DIR / "index.html").is_file():
             raise HarnessError(f"{WEB_DIR}/index.html is missing: run web/build first")
 
-        mosq_dir = self.dir / "mosquitto"
-        mosq_dir.mkdir()
-        user = os.environ.get("USER") or __import__("pwd").getpwuid(os.geteuid()).pw_name
-        (mosq_dir / "mosquitto.conf").write_text(
-            render("mosquitto/mosquitto.conf.in", PORT=str(self.mqtt_port), DATA_DIR=str(mosq_dir),
-                   AUTH="allow_anonymous true", USER=user))
+        # The shipped broker config, authentication on: moby-server logs in as its server user;
+        # each moby-sensor run and each Publisher gets a gateway user of its own (one connection
+        # per user: the broker binds the client id to the user name).
+        self.broker = Broker(self.dir / "mosquitto", owner, log=self.dir / "mosquitto.log")
+        self.mqtt_port = self.broker.port
+        self.broker.add_user("server", "moby-server")
         influx_dir = self.dir / "influxd"
         influx_dir.mkdir()
         (influx_dir / "influxdb.conf").write_text(
             render("influxdb/influxdb.conf.in", HTTP_PORT=str(self.influx_port), RPC_PORT=str(free_port()),
                    DATA_DIR=str(influx_dir)))
-        self.mosquitto = Service("mosquitto", [find_executable("mosquitto"), "-c", str(mosq_dir / "mosquitto.conf")],
-                                 self.dir / "mosquitto.log", owner=owner)
+        self.mosquitto = self.broker.service
         self.influxd = Service("influxd", [find_executable("influxd"), "-config", str(influx_dir / "influxdb.conf")],
                                self.dir / "influxd.log", owner=owner)
         self.data_dir = self.dir / "server"
@@ -180,7 +260,7 @@ class Stack:
     # -- lifecycle ---------------------------------------------------------------------------
     def server_env(self) -> dict[str, str]:
         env = {
-            "MOBY_MQTT_URL": self.mqtt_url,
+            "MOBY_MQTT_URL": self.broker.url("moby-server"),
             "MOBY_INFLUX_URL": f"http://127.0.0.1:{self.influx_port}",
             "MOBY_HTTP_HOST": "127.0.0.1",
             "MOBY_HTTP_PORT": str(self.http_port),
@@ -218,11 +298,10 @@ class Stack:
 
     def start(self) -> "Stack":
         try:
-            self.mosquitto.start()
+            self.broker.start()
             self.services.append(self.mosquitto)
             self.influxd.start()
             self.services.append(self.influxd)
-            wait_for(f"mosquitto on port {self.mqtt_port}", lambda: is_listening(self.mqtt_port), 20)
             wait_for(f"influxd on port {self.influx_port}", lambda: is_listening(self.influx_port), 60)
             self.start_server()
         except Exception:
@@ -256,17 +335,27 @@ class Stack:
     def sensor(self, name: str, *args: str) -> Service:
         """Starts a moby-sensor run (`args` are its options); stopped with the stack or by its `stop`."""
         outbox = self.dir / f"outbox-{name}-{len(self.sensors)}"
+        user = self.gateway_user(f"sensor-{name}-{len(self.sensors)}")
         service = Service(f"moby-sensor {name}",
-                          [str(BIN / "moby-sensor"), "--mqtt-url", self.mqtt_url, "--outbox", str(outbox), *args],
+                          [str(BIN / "moby-sensor"), "--mqtt-url", self.broker.url(user), "--outbox", str(outbox),
+                           *args],
                           self.dir / f"moby-sensor-{name}.log", owner=self.owner)
         service.start()
         self.sensors.append(service)
         return service
 
+    def gateway_user(self, name: str) -> str:
+        """A gateway user (writes factory/sensor/data/+) named after `name`, made once."""
+        user = re.sub(r"[^A-Za-z0-9._-]", "-", name).lstrip("._-")[:128] or "gateway"
+        if user not in self.broker.passwords:
+            self.broker.add_user("gateway", user)
+        return user
+
     # -- addresses and HTTP ----------------------------------------------------------------
     @property
     def mqtt_url(self) -> str:
-        return f"mqtt://127.0.0.1:{self.mqtt_port}"
+        """The server user's URL (credentials in it, percent-encoded)."""
+        return self.broker.url("moby-server")
 
     @property
     def base_url(self) -> str:
@@ -320,7 +409,10 @@ class Publisher:
     def __init__(self, stack: Stack, client_id: str = "browser-tests"):
         import paho.mqtt.client as mqtt
 
+        # A gateway user of its own named after the client id (the broker makes that the client id).
+        user = stack.gateway_user(client_id)
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True)
+        self.client.username_pw_set(user, stack.broker.passwords[user])
         self.client.max_inflight_messages_set(1000)
         self.client.connect("127.0.0.1", stack.mqtt_port, keepalive=30)
         self.client.loop_start()
