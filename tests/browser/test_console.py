@@ -2,7 +2,8 @@
 
 Each test uses its own device ids, so they do not depend on each other's order; they share one
 stack (Mosquitto, influxd, moby-server) for speed. What a person sees is asserted through the
-console's data-testid hooks (web/README.md) and its visible text."""
+console's data-testid hooks (web/README.md) and its visible text. Pages are logged in as the
+`operator` account (conftest.USERS) unless a test names another one, or nobody (the login page)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from moby_harness import Publisher, hot_reading, normal_reading, parse_time, wait_for
+
+from conftest import DEFAULT_USER, UNAUTHORIZED_401, USERS
 
 LIVE_TIMEOUT = 20_000  # ms: the alert stream connects (backoff is capped at 15 s)
 
@@ -42,6 +45,15 @@ def raise_alert(stack, publisher, device: str, readings: int = 3) -> dict:
 
 def probe(page: Page) -> dict:
     return page.evaluate("() => JSON.parse(JSON.stringify(window.__moby))")
+
+
+def log_in_on_page(page: Page, user: str) -> None:
+    """Logs in through the login page (keyboard: type, Enter) as one of conftest.USERS."""
+    expect(page.get_by_test_id("login-form")).to_be_visible()
+    page.get_by_test_id("login-name").fill(user)
+    page.get_by_test_id("login-password").fill(USERS[user][1])
+    page.get_by_test_id("login-password").press("Enter")
+    expect(page.get_by_test_id("session-user"), f"logged in as {user}").to_have_attribute("data-name", user)
 
 
 # 1 -------------------------------------------------------------------------------------------
@@ -130,9 +142,10 @@ def test_anomaly_shows_toast_and_alert(console, stack, record_timing):
 # 3 -------------------------------------------------------------------------------------------
 def test_acknowledge_then_resolve_with_notes(console, stack, publisher):
     alert = raise_alert(stack, publisher, "ack_dev_01")
-    page = console.open(f"#/alerts/{alert['id']}")
+    # The server records the logged-in user as the actor: this browser is 김민수's.
+    page = console.open(f"#/alerts/{alert['id']}", user="김민수")
     wait_live(page)
-    page.get_by_test_id("operator-name").fill("김민수")
+    expect(page.get_by_test_id("session-user")).to_have_attribute("data-name", "김민수")
     detail = page.get_by_test_id("alert-detail")
     expect(detail).to_have_attribute("data-status", "pending")
     console.shot(page, "pending")
@@ -179,8 +192,9 @@ def test_resolve_conflict_from_two_tabs_is_a_sentence(console, stack, publisher)
     alert = raise_alert(stack, publisher, "conflict_dev_01")
     tabs = {}
     for label, name in (("tab-a", "operator-a"), ("tab-b", "operator-b")):
-        page = console.open(f"#/alerts/{alert['id']}", label=label)
-        page.get_by_test_id("operator-name").fill(name)
+        # Two people, each logged in in a browser of their own (a session per browser).
+        page = console.open(f"#/alerts/{alert['id']}", label=label, user=name)
+        expect(page.get_by_test_id("session-user")).to_have_attribute("data-name", name)
         detail = page.get_by_test_id("alert-detail")
         expect(detail).to_have_attribute("data-status", "pending")
         detail.get_by_test_id("note-field").fill(f"resolved by {name}")
@@ -224,7 +238,13 @@ def test_resolve_conflict_from_two_tabs_is_a_sentence(console, stack, publisher)
 # 5 -------------------------------------------------------------------------------------------
 def ws_reference(console, since: int, expect_events: int, timeout: float = 15) -> list[dict]:
     """Every event the server holds after `since`, read by a plain WebSocket in a page of its own."""
-    page = console.page("reference")  # about:blank: only this socket, no page of the console
+    page = console.page("reference")  # the operator's browser, but no page of the console:
+    # a JSON file of the server's origin, so the SameSite=Strict session cookie goes with the
+    # upgrade (from about:blank it would not, and the server would refuse the socket).
+    if not page.url.startswith(console.stack.base_url):
+        page.goto(f"{console.stack.base_url}/manifest.json")
+        # Chromium asks for /favicon.ico for a JSON page; the server has none (404), on this tab only.
+        console.allow(r"Failed to load resource: the server responded with a status of 404 \(Not Found\)", page="reference")
     return page.evaluate(
         """([url, want, timeout]) => new Promise((resolve, reject) => {
             const events = [];
@@ -243,6 +263,18 @@ def ws_reference(console, since: int, expect_events: int, timeout: float = 15) -
             };
         })""",
         [f"ws://127.0.0.1:{console.stack.http_port}/ws?since={since}", expect_events, int(timeout * 1000)])
+
+
+def live_again_or_log_in(console, page: Page, user: str = DEFAULT_USER) -> None:
+    """After a server restart the stream goes live again with the same session cookie. A server
+    that keeps sessions in memory only has forgotten it: the refused sockets make the console
+    check its session (401) and show the login page; logging in again there resumes the stream
+    after the last event it had, like any reconnect."""
+    either = page.locator('[data-testid="connection-state"][data-state="live"], [data-testid="login-form"]')
+    expect(either.first, "live again, or the login page").to_be_visible(timeout=LIVE_TIMEOUT)
+    if page.get_by_test_id("login-form").count():
+        console.allow(UNAUTHORIZED_401)
+        log_in_on_page(page, user)
 
 
 def test_server_restart_reconnects_and_misses_nothing(console, stack, publisher, record_timing):
@@ -270,13 +302,15 @@ def test_server_restart_reconnects_and_misses_nothing(console, stack, publisher,
         for _ in range(3):
             publisher.publish(hot_reading(device))
     stack.start_server()
+    # (With the admin token: the server records the token as the actor; a body's actor is ignored.)
     status, _ = stack.http(f"/api/v1/alerts/{before['id']}/acknowledge", "POST",
-                           {"actor": "night-shift", "note": "acknowledged while the console was away"})
+                           {"note": "acknowledged while the console was away"})
     assert status == 200
     new_alerts = wait_for("the four alerts raised from the queued readings",
                           lambda: len(found := [a for d in devices for a in stack.alerts(device=d)]) == 4 and found, 20)
     new_ids = sorted(a["id"] for a in new_alerts)
 
+    live_again_or_log_in(console, page)
     wait_live(page)
     record_timing("test 5: server stopped -> page live again (s)", round(time.time() - stopped_at, 1))
     # Every event after the page's last one, read independently from the server.
@@ -398,7 +432,7 @@ def test_device_charts_draw_the_catalog_limits(console, stack, publisher):
 # 7 -------------------------------------------------------------------------------------------
 # The visible strings checked per page: key -> (English, Korean), from web/src/i18n/{en,ko}.ts.
 HEADER = {"navFleet": ("Fleet", "설비 현황"), "navAlerts": ("Alerts", "경보"), "navPipeline": ("Pipeline", "파이프라인"),
-          "connection_live": ("Live", "실시간"), "themeDark": ("Dark", "어둡게")}
+          "connection_live": ("Live", "실시간"), "themeDark": ("Dark", "어둡게"), "logout": ("Log out", "로그아웃")}
 PAGES = {
     "#/": {"fleetTitle": ("Fleet", "설비 현황"), "fleetFilterName": ("Device", "장치"),
            "fleetSort": ("Sort", "정렬"), "sortAbnormal": ("Abnormal first", "이상 먼저"),
@@ -483,7 +517,7 @@ def test_no_console_errors_on_any_page(console, stack, publisher):
     console.shot(page, "fleet")
     views = [("#/", "device-row"), (f"#/devices/quiet_dev_01", "chart-score"), ("#/alerts", "alert-row"),
              (f"#/alerts/{alert['id']}", "alert-detail"), ("#/pipeline", "pipeline-status"),
-             ("#/devices/never_seen_device", "empty")]
+             ("#/devices/never_seen_device", "empty"), ("#/access", "role-reason")]
     for lang in ("en", "ko"):
         page.get_by_test_id("language-switch").select_option(lang)
         for route, testid in views:
@@ -713,3 +747,263 @@ def test_fleet_filters_and_groups_by_location_and_line(console, stack, publisher
     expect(page.get_by_test_id("fleet-group-by")).to_have_value("locationLine")
     expect(plant_c).to_be_visible()
     console.shot(page, "fleet-grouped-ko")
+
+
+# 11 ------------------------------------------------------------------------------------------
+# Logging in (moby-server's authentication): the login page, roles, logout, the Access page.
+FORBIDDEN_403 = r"Failed to load resource: the server responded with a status of 403 \(Forbidden\)"
+
+
+def test_login_with_a_wrong_password_says_so(console, stack):
+    page = console.open("#/alerts", label="login", user=None)
+    expect(page.get_by_test_id("login-form")).to_be_visible()
+    expect(page.get_by_test_id("session-user")).to_have_count(0)
+    expect(page.get_by_test_id("connection-state"), "no stream before logging in").to_have_count(0)
+    expect(page.get_by_test_id("login-name"), "the first field has the focus").to_be_focused()
+    expect(page.get_by_label("Name")).to_have_attribute("autocomplete", "username")
+    expect(page.get_by_label("Password")).to_have_attribute("type", "password")
+
+    page.get_by_test_id("login-name").fill("night-shift")
+    page.keyboard.press("Tab")
+    expect(page.get_by_test_id("login-password")).to_be_focused()
+    page.keyboard.type("not-the-password")
+    page.keyboard.press("Enter")  # submits the form
+    error = page.get_by_test_id("login-error")
+    expect(error).to_have_text("The server refused the login: wrong name or password.")
+    expect(error).to_have_attribute("role", "alert")
+    expect(page.get_by_test_id("login-password")).to_have_value("")
+    expect(page.get_by_test_id("login-password")).to_be_focused()
+    expect(page.get_by_test_id("login-name")).to_have_value("night-shift")
+    expect(page.get_by_test_id("session-user")).to_have_count(0)
+    console.shot(page, "wrong-password")
+
+    page.get_by_test_id("language-switch").select_option("ko")
+    expect(error).to_have_text("서버가 로그인을 거부했습니다: wrong name or password")
+    expect(page.get_by_test_id("login-submit")).to_have_text("로그인")
+    expect(page.get_by_label("비밀번호")).to_be_visible()
+    console.shot(page, "wrong-password-ko")
+    page.get_by_test_id("language-switch").select_option("en")
+
+    # The right password then works (one mistake locks nothing), on the page that was asked for.
+    page.get_by_test_id("login-password").fill(USERS["night-shift"][1])
+    page.get_by_test_id("login-password").press("Enter")
+    expect(page.get_by_test_id("session-user")).to_have_attribute("data-name", "night-shift")
+    expect(page).to_have_url(re.compile(r"#/alerts$"))
+    expect(page.locator("h1")).to_contain_text("Alerts")
+    # The start-up check (not logged in yet) and the wrong password: two 401s the browser logs.
+    console.allow(UNAUTHORIZED_401, page="login")
+
+
+# 12 ------------------------------------------------------------------------------------------
+def test_login_shows_the_fleet_and_keeps_the_route(console, stack, publisher):
+    device = "login_dev_01"
+    publisher.publish(normal_reading(device, temperature=27.5))
+    wait_for(f"{device} to be stored", lambda: any(d["device_id"] == device for d in stack.devices()), 10)
+
+    page = console.open("#/", label="login", user=None)
+    expect(page.get_by_test_id("login-form")).to_be_visible()
+    console.shot(page, "login-page")
+    log_in_on_page(page, "operator")
+    row = page.locator(f'[data-testid="device-row"][data-device-id="{device}"]')
+    expect(row, "the fleet after logging in").to_have_count(1)
+    expect(row.locator('td[data-metric="temperature"]')).to_have_text("27.5 °C")
+    wait_live(page)  # the session cookie authenticates the /ws upgrade too
+    user = page.get_by_test_id("session-user")
+    expect(user).to_have_attribute("data-role", "operator")
+    expect(user).to_contain_text("operator")
+    expect(page.get_by_test_id("logout")).to_have_text("Log out")
+    expect(page.locator("nav").get_by_role("link", name="Access"), "admins only").to_have_count(0)
+    console.shot(page, "logged-in-fleet")
+
+    # The session cookie: HttpOnly (scripts never see it), SameSite=Strict.
+    context = console.context_for(None)
+    cookies = [c for c in context.cookies(stack.base_url) if c["name"] == "moby_session"]
+    assert len(cookies) == 1 and cookies[0]["httpOnly"] and cookies[0]["sameSite"] == "Strict", cookies
+    assert "moby_session" not in page.evaluate("document.cookie")
+    page.reload()  # still logged in
+    expect(row).to_have_count(1)
+    expect(page.get_by_test_id("login-form")).to_have_count(0)
+
+    # A deep link opened while logged out opens after logging in.
+    context.clear_cookies()
+    page.goto(f"{stack.base_url}/#/devices/{device}")
+    page.reload()
+    expect(page.get_by_test_id("login-form")).to_be_visible()
+    log_in_on_page(page, "operator")
+    expect(page).to_have_url(re.compile(rf"#/devices/{device}$"))
+    expect(page.get_by_test_id("device-meta")).to_be_visible()
+    expect(page.get_by_test_id("device-edit")).to_be_enabled()  # an operator may edit
+    expect(page.get_by_test_id("role-reason")).to_have_count(0)
+    console.allow(UNAUTHORIZED_401, page="login")
+
+
+# 13 ------------------------------------------------------------------------------------------
+def test_viewer_sees_actions_disabled_with_the_reason(console, stack, publisher):
+    alert = raise_alert(stack, publisher, "viewer_dev_01")
+    page = console.open(f"#/alerts/{alert['id']}", user="viewer")
+    wait_live(page)  # a viewer reads /ws
+    expect(page.get_by_test_id("session-user")).to_have_attribute("data-role", "viewer")
+    expect(page.get_by_test_id("session-role")).to_have_text("viewer")
+    detail = page.get_by_test_id("alert-detail")
+    expect(detail).to_have_attribute("data-status", "pending")
+    ack = detail.get_by_test_id("ack-button")
+    expect(ack).to_be_disabled()
+    expect(detail.get_by_test_id("resolve-button")).to_be_disabled()
+    expect(detail.get_by_test_id("note-field")).to_be_disabled()
+    reason = detail.get_by_test_id("role-reason")
+    expect(reason).to_have_text("Your role (viewer) cannot acknowledge or resolve alerts.")
+    expect(reason).to_be_visible()
+    assert ack.get_attribute("aria-describedby") == reason.get_attribute("id"), "the reason describes the button"
+    console.shot(page, "viewer-alert")
+
+    # The keyboard shortcut (A) says why instead of doing nothing.
+    row = page.locator(f'[data-testid="alert-row"][data-alert-id="{alert["id"]}"]')
+    row.focus()
+    page.keyboard.press("a")
+    expect(page.get_by_test_id("bulk-actions").get_by_test_id("action-result")).to_have_text(
+        "Your role (viewer) cannot acknowledge or resolve alerts.")
+
+    page.get_by_test_id("language-switch").select_option("ko")
+    expect(reason).to_have_text("현재 역할(조회자)로는 경보를 확인하거나 해결할 수 없습니다.")
+    expect(page.get_by_test_id("bulk-actions").get_by_test_id("action-result")).to_have_text(
+        "현재 역할(조회자)로는 경보를 확인하거나 해결할 수 없습니다.")
+    expect(page.get_by_test_id("session-role")).to_have_text("조회자")
+    console.shot(page, "viewer-alert-ko")
+    page.get_by_test_id("language-switch").select_option("en")
+
+    # The server refuses it too (403 with a sentence); the alert stays pending.
+    status, body = page.evaluate(
+        """async (id) => { const r = await fetch(`/api/v1/alerts/${id}/acknowledge`, {method: 'POST',
+               headers: {'Content-Type': 'application/json'}, body: '{}'}); return [r.status, await r.json()]; }""",
+        alert["id"])
+    assert status == 403 and body.get("error"), (status, body)
+    console.allow(FORBIDDEN_403)
+    assert stack.get(f"/api/v1/alerts/{alert['id']}")["alert"]["status"] == "pending"
+
+    # Device editing: disabled, with its reason.
+    page.goto(f"{stack.base_url}/#/devices/viewer_dev_01")
+    expect(page.get_by_test_id("device-meta")).to_be_visible()
+    expect(page.get_by_test_id("device-edit")).to_be_disabled()
+    expect(page.get_by_test_id("role-reason")).to_have_text("Your role (viewer) cannot edit or register devices.")
+    expect(page.locator("nav").get_by_role("link", name="Access")).to_have_count(0)
+    console.shot(page, "viewer-device")
+
+
+# 14 ------------------------------------------------------------------------------------------
+def test_logout_returns_to_the_login_page(console, stack):
+    page = console.open("#/alerts", label="shift", user=None)
+    log_in_on_page(page, "shift-lead")
+    wait_live(page)
+    expect(page.locator("h1")).to_contain_text("Alerts")
+    wait_for("the stream's first snapshot", lambda: probe(page)["events"], 10)
+
+    page.get_by_test_id("logout").click()
+    expect(page.get_by_test_id("login-form")).to_be_visible()
+    expect(page.get_by_test_id("login-notice")).to_have_text("You are logged out.")
+    expect(page.get_by_test_id("login-name")).to_be_focused()
+    expect(page.get_by_test_id("session-user")).to_have_count(0)
+    expect(page.get_by_test_id("connection-state")).to_have_count(0)
+    expect(page).to_have_url(re.compile(r"#/alerts$"))
+    console.shot(page, "logged-out")
+    # Ended on the server, not only in the page: this browser's cookie no longer logs in.
+    assert console.context_for(None).request.get(f"{stack.base_url}/api/v1/session").status == 401
+    seen = probe(page)
+    sockets_before = len(seen["sockets"])
+    had = max(e["seq"] for e in seen["events"])
+
+    # Logging in again: the same page, and the stream resumes after the last event it had.
+    log_in_on_page(page, "shift-lead")
+    expect(page.locator("h1")).to_contain_text("Alerts")
+    wait_live(page)
+    resumed = probe(page)["sockets"][sockets_before:]
+    assert resumed and resumed[0]["url"].endswith(f"/ws?since={had}"), (resumed, had)
+
+    # A reload after logging out shows the login page (the cookie is gone).
+    page.get_by_test_id("logout").click()
+    expect(page.get_by_test_id("login-form")).to_be_visible()
+    page.reload()
+    expect(page.get_by_test_id("login-form")).to_be_visible()
+    expect(page.get_by_test_id("login-notice")).to_have_count(0)  # at start: nothing "ended"
+    console.allow(UNAUTHORIZED_401, page="shift")
+
+
+# 15 ------------------------------------------------------------------------------------------
+def test_admin_manages_users_and_tokens(console, stack):
+    page = console.open("#/", user="admin")
+    wait_live(page)
+    expect(page.get_by_test_id("session-role")).to_have_text("admin")
+    page.locator("nav").get_by_role("link", name="Access").click()
+    expect(page).to_have_url(re.compile(r"#/access$"))
+    expect(page.locator("h1")).to_have_text("Access")
+    users = page.get_by_test_id("access-users")
+    for name, (role, _) in USERS.items():
+        expect(users.locator(f'[data-testid="user-row"][data-name="{name}"]')).to_have_attribute("data-role", role)
+
+    # Add a viewer: it can log in at once.
+    password = "auditor-pass-2026"
+    users.get_by_test_id("user-name").fill("auditor-01")
+    users.get_by_test_id("user-role").select_option("viewer")
+    users.get_by_test_id("user-password").fill(password)
+    users.get_by_test_id("user-password").press("Enter")
+    expect(users.get_by_test_id("user-result")).to_have_text("Added auditor-01 (viewer). They can log in now.")
+    auditor = users.locator('[data-testid="user-row"][data-name="auditor-01"]')
+    expect(auditor).to_have_attribute("data-role", "viewer")
+    status, body = stack.http("/api/v1/session", "POST", {"name": "auditor-01", "password": password}, anonymous=True)
+    assert status == 200 and body["user"] == {"name": "auditor-01", "role": "viewer"}, (status, body)
+    console.shot(page, "access-user-added")
+
+    # Remove it (the button asks once more): it can no longer log in.
+    auditor.get_by_test_id("user-remove").click()
+    expect(auditor.get_by_test_id("user-remove-confirm")).to_be_focused()
+    auditor.get_by_test_id("user-remove-confirm").click()
+    expect(users.get_by_test_id("user-result")).to_have_text("Removed auditor-01.")
+    expect(auditor).to_have_count(0)
+    assert stack.http("/api/v1/session", "POST", {"name": "auditor-01", "password": password}, anonymous=True)[0] == 401
+
+    # A token for a wallboard script: its secret is shown once, with a copy button and a warning.
+    tokens = page.get_by_test_id("access-tokens")
+    tokens.get_by_test_id("token-role").select_option("viewer")
+    tokens.get_by_test_id("token-name").fill("wallboard")
+    tokens.get_by_test_id("token-create").click()
+    field = tokens.get_by_test_id("token-secret")
+    expect(field).to_have_value(re.compile(r"^moby_\S+$"))
+    expect(field).to_be_focused()
+    secret = field.input_value()
+    expect(tokens.get_by_test_id("token-secret-warning")).to_have_text(
+        "Copy it now: it will not be shown again. Whoever has it can act with this token's role.")
+    console.context_for("admin").grant_permissions(["clipboard-read", "clipboard-write"], origin=stack.base_url)
+    tokens.get_by_test_id("token-copy").click()
+    expect(tokens.get_by_test_id("token-copy-result")).to_have_text("Copied to the clipboard.")
+    assert page.evaluate("navigator.clipboard.readText()") == secret
+    wallboard = tokens.locator('[data-testid="token-row"]', has_text="wallboard")
+    expect(wallboard).to_have_attribute("data-role", "viewer")
+    assert stack.http("/api/v1/alerts?limit=1", token=secret)[0] == 200, "the new token works"
+    console.shot(page, "access-token-secret")
+    tokens.get_by_test_id("token-secret-done").click()
+    expect(field).to_have_count(0)
+    page.reload()
+    expect(wallboard).to_be_visible()
+    assert secret not in page.content(), "the secret is never shown again"
+
+    # A device token needs its device.
+    tokens.get_by_test_id("token-role").select_option("device")
+    tokens.get_by_test_id("token-create").click()
+    expect(tokens.locator('[data-testid="field-error"][data-field="device"]')).to_have_text("Required.")
+    tokens.get_by_test_id("token-device").fill("token_dev_01")
+    tokens.get_by_test_id("token-create").click()
+    expect(tokens.get_by_test_id("token-secret")).to_have_value(re.compile(r"^moby_\S+$"))
+    expect(tokens.locator('[data-testid="token-row"][data-device="token_dev_01"]')).to_have_attribute("data-role", "device")
+    tokens.get_by_test_id("token-secret-done").click()
+
+    # Revoke the wallboard's token: refused from then on.
+    wallboard.get_by_test_id("token-revoke").click()
+    wallboard.get_by_test_id("token-revoke-confirm").click()
+    expect(tokens.get_by_test_id("token-result")).to_have_text("Revoked wallboard.")
+    expect(wallboard).to_have_count(0)
+    assert stack.http("/api/v1/alerts?limit=1", token=secret)[0] == 401, "a revoked token is refused"
+
+    page.get_by_test_id("language-switch").select_option("ko")
+    expect(page.locator("h1")).to_have_text("접근 관리")
+    expect(tokens.locator("h2")).to_have_text("API 토큰")
+    console.shot(page, "access-ko")
+    page.get_by_test_id("language-switch").select_option("en")

@@ -217,10 +217,13 @@ class Broker:
 
 class Stack:
     """Mosquitto + influxd + moby-server (+ moby-sensor runs) in a temporary folder. `console`:
-    the server serves web/dist (required then); `owner` goes into the PID files."""
+    the server serves web/dist (required then); `owner` goes into the PID files. `users` (name ->
+    (role, password)): accounts made with moby-server's CLI before the server first starts; an
+    admin API token (`token`) is always made, and `http` sends it as `Authorization: Bearer`."""
 
     def __init__(self, label: str = "browser", server_env: dict[str, str] | None = None,
-                 console: bool = True, owner: str = "browser tests"):
+                 console: bool = True, owner: str = "browser tests",
+                 users: dict[str, tuple[str, str]] | None = None):
         base = os.environ.get("MOBY_TEST_TMP") or None
         self.console = console
         self.owner = owner
@@ -228,6 +231,9 @@ class Stack:
         self.influx_port = free_port()
         self.http_port = free_port()
         self.server_env_extra = server_env or {}
+        self.label = label
+        self.users = dict(users or {})
+        self.token: str | None = None
         self.services: list[Service] = []
         self.sensors: list[Service] = []
         for exe in ("moby-server", "moby-sensor"):
@@ -252,8 +258,6 @@ class Stack:
                                self.dir / "influxd.log", owner=owner)
         self.data_dir = self.dir / "server"
         self.data_dir.mkdir()
-        # Authentication is on, as shipped: the harness talks to the API with an admin token.
-        self.token = self.create_token("admin", name="harness")
         self.server = Service("moby-server", [str(BIN / "moby-server")], self.dir / "moby-server.log",
                               env=self.server_env(), owner=owner)
 
@@ -275,27 +279,6 @@ class Stack:
         env.update(self.server_env_extra)
         return env
 
-    def credentials(self, *args: str, stdin: str | None = None) -> str:
-        """Runs `moby-server users|tokens …` on this stack's data folder; returns its stdout."""
-        result = subprocess.run([str(BIN / "moby-server"), *args], input=stdin, capture_output=True, text=True,
-                                env={**os.environ, "MOBY_DATA_DIR": str(self.data_dir)}, timeout=60)
-        if result.returncode != 0:
-            raise HarnessError(f"moby-server {' '.join(args)}: exit {result.returncode}: {result.stderr.strip()}")
-        return result.stdout
-
-    def create_token(self, role: str, device: str | None = None, name: str | None = None) -> str:
-        """A new API token (`moby-server tokens create`)."""
-        args = ["tokens", "create", "--role", role]
-        if device:
-            args += ["--device", device]
-        if name:
-            args += ["--name", name]
-        return self.credentials(*args).strip()
-
-    def add_user(self, name: str, role: str, password: str) -> None:
-        """A console user (`moby-server users add … --password-stdin`)."""
-        self.credentials("users", "add", name, "--role", role, "--password-stdin", stdin=password + "\n")
-
     def start(self) -> "Stack":
         try:
             self.broker.start()
@@ -303,6 +286,7 @@ class Stack:
             self.influxd.start()
             self.services.append(self.influxd)
             wait_for(f"influxd on port {self.influx_port}", lambda: is_listening(self.influx_port), 60)
+            self.provision()
             self.start_server()
         except Exception:
             self.stop()
@@ -320,6 +304,45 @@ class Stack:
             return self.http_status("/health/ready") == 200
 
         wait_for(f"moby-server ready on port {self.http_port} (log {self.server.log})", ready, timeout, 0.1)
+
+    # -- accounts (moby-server users / tokens, run against the data dir) ----------------------
+    def provision(self) -> None:
+        """Makes `users` and the admin token, once, before the server first starts (the server
+        sees later changes too, at the next request; nothing here depends on that)."""
+        if self.token is not None:
+            return
+        for name, (role, password) in self.users.items():
+            self.add_user(name, role, password)
+        self.token = self.create_token("admin", name=f"{self.label} tests")
+
+    def cli(self, *args: str, stdin: str | None = None, timeout: float = 60) -> str:
+        """Runs `moby-server <args>` with the server's environment (MOBY_DATA_DIR above all);
+        returns its stdout; fails with its stderr."""
+        env = {**os.environ, **self.server_env()}
+        try:
+            done = subprocess.run([str(BIN / "moby-server"), *args], input=stdin, env=env, capture_output=True,
+                                  text=True, timeout=timeout)
+        except subprocess.TimeoutExpired as error:
+            raise HarnessError(f"moby-server {' '.join(args)} did not finish in {timeout} s") from error
+        if done.returncode != 0:
+            raise HarnessError(f"moby-server {' '.join(args)} exited {done.returncode}:\n{done.stderr}{done.stdout}")
+        return done.stdout
+
+    def add_user(self, name: str, role: str, password: str) -> None:
+        """`moby-server users add NAME --role ROLE --password-stdin` (the password never in argv)."""
+        self.cli("users", "add", name, "--role", role, "--password-stdin", stdin=password)
+
+    def create_token(self, role: str, device: str | None = None, name: str | None = None) -> str:
+        """`moby-server tokens create`: the token's secret, printed alone on stdout."""
+        args = ["tokens", "create", "--role", role]
+        if device is not None:
+            args += ["--device", device]
+        if name is not None:
+            args += ["--name", name]
+        lines = [line.strip() for line in self.cli(*args).splitlines() if line.strip()]
+        if len(lines) != 1:
+            raise HarnessError(f"moby-server {' '.join(args)} should print the token alone: {lines!r}")
+        return lines[0]
 
     def stop_server(self, sig: int = signal.SIGTERM) -> int | None:
         return self.server.stop(sig, timeout=30)
@@ -362,15 +385,15 @@ class Stack:
         return f"http://127.0.0.1:{self.http_port}"
 
     def http(self, path: str, method: str = "GET", body: Any = None, timeout: float = 10,
-             token: str | None = "") -> tuple[int, Any]:
-        """A request with the harness's admin token (`token=None`: without credentials)."""
+             token: str | None = None, anonymous: bool = False) -> tuple[int, Any]:
+        """One request; with the admin token (or `token`) unless `anonymous`."""
         data = None if body is None else json.dumps(body).encode()
         request = urllib.request.Request(self.base_url + path, data=data, method=method)
-        token = self.token if token == "" else token
-        if token:
-            request.add_header("Authorization", f"Bearer {token}")
         if data is not None:
             request.add_header("Content-Type", "application/json")
+        bearer = None if anonymous else (token or self.token)
+        if bearer:
+            request.add_header("Authorization", f"Bearer {bearer}")
         try:
             with urllib.request.urlopen(request, timeout=timeout) as response:
                 raw = response.read()
@@ -401,6 +424,21 @@ class Stack:
 
     def devices(self) -> list[dict[str, Any]]:
         return self.get("/api/v1/devices?limit=5000")["devices"]
+
+
+def browser_login(context: Any, stack: Stack, name: str) -> list[dict[str, Any]]:
+    """Logs a Playwright browser context in as `name` (one of `stack.users`): POST
+    /api/v1/session through the context's own request client, so the HttpOnly `moby_session`
+    cookie lands in the context's cookie jar as the server set it. Returns that cookie (to reuse
+    in other contexts: `context.add_cookies`)."""
+    password = stack.users[name][1]
+    response = context.request.post(f"{stack.base_url}/api/v1/session", data={"name": name, "password": password})
+    if response.status != 200:
+        raise HarnessError(f"POST /api/v1/session as {name}: HTTP {response.status}: {response.text()}")
+    cookies = [c for c in context.cookies(stack.base_url) if c["name"] == "moby_session"]
+    if not cookies:
+        raise HarnessError(f"POST /api/v1/session as {name} set no moby_session cookie: {response.headers}")
+    return cookies
 
 
 class Publisher:

@@ -13,6 +13,7 @@ import { FleetView } from './views/Fleet';
 import { DeviceView } from './views/Device';
 import { AlertsView } from './views/Alerts';
 import { PipelineView } from './views/Pipeline';
+import { AccessView } from './views/Access';
 import { alertSummary } from './logic/summary';
 
 function initialTheme(): Theme {
@@ -21,6 +22,8 @@ function initialTheme(): Theme {
   return globalThis.matchMedia?.('(prefers-color-scheme: dark)').matches ? 'dark' : 'light';
 }
 
+/** The console of a logged-in user (Root shows the login page otherwise; a new login mounts a
+ *  new App, and its stream resumes after the last event the previous one applied). */
 export function App() {
   const { t, lang } = useI18n();
   // The stream's handler is installed once: it reads the current language through this ref.
@@ -30,7 +33,6 @@ export function App() {
   const [theme, setTheme] = useState<Theme>(initialTheme);
   const [catalog, setCatalog] = useState<Catalog | null>(null);
   const [settings, setSettings] = useState<ConsoleSettings>({ grafana: null });
-  const [operator, setOperatorState] = useState(() => remembered('operator') ?? '');
   const [toasts, setToasts] = useState<ToastState>(emptyToasts);
 
   useEffect(() => {
@@ -90,11 +92,7 @@ export function App() {
     return () => clearTimeout(timer);
   }, [toasts]);
 
-  const setOperator = useCallback((name: string) => {
-    remember('operator', name);
-    setOperatorState(name);
-  }, []);
-  const shared = useMemo<Shared>(() => ({ catalog, settings, operator, setOperator }), [catalog, settings, operator, setOperator]);
+  const shared = useMemo<Shared>(() => ({ catalog, settings }), [catalog, settings]);
 
   const changeTheme = useCallback((next: Theme) => {
     remember('theme', next);
@@ -118,6 +116,7 @@ export function App() {
         {route.page === 'device' && <DeviceView key={route.deviceId} deviceId={route.deviceId} />}
         {route.page === 'alerts' && <AlertsView alertId={route.alertId} />}
         {route.page === 'pipeline' && <PipelineView />}
+        {route.page === 'access' && <AccessView />}
       </main>
       <Toasts
         state={toasts}

@@ -14,6 +14,7 @@ declare module 'node:assert/strict' {
     ok(value: unknown, message?: string): asserts value;
     match(value: string, pattern: RegExp, message?: string): void;
     throws(fn: () => unknown, message?: string): void;
+    rejects(promise: Promise<unknown> | (() => Promise<unknown>), check?: (error: unknown) => boolean, message?: string): Promise<void>;
   }
   const assert: Assert;
   export default assert;

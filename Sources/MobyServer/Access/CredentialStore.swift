@@ -49,12 +49,14 @@ public final class CredentialStore: Sendable {
 
     // MARK: users
 
-    /// Names of users and tokens: what an alert's history shows as its actor.
+    /// Names of users and tokens: what an alert's history shows as its actor. Letters and digits
+    /// of any script (operators write their names in Korean), and `.`, `-`, `_`, `@`; never
+    /// spaces or control characters.
     static func nameProblem(_ name: String) -> String? {
-        guard (1...64).contains(name.utf8.count) else { return "must be 1 to 64 characters" }
-        let allowed = name.utf8.allSatisfy {
-            ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A)
-                || $0 == 0x2D || $0 == 0x2E || $0 == 0x5F || $0 == 0x40
+        guard (1...64).contains(name.count), name.utf8.count <= 256 else { return "must be 1 to 64 characters" }
+        let allowed = name.unicodeScalars.allSatisfy { scalar in
+            scalar.properties.isAlphabetic || scalar.properties.numericType == .decimal
+                || "._-@".unicodeScalars.contains(scalar)
         }
         return allowed ? nil : "may hold only letters, digits, '.', '-', '_' and '@'"
     }

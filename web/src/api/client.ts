@@ -1,5 +1,8 @@
-// The one HTTP client of the console: every request to moby-server goes through `request`,
-// so authentication (its own issue) is added here, in `authorize`, and nowhere else.
+// The one HTTP client of the console: every request to moby-server goes through `request`.
+// Authentication: the browser sends the HttpOnly `moby_session` cookie with every same-origin
+// request (JS never sees it). A 401 from any request (the session expired, was revoked, or never
+// existed) is handled here, once: it moves the session store to "anonymous" and the console shows
+// its login page; views never handle 401 themselves.
 import type {
   Alert,
   AlertDetail,
@@ -7,16 +10,34 @@ import type {
   AlertQuery,
   Catalog,
   ConsoleSettings,
+  CreatedToken,
   Device,
   DeviceList,
   DeviceUpdate,
   ErrorBody,
+  NewToken,
+  NewUser,
   Readiness,
   ReadingSeries,
+  SessionInfo,
+  TokenList,
+  UserList,
 } from './types';
+import { createStore } from '../logic/store';
+import { initialSessionState, retryAfterSeconds, sessionReducer, type SessionAction, type SessionState } from '../logic/session';
 
 /** What went wrong, in terms the UI turns into a sentence (see `errorSentence`). */
-export type ErrorKind = 'network' | 'badRequest' | 'notFound' | 'conflict' | 'unavailable' | 'server' | 'invalidAnswer';
+export type ErrorKind =
+  | 'network'
+  | 'badRequest'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'notFound'
+  | 'conflict'
+  | 'tooManyRequests'
+  | 'unavailable'
+  | 'server'
+  | 'invalidAnswer';
 
 export class ApiError extends Error {
   constructor(
@@ -27,6 +48,8 @@ export class ApiError extends Error {
     readonly fields: { field: string; message: string }[] = [],
     /** For a 409 on an alert action: the alert as it is now, to say who did what. */
     readonly current?: AlertDetail,
+    /** For a 429: seconds to wait (its Retry-After header), when the server said. */
+    readonly retryAfter: number | null = null,
   ) {
     super(detail);
     this.name = 'ApiError';
@@ -35,34 +58,41 @@ export class ApiError extends Error {
 
 export function kindOfStatus(status: number): ErrorKind {
   if (status === 400 || status === 413 || status === 422) return 'badRequest';
+  if (status === 401) return 'unauthorized';
+  if (status === 403) return 'forbidden';
   if (status === 404) return 'notFound';
   if (status === 409) return 'conflict';
+  if (status === 429) return 'tooManyRequests';
   if (status === 502 || status === 503 || status === 504) return 'unavailable';
   return 'server';
 }
 
-/** Headers every request carries; the place for credentials once the server asks for them. */
-function authorize(headers: Record<string, string>): Record<string, string> {
-  return headers;
-}
+/** Whether the console is logged in (logic/session.ts); fed by this module only. */
+export const session = createStore<SessionState, SessionAction>(sessionReducer, initialSessionState);
 
 interface RequestOptions {
-  method?: 'GET' | 'POST' | 'PUT';
+  method?: 'GET' | 'POST' | 'PUT' | 'DELETE';
   body?: unknown;
   /** Statuses whose JSON body is an answer, not an error (e.g. 503 of /health/ready). */
   okStatuses?: number[];
   text?: boolean;
   signal?: AbortSignal;
+  /** The login itself: its 401 means "wrong name or password", not "the session ended". */
+  login?: boolean;
 }
 
 async function request<T>(path: string, options: RequestOptions = {}): Promise<T> {
   const headers: Record<string, string> = { Accept: options.text ? 'text/plain' : 'application/json' };
   if (options.body !== undefined) headers['Content-Type'] = 'application/json';
+  // The session this request speaks for: a 401 for an older one (replaced by a login since) is ignored.
+  const epoch = session.getState().epoch;
   let response: Response;
   try {
     response = await fetch(path, {
       method: options.method ?? 'GET',
-      headers: authorize(headers),
+      headers,
+      // Sends the session cookie (same origin only; it is SameSite=Strict and HttpOnly).
+      credentials: 'same-origin',
       body: options.body === undefined ? undefined : JSON.stringify(options.body),
       signal: options.signal,
     });
@@ -78,15 +108,27 @@ async function request<T>(path: string, options: RequestOptions = {}): Promise<T
     } catch {
       body = {};
     }
+    if (response.status === 401 && !options.login) session.dispatch({ type: 'unauthorized', epoch });
     throw new ApiError(
       kindOfStatus(response.status),
       response.status,
       body.error ?? `HTTP ${response.status}`,
       body.errors ?? [],
+      undefined,
+      response.status === 429 ? retryAfterSeconds(response.headers.get('Retry-After'), Date.now()) : null,
     );
   }
+  let raw: string;
   try {
-    return (options.text ? await response.text() : await response.json()) as T;
+    raw = await response.text();
+  } catch (error) {
+    throw new ApiError('invalidAnswer', response.status, error instanceof Error ? error.message : String(error));
+  }
+  if (options.text) return raw as T;
+  // 204 (logout, removals) and a 201 without a body have nothing to read.
+  if (raw.trim() === '') return undefined as T;
+  try {
+    return JSON.parse(raw) as T;
   } catch (error) {
     throw new ApiError('invalidAnswer', response.status, error instanceof Error ? error.message : String(error));
   }
@@ -162,12 +204,12 @@ export const api = {
   },
 
   /**
-   * Acknowledges or resolves one alert. A 409 (someone acted first) is thrown with the alert
+   * Acknowledges or resolves one alert as the logged-in user. A 409 (someone acted first) is thrown with the alert
    * as it is now, so the UI can say who did what.
    */
-  async act(id: number, action: AlertAction, body: { actor?: string; note?: string }): Promise<Alert> {
-    const payload: { actor?: string; note?: string } = {};
-    if (body.actor?.trim()) payload.actor = body.actor.trim();
+  async act(id: number, action: AlertAction, body: { note?: string }): Promise<Alert> {
+    // The server records the logged-in user as the actor (an `actor` field would be ignored).
+    const payload: { note?: string } = {};
     if (body.note?.trim()) payload.note = body.note.trim();
     try {
       const detail = await request<AlertDetail>(`/api/v1/alerts/${id}/${action}`, { method: 'POST', body: payload });
@@ -223,5 +265,52 @@ export const api = {
       if (error instanceof ApiError && error.kind === 'notFound') return { grafana: null };
       throw error;
     }
+  },
+
+  /** Who is logged in (200), else 401, which moves the session store to "anonymous". */
+  async session(): Promise<SessionInfo> {
+    const epoch = session.getState().epoch;
+    const info = await request<SessionInfo>('/api/v1/session');
+    session.dispatch({ type: 'checked', epoch, session: info });
+    return info;
+  },
+
+  /** Logs in: the server sets the session cookie. A 401 (wrong name or password) or 429 (too
+   *  many attempts, with `retryAfter`) is thrown for the login page to say. */
+  async login(name: string, password: string): Promise<SessionInfo> {
+    const info = await request<SessionInfo>('/api/v1/session', { method: 'POST', body: { name, password }, login: true });
+    session.dispatch({ type: 'loggedIn', session: info });
+    return info;
+  },
+
+  /** Logs out (204; the server clears the cookie), then the login page. */
+  async logout(): Promise<void> {
+    await request<void>('/api/v1/session', { method: 'DELETE' });
+    session.dispatch({ type: 'loggedOut' });
+  },
+
+  users(signal?: AbortSignal): Promise<UserList> {
+    return request('/api/v1/users', { signal });
+  },
+
+  addUser(body: NewUser): Promise<unknown> {
+    return request('/api/v1/users', { method: 'POST', body });
+  },
+
+  removeUser(name: string): Promise<void> {
+    return request(`/api/v1/users/${encodeURIComponent(name)}`, { method: 'DELETE' });
+  },
+
+  tokens(signal?: AbortSignal): Promise<TokenList> {
+    return request('/api/v1/tokens', { signal });
+  },
+
+  /** Creates an API token; the answer holds its secret, which the server never shows again. */
+  createToken(body: NewToken): Promise<CreatedToken> {
+    return request('/api/v1/tokens', { method: 'POST', body });
+  },
+
+  revokeToken(id: string | number): Promise<void> {
+    return request(`/api/v1/tokens/${encodeURIComponent(String(id))}`, { method: 'DELETE' });
   },
 };

@@ -215,3 +215,64 @@ export interface ErrorBody {
   error: string;
   errors?: { field: string; message: string }[];
 }
+
+/** Roles of moby-server's authentication: `device` only publishes and never uses the console. */
+export type Role = 'viewer' | 'operator' | 'admin' | 'device';
+
+/** The user a session belongs to (POST/GET /api/v1/session). */
+export interface SessionUser {
+  name: string;
+  role: Role;
+}
+
+/** POST /api/v1/session (200) and GET /api/v1/session: who is logged in, until when. */
+export interface SessionInfo {
+  user: SessionUser;
+  expires: string;
+}
+
+/** GET /api/v1/users (admin). */
+export interface UserEntry {
+  name: string;
+  role: Role;
+  created: string;
+}
+
+export interface UserList {
+  users: UserEntry[];
+}
+
+/** The body of POST /api/v1/users (admin). */
+export interface NewUser {
+  name: string;
+  role: Role;
+  password: string;
+}
+
+/** GET /api/v1/tokens (admin): a token without its secret. */
+export interface TokenEntry {
+  /** Opaque to the console (a string or a number); used in DELETE /api/v1/tokens/{id}. */
+  id: string | number;
+  name?: string | null;
+  role: Role;
+  device?: string | null;
+  created: string;
+  last_used?: string | null;
+}
+
+export interface TokenList {
+  tokens: TokenEntry[];
+}
+
+/** The body of POST /api/v1/tokens (admin). */
+export interface NewToken {
+  role: Role;
+  device?: string;
+  name?: string;
+}
+
+/** POST /api/v1/tokens → 201: the secret is in this answer only. */
+export interface CreatedToken {
+  token: TokenEntry;
+  secret: string;
+}

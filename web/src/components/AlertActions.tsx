@@ -1,16 +1,23 @@
-// Acknowledge / resolve one or several alerts with an optional note. Each result (including a
-// 409 "someone acted first") is said in a sentence, never swallowed.
+// Acknowledge / resolve one or several alerts with an optional note, as the logged-in user (the
+// server records who). Each result (including a 409 "someone acted first" and a 403) is said in a
+// sentence, never swallowed; a role that may not act sees the buttons disabled and why.
 import { forwardRef, useId, useImperativeHandle, useState } from 'react';
 import { api, type AlertAction } from '../api/client';
 import { errorSentence } from '../api/errors';
 import type { AlertStatus } from '../api/types';
 import { useI18n } from '../i18n';
-import { useShared } from '../state';
+import { useUser } from '../state';
+import { deniedReason } from '../logic/permissions';
 
 export interface ActionTarget {
   id: number;
   status: AlertStatus;
 }
+
+/** What the last action did, kept as data and said in the language of the moment. */
+type Result =
+  | { kind: 'denied'; action: AlertAction }
+  | { kind: 'acted'; action: AlertAction; ok: number; failures: { id: number; error: unknown }[]; many: boolean; at: number };
 
 export interface AlertActionsHandle {
   run(action: AlertAction): void;
@@ -26,40 +33,57 @@ interface Props {
 export const AlertActions = forwardRef<AlertActionsHandle, Props>(function AlertActions({ targets, onDone, compact = false }, ref) {
   const i18n = useI18n();
   const { t, num } = i18n;
-  const { operator } = useShared();
+  const user = useUser();
   const [note, setNote] = useState('');
   const [busy, setBusy] = useState(false);
-  const [result, setResult] = useState<{ ok: boolean; text: string; details: string[] } | null>(null);
+  const [result, setResult] = useState<Result | null>(null);
   const noteId = useId();
-  const canAck = targets.some((a) => a.status === 'pending');
-  const canResolve = targets.some((a) => a.status !== 'resolved');
+  const reasonId = useId();
+  const denied = {
+    acknowledge: deniedReason(user?.role, 'acknowledge', t),
+    resolve: deniedReason(user?.role, 'resolve', t),
+  };
+  const reasons = [...new Set([denied.acknowledge, denied.resolve].filter((r): r is string => r !== null))];
+  const mayAct = denied.acknowledge === null || denied.resolve === null;
+  const canAck = targets.some((a) => a.status === 'pending') && denied.acknowledge === null;
+  const canResolve = targets.some((a) => a.status !== 'resolved') && denied.resolve === null;
   const many = targets.length > 1;
 
   useImperativeHandle(ref, () => ({ run: (action) => void run(action) }));
 
   async function run(action: AlertAction) {
     if (busy || targets.length === 0) return;
+    const refused = denied[action];
+    if (refused) {
+      // A keyboard shortcut (A / R) with a role that may not act: say so rather than do nothing.
+      setResult({ kind: 'denied', action });
+      return;
+    }
     setBusy(true);
     setResult(null);
     const chosen = targets.filter((a) => (action === 'acknowledge' ? a.status !== 'resolved' : true));
-    const outcomes = await Promise.allSettled(chosen.map((a) => api.act(a.id, action, { actor: operator, note })));
-    const failures = outcomes.flatMap((o, i) =>
-      o.status === 'rejected'
-        ? [`#${chosen[i].id}: ${errorSentence(o.reason, t, (iso) => i18n.relative(iso, Date.now()))}`]
-        : [],
-    );
+    const outcomes = await Promise.allSettled(chosen.map((a) => api.act(a.id, action, { note })));
+    const failures = outcomes.flatMap((o, i) => (o.status === 'rejected' ? [{ id: chosen[i].id, error: o.reason as unknown }] : []));
     const ok = outcomes.length - failures.length;
-    const label = action === 'acknowledge' ? t.acknowledge : t.resolve;
-    if (failures.length === 0) {
-      setResult({ ok: true, text: t.actionDone(label, num(ok)), details: [] });
-      setNote('');
-    } else if (!many) {
-      setResult({ ok: false, text: failures[0].replace(/^#\d+: /, ''), details: [] });
-    } else {
-      setResult({ ok: false, text: t.actionPartly(num(ok), num(failures.length)), details: failures });
-    }
+    setResult({ kind: 'acted', action, ok, failures, many, at: Date.now() });
+    if (failures.length === 0) setNote('');
     setBusy(false);
     onDone?.();
+  }
+
+  // Said at render time, so the sentence follows a change of language.
+  const said = result && sayResult(result);
+  function sayResult(r: Result): { ok: boolean; text: string; details: string[] } {
+    if (r.kind === 'denied') return { ok: false, text: deniedReason(user?.role, r.action, t) ?? '', details: [] };
+    const sentence = (error: unknown) => errorSentence(error, t, (iso) => i18n.relative(iso, r.at));
+    const label = r.action === 'acknowledge' ? t.acknowledge : t.resolve;
+    if (r.failures.length === 0) return { ok: true, text: t.actionDone(label, num(r.ok)), details: [] };
+    if (!r.many) return { ok: false, text: sentence(r.failures[0].error), details: [] };
+    return {
+      ok: false,
+      text: t.actionPartly(num(r.ok), num(r.failures.length)),
+      details: r.failures.map((f) => `#${f.id}: ${sentence(f.error)}`),
+    };
   }
 
   return (
@@ -74,20 +98,40 @@ export const AlertActions = forwardRef<AlertActionsHandle, Props>(function Alert
         maxLength={4000}
         placeholder={t.notePlaceholder}
         onChange={(e) => setNote(e.target.value)}
+        disabled={!mayAct}
         data-testid="note-field"
       />
-      <button type="button" disabled={busy || !canAck} onClick={() => run('acknowledge')} data-testid="ack-button">
+      <button
+        type="button"
+        disabled={busy || !canAck}
+        onClick={() => run('acknowledge')}
+        aria-describedby={denied.acknowledge ? reasonId : undefined}
+        title={denied.acknowledge ?? undefined}
+        data-testid="ack-button"
+      >
         {many ? t.acknowledgeSelected(num(targets.length)) : t.acknowledge}
       </button>
-      <button type="button" disabled={busy || !canResolve} onClick={() => run('resolve')} data-testid="resolve-button">
+      <button
+        type="button"
+        disabled={busy || !canResolve}
+        onClick={() => run('resolve')}
+        aria-describedby={denied.resolve ? reasonId : undefined}
+        title={denied.resolve ?? undefined}
+        data-testid="resolve-button"
+      >
         {many ? t.resolveSelected(num(targets.length)) : t.resolve}
       </button>
-      {result && (
-        <div className={`notice ${result.ok ? 'notice-ok' : 'notice-error'}`} role={result.ok ? 'status' : 'alert'} data-testid="action-result">
-          {result.text}
-          {result.details.length > 0 && (
+      {reasons.length > 0 && (
+        <p className="role-reason" id={reasonId} data-testid="role-reason">
+          {reasons.join(' ')}
+        </p>
+      )}
+      {said && (
+        <div className={`notice ${said.ok ? 'notice-ok' : 'notice-error'}`} role={said.ok ? 'status' : 'alert'} data-testid="action-result">
+          {said.text}
+          {said.details.length > 0 && (
             <ul>
-              {result.details.map((d) => (
+              {said.details.map((d) => (
                 <li key={d}>{d}</li>
               ))}
             </ul>

@@ -1,17 +1,24 @@
-// The strip on every page: navigation, open critical/warning counts, stream state, language,
-// theme and the operator's name.
+// The strip on every page: navigation (Access for admins), open critical/warning counts, stream
+// state, language, theme, and who is logged in with their role and a logout button.
+import { useState } from 'react';
+import { api } from '../api/client';
+import { errorSentence } from '../api/errors';
 import { openCounts } from '../stream/reducer';
-import { useStream, useShared } from '../state';
+import { useStream, useUser } from '../state';
 import { useI18n, type Lang } from '../i18n';
+import { can, roleLabel } from '../logic/permissions';
 import { routeHref, type Route } from '../logic/routes';
 import { useNow } from '../hooks';
 
 export type Theme = 'light' | 'dark';
 
 export function Header({ route, theme, onTheme }: { route: Route; theme: Theme; onTheme(theme: Theme): void }) {
-  const { t, lang, setLang, num } = useI18n();
+  const i18n = useI18n();
+  const { t, lang, setLang, num } = i18n;
   const state = useStream();
-  const { operator, setOperator } = useShared();
+  const user = useUser();
+  const [leaving, setLeaving] = useState(false);
+  const [logoutError, setLogoutError] = useState<unknown>(null);
   const counts = openCounts(state.open);
   const now = useNow(1000);
   const page = route.page === 'device' ? 'fleet' : route.page;
@@ -20,6 +27,17 @@ export function Header({ route, theme, onTheme }: { route: Route; theme: Theme; 
       {label}
     </a>
   );
+  async function logout() {
+    setLeaving(true);
+    setLogoutError(null);
+    try {
+      await api.logout(); // then the session store says "logged out": the login page replaces the console
+    } catch (error) {
+      setLeaving(false);
+      setLogoutError(error);
+    }
+  }
+
   const retryIn = state.retryAt && state.connection !== 'live' ? Math.max(0, Math.ceil((state.retryAt - now) / 1000)) : null;
   return (
     <header className="header">
@@ -30,6 +48,7 @@ export function Header({ route, theme, onTheme }: { route: Route; theme: Theme; 
         {link({ page: 'fleet' }, t.navFleet)}
         {link({ page: 'alerts', alertId: null }, t.navAlerts)}
         {link({ page: 'pipeline' }, t.navPipeline)}
+        {can(user?.role, 'manageAccess') && link({ page: 'access' }, t.navAccess)}
       </nav>
       <a className="counts" href="#/alerts" aria-label={t.openAlertsLabel} data-testid="open-counts">
         <span className={`count ${counts.critical ? 'sev-critical' : 'count-zero'}`} data-testid="open-critical" data-count={counts.critical}>
@@ -54,17 +73,6 @@ export function Header({ route, theme, onTheme }: { route: Route; theme: Theme; 
       </span>
       <div className="settings">
         <label>
-          <span className="visually-hidden">{t.operatorName}</span>
-          <input
-            className="operator"
-            value={operator}
-            placeholder={t.operatorPlaceholder}
-            title={t.operatorName}
-            onChange={(e) => setOperator(e.target.value)}
-            data-testid="operator-name"
-          />
-        </label>
-        <label>
           <span className="visually-hidden">{t.language}</span>
           <select value={lang} onChange={(e) => setLang(e.target.value as Lang)} data-testid="language-switch">
             <option value="ko">한국어</option>
@@ -80,6 +88,23 @@ export function Header({ route, theme, onTheme }: { route: Route; theme: Theme; 
         >
           {theme === 'dark' ? `☀ ${t.themeLight}` : `☾ ${t.themeDark}`}
         </button>
+        {user && (
+          <span className="session-user" data-testid="session-user" data-name={user.name} data-role={user.role}>
+            <span className="visually-hidden">{t.loggedInAs} </span>
+            <span className="user-name">{user.name}</span>{' '}
+            <span className={`badge role role-${user.role}`} data-testid="session-role">
+              {roleLabel(user.role, t)}
+            </span>
+          </span>
+        )}
+        <button type="button" onClick={logout} disabled={leaving} data-testid="logout">
+          {leaving ? t.loggingOut : t.logout}
+        </button>
+        {logoutError != null && (
+          <span className="notice notice-error header-error" role="alert" data-testid="logout-error">
+            {errorSentence(logoutError, t, (iso) => i18n.relative(iso, now))}
+          </span>
+        )}
       </div>
     </header>
   );

@@ -1,11 +1,13 @@
-// Deep links: a URL per page, device and alert, in the hash (#/devices/sensor_001, #/alerts/42)
+// Deep links: a URL per page, device and alert, in the hash (#/devices/sensor_001, #/alerts/42,
+// #/access for an admin's users and tokens)
 // so every link works whatever path the server serves the console at.
 
 export type Route =
   | { page: 'fleet' }
   | { page: 'device'; deviceId: string }
   | { page: 'alerts'; alertId: number | null }
-  | { page: 'pipeline' };
+  | { page: 'pipeline' }
+  | { page: 'access' };
 
 export function parseRoute(hash: string): Route {
   const path = hash.replace(/^#/, '').replace(/^\/+/, '');
@@ -27,6 +29,8 @@ export function parseRoute(hash: string): Route {
     }
     case 'pipeline':
       return { page: 'pipeline' };
+    case 'access':
+      return { page: 'access' };
     default:
       return { page: 'fleet' };
   }
@@ -42,5 +46,7 @@ export function routeHref(route: Route): string {
       return route.alertId === null ? '#/alerts' : `#/alerts/${route.alertId}`;
     case 'pipeline':
       return '#/pipeline';
+    case 'access':
+      return '#/access';
   }
 }

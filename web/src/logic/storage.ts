@@ -1,4 +1,4 @@
-// Remembered settings (language, theme, operator name); never throws when storage is blocked.
+// Remembered settings (language, theme, fleet grouping); never throws when storage is blocked.
 export function remembered(key: string): string | null {
   try {
     return globalThis.localStorage?.getItem(`moby.${key}`) ?? null;

@@ -1,9 +1,25 @@
 // The /ws connection: connects, hands incoming messages to the reducer in small batches,
 // reconnects with capped exponential backoff and ?since=<last seq>, and tells listeners about
 // fresh events (for toasts and live views). State changes go through `streamReducer` only.
+// The session cookie authenticates the upgrade; a refused one (401) is only a failed socket to
+// the browser, so when sockets keep failing the client asks GET /api/v1/session: a 401 there
+// stops the stream (the API client has switched the console to its login page by then) instead
+// of reconnecting forever; `start()` after the next login resumes where it stopped.
+import { api, ApiError } from '../api/client';
 import type { AlertEventMessage, StreamMessage } from '../api/types';
 import { backoffDelay } from './backoff';
-import { freshEvents, initialStreamState, streamPath, streamReducer, type StreamAction, type StreamState } from './reducer';
+import {
+  freshEvents,
+  initialStreamState,
+  shouldCheckSession,
+  streamPath,
+  streamReducer,
+  type StreamAction,
+  type StreamState,
+} from './reducer';
+
+/** true: logged in; false: not (401); null: could not tell (server down, network). */
+export type SessionCheck = () => Promise<boolean | null>;
 
 /** A silent socket (no event, no heartbeat) for this long is presumed dead and replaced. */
 const SILENCE_LIMIT_MS = 45_000;
@@ -20,10 +36,16 @@ export class AlertStreamClient {
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private silenceTimer: ReturnType<typeof setTimeout> | null = null;
   private stopped = true;
+  /** Bumped by start and stop, so an answer to a session check from before is ignored. */
+  private generation = 0;
+  private checking = false;
   private readonly stateListeners = new Set<() => void>();
   private readonly eventListeners = new Set<EventListener>();
 
-  constructor(private readonly baseUrl: () => string = defaultBaseUrl) {}
+  constructor(
+    private readonly baseUrl: () => string = defaultBaseUrl,
+    private readonly sessionValid: SessionCheck = defaultSessionCheck,
+  ) {}
 
   getState = (): StreamState => this.state;
 
@@ -40,18 +62,28 @@ export class AlertStreamClient {
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
+    this.generation += 1;
+    this.dispatch({ type: 'started' });
     window.addEventListener('online', this.reconnectNow);
     window.addEventListener('offline', this.browserOffline);
     this.connect();
   }
 
   stop(): void {
+    this.flush(); // what arrived is applied, so a later start resumes after it
     this.stopped = true;
+    this.generation += 1;
     window.removeEventListener('online', this.reconnectNow);
     window.removeEventListener('offline', this.browserOffline);
     for (const timer of [this.flushTimer, this.retryTimer, this.silenceTimer]) if (timer) clearTimeout(timer);
+    this.flushTimer = this.retryTimer = this.silenceTimer = null;
     this.socket?.close(1000);
     this.socket = null;
+  }
+
+  /** Whether the client is running (started and not stopped, e.g. by a 401 on the session check). */
+  get running(): boolean {
+    return !this.stopped;
   }
 
   private dispatch(action: StreamAction): void {
@@ -73,8 +105,10 @@ export class AlertStreamClient {
       return;
     }
     this.socket = socket;
+    let opened = false;
     socket.onopen = () => {
       if (this.socket !== socket) return;
+      opened = true;
       this.dispatch({ type: 'opened' });
       this.armSilenceTimer();
     };
@@ -92,7 +126,7 @@ export class AlertStreamClient {
       if (this.socket !== socket) return;
       this.flush(); // apply what arrived before the close, so the resume starts after it
       this.socket = null;
-      this.scheduleRetry();
+      this.scheduleRetry(opened);
     };
   }
 
@@ -108,13 +142,30 @@ export class AlertStreamClient {
     if (fresh.length) for (const listener of this.eventListeners) listener(fresh, before);
   };
 
-  private scheduleRetry(): void {
+  private scheduleRetry(opened = false): void {
     if (this.stopped) return;
     if (this.silenceTimer) clearTimeout(this.silenceTimer);
     const delay = backoffDelay(this.state.failures + 1, Math.random());
     this.dispatch({ type: 'closed', retryAt: Date.now() + delay });
     if (globalThis.navigator?.onLine === false) this.dispatch({ type: 'browserOffline' });
     this.retryTimer = setTimeout(() => this.connect(), delay);
+    if (shouldCheckSession(this.state.failures, opened)) void this.checkSession();
+  }
+
+  /** Asks whether the session still holds; if not (401), stops instead of reconnecting forever. */
+  private async checkSession(): Promise<void> {
+    if (this.checking) return;
+    this.checking = true;
+    const generation = this.generation;
+    let valid: boolean | null;
+    try {
+      valid = await this.sessionValid();
+    } catch {
+      valid = null;
+    } finally {
+      this.checking = false;
+    }
+    if (valid === false && generation === this.generation && !this.stopped) this.stop();
   }
 
   private armSilenceTimer(): void {
@@ -129,6 +180,15 @@ export class AlertStreamClient {
   };
 
   private browserOffline = (): void => this.dispatch({ type: 'browserOffline' });
+}
+
+async function defaultSessionCheck(): Promise<boolean | null> {
+  try {
+    await api.session();
+    return true;
+  } catch (error) {
+    return error instanceof ApiError && error.kind === 'unauthorized' ? false : null;
+  }
 }
 
 function defaultBaseUrl(): string {

@@ -8,6 +8,16 @@ export type Connection = 'connecting' | 'live' | 'reconnecting' | 'offline';
 /** After this many failed attempts in a row (about 15 s with the backoff) the console says "offline"; it keeps trying. */
 export const OFFLINE_AFTER_FAILURES = 6;
 
+/** From this many failed attempts in a row, each failure also asks GET /api/v1/session: a browser
+ *  only sees a refused upgrade (401) as a failed socket, so a session that ended looks like this. */
+export const SESSION_CHECK_AFTER_FAILURES = 2;
+
+/** Whether a socket that failed without ever opening, after `failures` failures in a row, should
+ *  make the client check the session (rather than only reconnect). */
+export function shouldCheckSession(failures: number, opened: boolean): boolean {
+  return !opened && failures >= SESSION_CHECK_AFTER_FAILURES;
+}
+
 export interface StreamState {
   connection: Connection;
   /** Sequence number of the last event or snapshot applied; null before the first. */
@@ -25,6 +35,9 @@ export interface StreamState {
 }
 
 export type StreamAction =
+  /** (Re)started, e.g. after a login: a fresh count of failures; the last sequence and the open
+   *  alerts are kept, so the next connection resumes with ?since= as after any disconnect. */
+  | { type: 'started' }
   | { type: 'connecting' }
   | { type: 'opened' }
   | { type: 'messages'; messages: readonly StreamMessage[] }
@@ -52,6 +65,8 @@ export function streamPath(lastSeq: number | null): string {
 
 export function streamReducer(state: StreamState, action: StreamAction): StreamState {
   switch (action.type) {
+    case 'started':
+      return { ...state, connection: state.lastSeq === null ? 'connecting' : 'reconnecting', failures: 0, retryAt: null };
     case 'connecting':
       return state.connection === 'live' ? { ...state, connection: 'reconnecting' } : state;
     case 'opened':

@@ -8,7 +8,8 @@ import { useI18n } from '../i18n';
 import { useLoad } from '../hooks';
 import { chartGroups, episodes, grafanaUrl, ranges, tailInterval, unitOf, type RangeId } from '../logic/charts';
 import { routeHref } from '../logic/routes';
-import { useShared, useStream } from '../state';
+import { useShared, useStream, useUser } from '../state';
+import { deniedReason } from '../logic/permissions';
 import { MetricChart } from '../components/MetricChart';
 import { SeverityBadge } from '../components/SeverityBadge';
 import { AlertStatusBadge, DeviceStatusBadge } from '../components/StatusBadges';
@@ -29,6 +30,8 @@ const metricOrder = (metric: string) => {
 export function DeviceView({ deviceId }: { deviceId: string }) {
   const { t, value, lang, dateTime } = useI18n();
   const { catalog, settings } = useShared();
+  const user = useUser();
+  const editDenied = deniedReason(user?.role, 'editDevice', t);
   const stream = useStream();
   const [range, setRange] = useState<RangeId>('1h');
   const [live, setLive] = useState(true);
@@ -147,18 +150,44 @@ export function DeviceView({ deviceId }: { deviceId: string }) {
             )}
           </dl>
           {!editing && catalog && (
-            <button type="button" onClick={() => setEditing(true)} data-testid="device-edit">
-              {t.deviceEdit}
-            </button>
+            <div className="edit-control">
+              <button
+                type="button"
+                onClick={() => setEditing(true)}
+                disabled={editDenied !== null}
+                aria-describedby={editDenied ? 'device-edit-reason' : undefined}
+                title={editDenied ?? undefined}
+                data-testid="device-edit"
+              >
+                {t.deviceEdit}
+              </button>
+              {editDenied && (
+                <p className="role-reason" id="device-edit-reason" data-testid="role-reason">
+                  {editDenied}
+                </p>
+              )}
+            </div>
           )}
         </div>
       )}
       {unknown && !editing && catalog && (
-        <p>
-          <button type="button" onClick={() => setEditing(true)} data-testid="device-register">
+        <div className="edit-control">
+          <button
+            type="button"
+            onClick={() => setEditing(true)}
+            disabled={editDenied !== null}
+            aria-describedby={editDenied ? 'device-register-reason' : undefined}
+            title={editDenied ?? undefined}
+            data-testid="device-register"
+          >
             {t.deviceRegister}
           </button>
-        </p>
+          {editDenied && (
+            <p className="role-reason" id="device-register-reason" data-testid="role-reason">
+              {editDenied}
+            </p>
+          )}
+        </div>
       )}
       {saved && !editing && (
         <div className="notice notice-ok" role="status" data-testid="save-result">
