@@ -324,3 +324,30 @@ import Testing
         }
     }
 }
+
+/// Every value that reaches an InfluxQL statement is validated first: hostile device ids,
+/// metric names and times are refused with 400 naming the parameter, before any query.
+@Suite struct InfluxQLInjectionTests {
+    @Test func hostileQueryParametersAreRefusedBeforeAnyQuery() async throws {
+        let harness = try await RouterHarness()
+        let attempts: [(query: String, field: String)] = [
+            ("device=a'%20OR%20'1'='1", "device"),
+            ("device=x';%20DROP%20DATABASE%20moby;--", "device"),
+            ("device=/.*/", "device"),
+            ("device=a%22%20OR%201=1", "device"),
+            ("device=a%23comment", "device"),
+            ("device=press-1&metric=temperature%22%20FROM%20x;--", "metric"),
+            ("device=press-1&metric=/.*/", "metric"),
+            ("device=press-1&from=0;%20DROP%20DATABASE%20moby", "from"),
+            ("device=press-1&to=now()%20-%201h", "to"),
+            ("device=press-1&points=1;DROP", "points"),
+        ]
+        try await harness.test { client in
+            for attempt in attempts {
+                let answer = try await client.answer("/api/v1/readings?\(attempt.query)")
+                #expect(answer.status == .badRequest, "\(attempt.query): \(answer.status) \(answer.text)")
+                #expect(answer.fieldsInError.contains(attempt.field), "\(attempt.query): \(answer.text)")
+            }
+        }
+    }
+}
