@@ -1,7 +1,7 @@
 """Fixtures of the deploy checks: one real pipeline for the session (Mosquitto, influxd,
 moby-server from tests/harness, and Prometheus 2.42 scraping that server), with readings and
 alerts ingested through the server. Static checks (generator, dashboard JSON, provisioning,
-promtool) need none of it."""
+promtool, api/check) need none of it; schemathesis (test_openapi.py) runs last against it."""
 
 from __future__ import annotations
 
@@ -32,6 +32,13 @@ class Pipeline:
     def instance(self) -> str:
         """Prometheus's instance label of the test's moby-server."""
         return self.prometheus.target
+
+
+def pytest_collection_modifyitems(items):
+    """Tests marked `writes_pipeline` change the shared pipeline in ways the others would see
+    (schemathesis publishes random readings, registers random devices, acknowledges and resolves
+    the seeded alerts): they run after every other test, in their own order (the sort is stable)."""
+    items.sort(key=lambda item: item.get_closest_marker("writes_pipeline") is not None)
 
 
 @pytest.fixture(scope="session")
