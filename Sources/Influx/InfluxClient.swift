@@ -197,12 +197,17 @@ public struct InfluxClient: Sendable {
 
     /// An InfluxQL identifier in double quotes.
     public static func quoteIdentifier(_ name: String) -> String {
-        "\"" + name.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+        "\""
+            + name.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            .replacingOccurrences(of: "\n", with: "\\n") + "\""
     }
 
-    /// An InfluxQL string literal in single quotes.
+    /// An InfluxQL string literal in single quotes (backslash, quote and newline escaped: a raw
+    /// newline would end the statement in a parse error).
     public static func quoteString(_ text: String) -> String {
-        "'" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'") + "'"
+        "'"
+            + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'")
+            .replacingOccurrences(of: "\n", with: "\\n") + "'"
     }
 }
 

@@ -1,5 +1,6 @@
 import Logging
 import NIOPosix
+import NIOSSL
 
 /// An MQTT 3.1.1 client built for ingest: received messages are acknowledged by the application
 /// (`acknowledge(_:)`) only once it has dealt with them, so a broker's redelivery covers a crash;
@@ -88,11 +89,28 @@ public final class MQTTClient: Sendable {
         let session = session
         let connectPacket = Self.connectPacket(configuration)
         let keepAlive: TimeAmount? = configuration.keepAlive > .zero ? TimeAmount(configuration.keepAlive) : nil
+        let tls: NIOSSLContext?
+        do {
+            tls = try configuration.tls?.makeContext()
+        } catch {
+            let reason = MQTTClientError.connectionFailed(error.description)
+            established.fail(reason)
+            closed.succeed(reason)
+            throw reason
+        }
+        // The broker's name is checked against its certificate (not for an IP address literal).
+        let serverName =
+            configuration.host.contains(":") || configuration.host.allSatisfy { $0.isNumber || $0 == "." }
+            ? nil : configuration.host
         let bootstrap = ClientBootstrap(group: eventLoop)
             .connectTimeout(TimeAmount(configuration.connectTimeout))
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls {
+                        try channel.pipeline.syncOperations.addHandler(
+                            try NIOSSLClientHandler(context: tls, serverHostname: serverName))
+                    }
                     let handler = MQTTConnectionHandler(
                         session: session, connect: connectPacket,
                         connectTimeout: TimeAmount(configuration.connectTimeout), keepAlive: keepAlive,
@@ -139,6 +157,8 @@ public final class MQTTClient: Sendable {
         case let error as MQTTClientError: error
         case let error as MQTTProtocolError: .protocolError(error)
         case ChannelError.connectTimeout: .connectTimeout
+        case let error as NIOSSLError: .connectionFailed("TLS: \(error)")
+        case let error as BoringSSLError: .connectionFailed("TLS: \(error)")
         case let error as ChannelError where error == .eof || error == .ioOnClosedChannel: .connectionClosed
         default: .connectionFailed(String(describing: error))
         }

@@ -36,6 +36,8 @@ public struct MQTTConfiguration: Sendable {
     /// fewer, larger downstream writes, for at most this much latency. Busy traffic is read at
     /// once. Zero (the default): every read at once.
     public var readGathering: Duration = .zero
+    /// TLS (`mqtts://`); nil: plain TCP.
+    public var tls: MQTTTLS?
 
     public init(
         host: String = "127.0.0.1", port: Int = 1883, clientID: String, cleanSession: Bool = true,
@@ -60,13 +62,15 @@ public struct MQTTConfiguration: Sendable {
         self.maxInflightOutgoing = maxInflightOutgoing
     }
 
-    /// Reads host, port and credentials from `mqtt://[user[:password]@]host[:port][/]`; user and
-    /// password are percent-decoded, the port defaults to 1883.
+    /// Reads host, port and credentials from `mqtt://[user[:password]@]host[:port][/]` (or
+    /// `mqtts://`, TLS with the system's trust store until `tls` says otherwise); user and
+    /// password are percent-decoded, the port defaults to 1883 (8883 for mqtts).
     public init(url: String, clientID: String) throws(MQTTConfigurationError) {
         let parsed = try MQTTURL(parsing: url)
         self.init(
             host: parsed.host, port: parsed.port, clientID: clientID, username: parsed.username,
             password: parsed.password)
+        if parsed.secure { tls = MQTTTLS() }
     }
 }
 
@@ -74,12 +78,14 @@ public struct MQTTConfiguration: Sendable {
 public enum MQTTConfigurationError: Error, Sendable, Hashable, CustomStringConvertible {
     case unsupportedScheme(url: String, scheme: String)
     case invalidURL(url: String, reason: String)
+    case invalidTLS(String)
 
     public var description: String {
         switch self {
         case .unsupportedScheme(let url, let scheme):
-            "unsupported scheme '\(scheme)' in broker URL '\(url)': only mqtt:// is supported"
-        case .invalidURL(let url, let reason): "invalid broker URL '\(url)': \(reason)"
+            "unsupported scheme '\(scheme)' in broker URL '\(MQTTURL.redacted(url))': only mqtt:// and mqtts:// are supported"
+        case .invalidURL(let url, let reason): "invalid broker URL '\(MQTTURL.redacted(url))': \(reason)"
+        case .invalidTLS(let reason): "TLS: \(reason)"
         }
     }
 }
@@ -90,14 +96,29 @@ struct MQTTURL: Equatable {
     var port: Int
     var username: String?
     var password: String?
+    /// `mqtts://`: TLS.
+    var secure = false
+
+    /// The URL with its password replaced by `***`, for messages and logs.
+    static func redacted(_ url: String) -> String {
+        guard let schemeEnd = url.firstRange(of: "://") else { return url }
+        let rest = url[schemeEnd.upperBound...]
+        let authorityEnd = rest.firstIndex(of: "/") ?? rest.endIndex
+        guard let at = rest[..<authorityEnd].lastIndex(of: "@"),
+            let colon = rest[..<at].firstIndex(of: ":")
+        else { return url }
+        return String(url[..<rest.index(after: colon)]) + "***" + String(rest[at...])
+    }
 
     init(parsing url: String) throws(MQTTConfigurationError) {
         func invalid(_ reason: String) -> MQTTConfigurationError { .invalidURL(url: url, reason: reason) }
 
         guard let schemeEnd = url.firstRange(of: "://") else { throw invalid("missing scheme (mqtt://)") }
         let scheme = url[..<schemeEnd.lowerBound]
-        guard scheme.lowercased() == "mqtt" else {
-            throw .unsupportedScheme(url: url, scheme: String(scheme))
+        switch scheme.lowercased() {
+        case "mqtt": secure = false
+        case "mqtts": secure = true
+        default: throw .unsupportedScheme(url: url, scheme: String(scheme))
         }
         var authority = url[schemeEnd.upperBound...]
         if let slash = authority.firstIndex(of: "/") {
@@ -137,7 +158,7 @@ struct MQTTURL: Equatable {
             host = String(hostPort)
         }
         guard !host.isEmpty else { throw invalid("missing host") }
-        port = 1883
+        port = secure ? 8883 : 1883
         if let portText {
             guard let value = Int(portText), (1...65535).contains(value) else {
                 throw invalid("port must be a number from 1 to 65535")

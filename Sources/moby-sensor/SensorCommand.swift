@@ -22,8 +22,17 @@ struct SensorCommand: AsyncParsableCommand {
             written to the on-disk outbox first and removed only when the broker acknowledged it.
             """)
 
-    @Option(help: "MQTT broker, mqtt://user:pass@host:port (env MOBY_MQTT_URL)")
+    @Option(help: "MQTT broker, mqtt://user:pass@host:port or mqtts:// for TLS (env MOBY_MQTT_URL)")
     var mqttURL: String = ProcessInfo.processInfo.environment["MOBY_MQTT_URL"] ?? "mqtt://127.0.0.1:1883"
+
+    @Option(help: "mqtts: PEM file of the CAs trusted for the broker's certificate (default: the system's)")
+    var caFile: String?
+
+    @Option(help: "mqtts: PEM client certificate presented to the broker (with --key-file)")
+    var certFile: String?
+
+    @Option(help: "mqtts: PEM private key of --cert-file")
+    var keyFile: String?
 
     @Option(help: "Number of simulated devices (sensor_001, sensor_002, …)")
     var devices: Int = 3
@@ -151,6 +160,13 @@ struct SensorCommand: AsyncParsableCommand {
         let agents: [(SensorAgent, MQTTClient, Link)] = try links.map { link in
             var configuration = try MQTTConfiguration(url: mqttURL, clientID: link.clientID)
             configuration.cleanSession = false
+            if caFile != nil || certFile != nil || keyFile != nil {
+                guard configuration.tls != nil else {
+                    throw ValidationError("--ca-file, --cert-file and --key-file need an mqtts:// broker URL")
+                }
+                configuration.tls = MQTTTLS(caFile: caFile, certificateFile: certFile, keyFile: keyFile)
+                _ = try configuration.tls?.makeContext()
+            }
             configuration.keepAlive = .seconds(keepaliveSeconds)
             configuration.pingTimeout = .seconds(pingTimeoutSeconds)
             if let username = link.username {

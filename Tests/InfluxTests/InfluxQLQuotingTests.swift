@@ -9,14 +9,16 @@ import Testing
 @Suite(.serialized, .timeLimit(.minutes(2))) struct InfluxQLQuotingTests {
     static let hostile = [
         "a' OR device_id =~ /.*/ OR device_id = 'b", "x'; DROP DATABASE quoting; SELECT * FROM sensors WHERE 'a'='a",
-        "/.*/", "a\\' OR '1'='1", "-- comment", "a\" OR 1=1 --", "\\", "'", "sensor;1", "sensor\n; DROP SERIES FROM sensors",
+        "/.*/", "a\\' OR '1'='1", "-- comment", "a\" OR 1=1 --", "\\", "'", "sensor;1",
+        "sensor\n; DROP SERIES FROM sensors",
     ]
 
     @Test func hostileStringsAreLiteralValues() async throws {
         try await TestInflux.with { influx in
             let client = InfluxClient(configuration: InfluxConfiguration(url: influx.baseURL, database: "quoting"))
             try await client.ensureDatabase()
-            try await client.write(ByteBuffer(string: "sensors,device_id=press-1 temperature=20 1\n"))
+            let now = Int64(Date().timeIntervalSince1970) * 1_000_000_000
+            try await client.write(ByteBuffer(string: "sensors,device_id=press-1 temperature=20 \(now)\n"))
             for value in Self.hostile {
                 let statement =
                     "SELECT count(temperature) FROM sensors WHERE device_id = \(InfluxClient.quoteString(value))"

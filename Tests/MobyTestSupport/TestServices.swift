@@ -62,7 +62,8 @@ public final class TestBroker: Sendable {
             let passwords = directory.appendingPathComponent("passwd")
             let acl = directory.appendingPathComponent("acl")
             try "".write(to: passwords, atomically: true, encoding: .utf8)
-            try "topic readwrite #\n".write(to: acl, atomically: true, encoding: .utf8)
+            // A pattern, not a topic line: see the template's header (restored sessions).
+            try "pattern readwrite #\n".write(to: acl, atomically: true, encoding: .utf8)
             return Access(
                 section: "allow_anonymous true\nuse_username_as_clientid false", passwordFile: passwords.path,
                 aclFile: acl.path)

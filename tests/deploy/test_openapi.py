@@ -78,11 +78,6 @@ def admin_token(stack) -> str | None:
     result = subprocess.run([str(BIN / "moby-server"), "tokens", "create", "--role", "admin", "--name", "schemathesis"],
                             env=env, cwd=stack.dir, stdin=subprocess.DEVNULL, capture_output=True, text=True,
                             timeout=60)
-    # TEMPORARY: authentication is being added to moby-server; binaries built before it have no
-    # `tokens` command (exit 64, "unknown option 'tokens'") and serve everything without a
-    # credential. Remove this tolerance once the command exists: then a failure here must fail.
-    if result.returncode == 64 and "unknown option 'tokens'" in result.stderr:
-        return None
     assert result.returncode == 0, f"moby-server tokens create failed ({result.returncode}): {result.stderr}"
     token = result.stdout.strip()
     assert re.fullmatch(r"moby_[A-Za-z0-9_-]+", token), f"not a token on stdout: {result.stdout!r}"

@@ -186,7 +186,7 @@ def test_the_open_broker_of_protocol_tests_asks_for_it_explicitly(request, clien
     """The recipe in the template's header comment: an anonymous broker for protocol tests only."""
     broker = new_broker("open", auth="allow_anonymous true\nuse_username_as_clientid false")
     broker.password_file.write_text("")
-    broker.acl_file.write_text("topic readwrite #\n")
+    broker.acl_file.write_text("pattern readwrite #\n")
     broker.start()
     try:
         subscriber = clients.connected(broker, None, client_id="protocol-sub")

@@ -17,7 +17,16 @@ struct AlertStreamController<Context: WebSocketRequestContext & RequestContext>:
 
     func register<Routes: RouterMethods & _HB_SendableMetatype>(on router: Routes) where Routes.Context == Context {
         router.ws("/ws") { request, _ in
-            if let text = request.uri.queryParameters.get("since"), (Int64(text) ?? -1) < 0 { return .dontUpgrade }
+            guard request.headers[.upgrade]?.lowercased() == "websocket" else {
+                var error = APIError(.upgradeRequired, "/ws is a WebSocket: connect with Upgrade: websocket")
+                error.headers[.upgrade] = "websocket"
+                throw error
+            }
+            if let text = request.uri.queryParameters.get("since"), (Int64(text) ?? -1) < 0 {
+                throw APIError(
+                    .badRequest, "invalid parameters",
+                    errors: [FieldError(field: "since", message: "must be a whole number ≥ 0 (the last seq seen)")])
+            }
             return .upgrade([:])
         } onUpgrade: { inbound, outbound, context in
             let since = context.request.uri.queryParameters.get("since").flatMap { Int64($0) }

@@ -1,4 +1,6 @@
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import HummingbirdWebSocket
 import Logging
 import MobyCore
@@ -19,11 +21,17 @@ public func buildApplication(
     let (signals, signalSink) = AsyncStream<AnomalySignal>.makeStream()
     var httpLimits = configuration.http
     httpLimits.maxConnections = FileDescriptorBudget.fit(maxConnections: httpLimits.maxConnections, logger: logger)
+    var server = HTTPServerBuilder.guarded(
+        webSocketRouter: router, webSocket: .init(autoPing: .enabled(timePeriod: .seconds(30))),
+        limits: httpLimits, metrics: metrics)
+    if let https = configuration.httpsFiles {
+        // TLS outside, the guard inside: limits and timeouts apply to the decrypted requests.
+        server = try .tls(server, tlsConfiguration: https.configuration())
+        logger.notice("serving HTTPS", metadata: ["certificate": "\(https.certificate)"])
+    }
     var app = Application(
         router: router,
-        server: .guarded(
-            webSocketRouter: router, webSocket: .init(autoPing: .enabled(timePeriod: .seconds(30))),
-            limits: httpLimits, metrics: metrics),
+        server: server,
         configuration: .init(
             address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: "moby"),
         logger: logger)

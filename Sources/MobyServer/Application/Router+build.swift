@@ -23,6 +23,7 @@ func buildRouter(_ parts: ServerParts) -> Router<MobyRequestContext> {
     router.addRoutes(console.pageRoutes)
     router.addRoutes(health.routes)
     router.addRoutes(SessionController(policy: policy).routes)
+    router.addRoutes(parts.openAPI.routes)
 
     router.group().add(middleware: Require(permission: .monitor, open: policy.openMonitoring))
         .addRoutes(health.readinessRoutes)

@@ -4,6 +4,7 @@ import Influx
 import Logging
 import MQTT
 import MobyCore
+import NIOSSL
 
 /// Everything moby-server can be told, with its defaults. Read once at start from a
 /// `ConfigReader` (command-line flags first, then `MOBY_*` environment variables).
@@ -26,8 +27,19 @@ public struct ServerConfiguration: Sendable {
 
     public static let settings: [Setting] = [
         Setting(
-            key: "moby.mqtt.url", defaultValue: "mqtt://127.0.0.1:1883", help: "MQTT broker, mqtt://user:pass@host:port"
+            key: "moby.mqtt.url", defaultValue: "mqtt://127.0.0.1:1883",
+            help: "MQTT broker, mqtt://user:pass@host:port, or mqtts:// for TLS (port 8883 by default)"
         ),
+        Setting(
+            key: "moby.mqtt.password.file", defaultValue: "",
+            help: "File holding the broker password (instead of putting it in the URL, where ps and logs may show it)"),
+        Setting(
+            key: "moby.mqtt.ca.file", defaultValue: "",
+            help: "mqtts: PEM file of the CAs trusted for the broker's certificate (default: the system's)"),
+        Setting(
+            key: "moby.mqtt.cert.file", defaultValue: "",
+            help: "mqtts: PEM client certificate presented to the broker (with moby.mqtt.key.file)"),
+        Setting(key: "moby.mqtt.key.file", defaultValue: "", help: "mqtts: PEM private key of the client certificate"),
         Setting(
             key: "moby.mqtt.client.id", defaultValue: "moby-server", help: "MQTT client id of the persistent session"),
         Setting(key: "moby.mqtt.topic", defaultValue: ReadingTopic.filter, help: "Topic filter readings arrive on"),
@@ -82,6 +94,12 @@ public struct ServerConfiguration: Sendable {
             help: "Disk the InfluxDB outage spool may use (MiB); when full, acknowledgements stop"),
         Setting(key: "moby.http.host", defaultValue: "127.0.0.1", help: "HTTP listen address"),
         Setting(key: "moby.http.port", defaultValue: "8080", help: "HTTP listen port"),
+        Setting(
+            key: "moby.http.tls.cert.file", defaultValue: "",
+            help:
+                "Serve HTTPS with this PEM certificate (chain) and moby.http.tls.key.file; session cookies become Secure"
+        ),
+        Setting(key: "moby.http.tls.key.file", defaultValue: "", help: "PEM private key of the HTTPS certificate"),
         Setting(
             key: "moby.http.idle.timeout.seconds", defaultValue: "60",
             help: "Close a keep-alive HTTP connection after this long without a request (not /ws)"),
@@ -189,6 +207,8 @@ public struct ServerConfiguration: Sendable {
     public var spoolMaxBytes: Int64
     public var httpHost: String
     public var httpPort: Int
+    /// HTTPS: the certificate and key the server presents; nil: plain HTTP.
+    public var httpsFiles: HTTPSFiles?
     /// Timeouts and limits of the HTTP server's connections.
     public var http: HTTPLimits
     public var dataDirectory: String
@@ -256,6 +276,34 @@ public struct ServerConfiguration: Sendable {
             throw ConfigurationError("moby.mqtt.url (MOBY_MQTT_URL): \(error)")
         }
         mqtt.cleanSession = false
+        if let file = optional("moby.mqtt.password.file") {
+            guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8)
+            else { throw invalid("moby.mqtt.password.file", "must name a readable file") }
+            mqtt.password = text.trimmingCharacters(in: .newlines)
+            guard mqtt.username != nil else {
+                throw ConfigurationError(
+                    "moby.mqtt.password.file (MOBY_MQTT_PASSWORD_FILE) needs a user name in MOBY_MQTT_URL (mqtt://user@host)"
+                )
+            }
+        }
+        let tlsFiles = (
+            ca: optional("moby.mqtt.ca.file"), certificate: optional("moby.mqtt.cert.file"),
+            key: optional("moby.mqtt.key.file")
+        )
+        if tlsFiles.ca != nil || tlsFiles.certificate != nil || tlsFiles.key != nil {
+            guard mqtt.tls != nil else {
+                throw ConfigurationError(
+                    "MOBY_MQTT_CA_FILE, MOBY_MQTT_CERT_FILE and MOBY_MQTT_KEY_FILE need an mqtts:// broker URL")
+            }
+            mqtt.tls = MQTTTLS(caFile: tlsFiles.ca, certificateFile: tlsFiles.certificate, keyFile: tlsFiles.key)
+        }
+        if let tls = mqtt.tls {
+            do {
+                _ = try tls.makeContext()
+            } catch {
+                throw ConfigurationError("moby.mqtt (MOBY_MQTT_CA_FILE, …): \(error)")
+            }
+        }
         mqtt.keepAlive = .seconds(try int("moby.mqtt.keepalive.seconds", in: 0...65_535))
         mqtt.pingTimeout = .seconds(try int("moby.mqtt.ping.timeout.seconds", in: 1...3_600))
         mqtt.readGathering = .milliseconds(try int("moby.ingest.gather.ms", in: 0...1_000))
@@ -291,6 +339,18 @@ public struct ServerConfiguration: Sendable {
         spoolMaxBytes = Int64(try int("moby.spool.max.mb", in: 1...10_000_000)) * 1024 * 1024
         httpHost = string("moby.http.host")
         httpPort = try int("moby.http.port", in: 0...65_535)
+        switch (optional("moby.http.tls.cert.file"), optional("moby.http.tls.key.file")) {
+        case (let certificate?, let key?):
+            httpsFiles = HTTPSFiles(certificate: certificate, key: key)
+            do {
+                _ = try httpsFiles?.configuration()
+            } catch {
+                throw ConfigurationError("moby.http.tls.cert.file / key.file (MOBY_HTTP_TLS_*): \(error)")
+            }
+        case (nil, nil): httpsFiles = nil
+        default:
+            throw ConfigurationError("HTTPS needs both MOBY_HTTP_TLS_CERT_FILE and MOBY_HTTP_TLS_KEY_FILE")
+        }
         http = HTTPLimits(
             idleTimeout: .seconds(try int("moby.http.idle.timeout.seconds", in: 1...86_400)),
             requestTimeout: .seconds(try int("moby.http.request.timeout.seconds", in: 1...3_600)),
@@ -311,7 +371,7 @@ public struct ServerConfiguration: Sendable {
             sessionLifetime: .seconds(try int("moby.session.hours", in: 1...24 * 365) * 3_600),
             loginAttemptsPerMinute: try int("moby.login.attempts.per.minute", in: 1...10_000),
             publishRate: try int("moby.publish.rate", in: 1...1_000_000),
-            secureCookies: try bool("moby.cookie.secure"))
+            secureCookies: try bool("moby.cookie.secure") || httpsFiles != nil)
         webDirectory =
             optional("moby.web.dir") ?? installed.locate(checkout: "web/dist", installed: "web") ?? "web/dist"
         if optional("moby.grafana.url") != nil {
@@ -389,6 +449,23 @@ public struct ServerConfiguration: Sendable {
             entries[AbsoluteConfigKey(ConfigKey(key))] = ConfigValue(.string(value), isSecret: false)
         }
         try self.init(reader: ConfigReader(provider: InMemoryProvider(values: entries)))
+    }
+}
+
+/// The certificate and key of the HTTPS server.
+public struct HTTPSFiles: Sendable, Equatable {
+    public var certificate: String
+    public var key: String
+
+    /// The server's TLS configuration; throws when a file cannot be loaded.
+    func configuration() throws -> TLSConfiguration {
+        let chain = try NIOSSLCertificate.fromPEMFile(certificate)
+        guard !chain.isEmpty else { throw ConfigurationError("no certificate in \(certificate)") }
+        var configuration = TLSConfiguration.makeServerConfiguration(
+            certificateChain: chain.map { .certificate($0) },
+            privateKey: .privateKey(try NIOSSLPrivateKey(file: key, format: .pem)))
+        configuration.minimumTLSVersion = .tlsv12
+        return configuration
     }
 }
 

@@ -30,6 +30,8 @@ struct ServerParts: Sendable {
     let console: ConsoleBundle
     /// Who may do what (users, tokens and sessions in the same database).
     let access: AccessPolicy
+    /// The API's OpenAPI document, read at start.
+    let openAPI: OpenAPIController<MobyRequestContext>
 
     /// Builds the parts and does the I/O of a start: opens the spool (checking every record),
     /// creates the data folder, opens SQLite (migrating it) and loads the open alerts. Any
@@ -96,7 +98,8 @@ struct ServerParts: Sendable {
             refusals: refusals, writer: writer, readingStore: store, alertStore: alertStore, feed: feed, relay: relay,
             center: center,
             fleet: fleet, registry: registry, status: IngestStatus(),
-            console: openConsole(configuration, logger: logger), access: access)
+            console: openConsole(configuration, logger: logger), access: access,
+            openAPI: .load(installed: InstalledFiles(), logger: logger))
     }
 
     /// The access policy from the settings; says at start how the API is guarded, loudly when
@@ -137,7 +140,8 @@ struct ServerParts: Sendable {
         let sources = URL(fileURLWithPath: directory).deletingLastPathComponent().appendingPathComponent("src").path
         let bundle = ConsoleBundle(
             directory: directory, sources: FileManager.default.fileExists(atPath: sources) ? sources : nil)
-        let address = "http://\(configuration.httpHost):\(configuration.httpPort)/"
+        let address =
+            "\(configuration.httpsFiles == nil ? "http" : "https")://\(configuration.httpHost):\(configuration.httpPort)/"
         switch bundle.state {
         case .ready(let builtAt, let sourceHash, let stale):
             logger.notice(
