@@ -61,6 +61,21 @@ public final class CredentialStore: Sendable {
         return allowed ? nil : "may hold only letters, digits, '.', '-', '_' and '@'"
     }
 
+    /// A token's name is a description ("press 7", "prometheus"): any printable text, no control
+    /// characters, no blanks around it.
+    static func tokenNameProblem(_ name: String) -> String? {
+        guard (1...64).contains(name.count), name.utf8.count <= 256 else { return "must be 1 to 64 characters" }
+        if name.unicodeScalars.contains(where: {
+            $0.properties.generalCategory == .control || $0.properties.generalCategory == .format
+        }) {
+            return "must not contain control or invisible formatting characters"
+        }
+        if name.first?.isWhitespace == true || name.last?.isWhitespace == true {
+            return "must not start or end with a blank"
+        }
+        return nil
+    }
+
     /// Adds a user, or replaces the role and password of an existing one (`replace`).
     /// Returns whether the user is new.
     @discardableResult
@@ -137,7 +152,7 @@ public final class CredentialStore: Sendable {
         case (_, nil): break
         }
         let name = name ?? (device.map { "device-\($0)" } ?? "token-\(id)")
-        if let problem = Self.nameProblem(name) { throw CredentialError(field: "name", message: problem) }
+        if let problem = Self.tokenNameProblem(name) { throw CredentialError(field: "name", message: problem) }
         let secret = Secret.token()
         let record = TokenRecord(
             id: id, name: name, role: role, device: device, createdAt: WallClock.nanoseconds(), lastUsedAt: nil)

@@ -18,6 +18,14 @@ struct SessionController<Context: AuthRequestContext<Principal>>: Sendable {
         var user: UserDocument
         /// RFC 3339; null for tokens and when authentication is off.
         var expires: String?
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(user, forKey: .user)
+            try container.encode(expires, forKey: .expires)  // explicitly null, as documented
+        }
+
+        enum CodingKeys: String, CodingKey { case user, expires }
     }
 
     var routes: RouteCollection<Context> {
