@@ -884,7 +884,7 @@ def test_viewer_sees_actions_disabled_with_the_reason(console, stack, publisher)
     page.goto(f"{stack.base_url}/#/devices/viewer_dev_01")
     expect(page.get_by_test_id("device-meta")).to_be_visible()
     expect(page.get_by_test_id("device-edit")).to_be_disabled()
-    expect(page.get_by_test_id("role-reason")).to_have_text("Your role (viewer) cannot edit or register devices.")
+    expect(page.locator("#device-edit-reason")).to_have_text("Your role (viewer) cannot edit or register devices.")
     expect(page.locator("nav").get_by_role("link", name="Access")).to_have_count(0)
     console.shot(page, "viewer-device")
 
