@@ -14,12 +14,20 @@ struct AlertStreamController<Context: WebSocketRequestContext & RequestContext>:
     let feed: AlertFeed
     let heartbeat: Duration
     let metrics: ServerMetrics
+    /// Open streams at most (`MOBY_WS_MAX_CLIENTS`); beyond, 503 with `Retry-After`.
+    let maxClients: Int
 
     func register<Routes: RouterMethods & _HB_SendableMetatype>(on router: Routes) where Routes.Context == Context {
         router.ws("/ws") { request, _ in
             guard request.headers[.upgrade]?.lowercased() == "websocket" else {
                 var error = APIError(.upgradeRequired, "/ws is a WebSocket: connect with Upgrade: websocket")
                 error.headers[.upgrade] = "websocket"
+                throw error
+            }
+            if feed.subscriberCount >= maxClients {
+                var error = APIError(
+                    .serviceUnavailable, "the alert stream has its maximum of \(maxClients) clients; try again later")
+                error.headers[.retryAfter] = "10"
                 throw error
             }
             if let text = request.uri.queryParameters.get("since"), (Int64(text) ?? -1) < 0 {

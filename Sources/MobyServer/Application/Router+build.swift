@@ -39,7 +39,8 @@ func buildRouter(_ parts: ServerParts) -> Router<MobyRequestContext> {
         .addRoutes(ReadingsController(influx: parts.influx).routes)
         .addRoutes(CatalogController(catalog: configuration.catalog).routes)
     AlertStreamController(
-        store: parts.alertStore, feed: parts.feed, heartbeat: configuration.heartbeatInterval, metrics: parts.metrics
+        store: parts.alertStore, feed: parts.feed, heartbeat: configuration.heartbeatInterval, metrics: parts.metrics,
+        maxClients: configuration.webSocketMaxClients
     ).register(on: readers)
 
     router.group().add(middleware: Require(permission: .act))

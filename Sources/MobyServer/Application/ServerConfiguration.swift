@@ -187,6 +187,9 @@ public struct ServerConfiguration: Sendable {
             key: "moby.ws.buffer", defaultValue: "1000",
             help: "Events a /ws client may fall behind before it is dropped (it then reconnects and catches up)"),
         Setting(
+            key: "moby.ws.max.clients", defaultValue: "1000",
+            help: "Open /ws alert streams at most; further ones get 503 with Retry-After"),
+        Setting(
             key: "moby.llm.url", defaultValue: "",
             help: "OpenAI-compatible API base (…/v1) that rewrites alert summaries; empty: templates only"),
         Setting(key: "moby.llm.model", defaultValue: "gpt-4o-mini", help: "Chat model for summaries"),
@@ -226,6 +229,7 @@ public struct ServerConfiguration: Sendable {
     public var maxTagValues: Int
     public var heartbeatInterval: Duration
     public var webSocketBuffer: Int
+    public var webSocketMaxClients: Int
     public var webDirectory: String
     /// The Grafana dashboard the console embeds; nil when not configured.
     public var grafana: GrafanaEmbed?
@@ -409,6 +413,7 @@ public struct ServerConfiguration: Sendable {
         maxTagValues = try int("moby.max.tag.values", in: 1...1_000_000)
         heartbeatInterval = .seconds(try int("moby.ws.heartbeat.seconds", in: 1...3_600))
         webSocketBuffer = try int("moby.ws.buffer", in: 1...1_000_000)
+        webSocketMaxClients = try int("moby.ws.max.clients", in: 1...1_000_000)
         if optional("moby.llm.url") != nil {
             summaryEndpoint = SummaryEndpoint(
                 url: try httpURL("moby.llm.url"), model: string("moby.llm.model"), apiKey: optional("moby.llm.key"),
