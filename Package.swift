@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "moby-server", targets: ["moby-server"]),
         .executable(name: "moby-sensor", targets: ["moby-sensor"]),
         .library(name: "MQTT", targets: ["MQTT"]),
+        .library(name: "MQTTCodec", targets: ["MQTTCodec"]),
         .library(name: "Influx", targets: ["Influx"]),
         .library(name: "Spool", targets: ["Spool"]),
         .library(name: "Backoff", targets: ["Backoff"]),
@@ -37,9 +38,14 @@ let package = Package(
     targets: [
         .target(name: "Backoff", swiftSettings: strict),
         .target(
+            name: "MQTTCodec",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strict
+        ),
+        .target(
             name: "MQTT",
             dependencies: [
-                "Backoff",
+                "Backoff", "MQTTCodec",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -209,6 +215,18 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// libFuzzer targets (scripts/fuzz sets MOBY_FUZZ=1 and builds with -sanitize=fuzzer in .build-fuzz),
+// never part of a normal build.
+if ProcessInfo.processInfo.environment["MOBY_FUZZ"] != nil {
+    package.targets.append(
+        .executableTarget(
+            name: "MobyFuzz",
+            dependencies: ["MQTTCodec", "MobyCore", .product(name: "NIOCore", package: "swift-nio")],
+            path: "Fuzz/MobyFuzz",
+            swiftSettings: strict
+        ))
+}
 
 // Micro-benchmarks of the hot path (ordo-one/benchmark), only when asked for (`make bench-micro`
 // sets MOBY_BENCHMARKS=1), so that builds and tests never resolve or build the benchmark package.

@@ -25,7 +25,7 @@ extension MQTTPacket {
     }
 
     /// Writes `value` (at most 268,435,455) as an MQTT variable byte integer.
-    static func writeRemainingLength(_ value: Int, into buffer: inout ByteBuffer) {
+    package static func writeRemainingLength(_ value: Int, into buffer: inout ByteBuffer) {
         var value = value
         repeat {
             var byte = UInt8(value & 0x7F)
