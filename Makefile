@@ -1,5 +1,5 @@
 # Shortcuts; the README's two commands (scripts/run, scripts/test) do the same set-up.
-.PHONY: run test bench bench-micro bench-dashboards
+.PHONY: run test bench bench-micro bench-dashboards bench-auth
 
 run:
 	./scripts/run
@@ -18,3 +18,7 @@ bench-micro:
 # The Grafana dashboards' InfluxQL queries over 24 h of 100 devices (own influxd); table and JSON.
 bench-dashboards:
 	./bench/dashboard_queries
+
+# What authentication costs per request and its effect on POST /publish (auth on vs off).
+bench-auth:
+	./bench/auth_cost
