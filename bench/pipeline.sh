@@ -17,7 +17,8 @@ source "$MOBY_ROOT/bench/broker-users.sh"
 bench_broker_users "$dir"
 render mosquitto/mosquitto.conf.in "$dir/mosquitto.conf" PORT="$mqtt_port" DATA_DIR="$dir" USER="$(id -un)" \
   PASSWORD_FILE="$dir/passwd" ACL_FILE="$dir/acl" AUTH=""
-render influxdb/influxdb.conf.in "$dir/influxdb.conf" HTTP_PORT="$influx_port" RPC_PORT="$rpc_port" DATA_DIR="$dir/influx"
+render influxdb/influxdb.conf.in "$dir/influxdb.conf" HTTP_PORT="$influx_port" RPC_PORT="$rpc_port" DATA_DIR="$dir/influx" \
+  AUTH_ENABLED=false
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; rm -rf "$dir"; }
 trap cleanup EXIT

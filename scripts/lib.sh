@@ -122,3 +122,28 @@ kept_or_new_password() {
 
 # secret NAME FILE: the password kept for user NAME in FILE (its lines end in "NAME PASSWORD").
 secret() { awk -v n="$1" '!/^#/ && $(NF - 1) == n { print $NF; exit }' "$2"; }
+
+# influx_users DIR PORT: InfluxDB's users for scripts/run, once (DIR/users-made): moby-admin (all
+# privileges; the first user may be made without credentials), moby-server (all privileges: it
+# creates the database, retention policies and continuous query at start) and moby-grafana (READ
+# on moby). Passwords are random, kept in DIR/{admin,server,grafana}.password (mode 600).
+influx_users() {
+  local dir="$1" port="$2" name file
+  [ -f "$dir/users-made" ] && return 0
+  for name in admin server grafana; do
+    file="$dir/$name.password"
+    [ -s "$file" ] || (umask 077 && openssl rand -hex 16 >"$file")
+  done
+  influx_query() {
+    local answer
+    answer="$(curl -s -XPOST "http://127.0.0.1:$port/query" "$@")"
+    case "$answer" in *'"error"'*) die "InfluxDB: $answer" ;; esac
+  }
+  influx_query --data-urlencode "q=CREATE USER \"moby-admin\" WITH PASSWORD '$(cat "$dir/admin.password")' WITH ALL PRIVILEGES"
+  local admin=(-u "moby-admin:$(cat "$dir/admin.password")")
+  influx_query "${admin[@]}" --data-urlencode "q=CREATE USER \"moby-server\" WITH PASSWORD '$(cat "$dir/server.password")' WITH ALL PRIVILEGES"
+  influx_query "${admin[@]}" --data-urlencode "q=CREATE DATABASE moby"
+  influx_query "${admin[@]}" --data-urlencode "q=CREATE USER \"moby-grafana\" WITH PASSWORD '$(cat "$dir/grafana.password")'"
+  influx_query "${admin[@]}" --data-urlencode "q=GRANT READ ON \"moby\" TO \"moby-grafana\""
+  touch "$dir/users-made"
+}

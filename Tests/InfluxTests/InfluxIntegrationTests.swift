@@ -26,6 +26,34 @@ import Testing
         }
     }
 
+    @Test func withUsersOnOnlyTheServersUserGetsIn() async throws {
+        try await TestInflux.with(authEnabled: true) { influx in
+            let anonymous = InfluxClient(configuration: InfluxConfiguration(url: influx.baseURL, database: "plant"))
+            // InfluxDB lets the first user be made without credentials, as scripts/run does.
+            _ = try await anonymous.query("CREATE USER \"moby-server\" WITH PASSWORD 's3cret' WITH ALL PRIVILEGES")
+            do throws(InfluxError) {
+                try await anonymous.ensureDatabase()
+                Issue.record("InfluxDB let a client without a user in")
+            } catch {
+                #expect("\(error)".contains("401") || "\(error)".lowercased().contains("auth"), "\(error)")
+            }
+            let server = InfluxClient(
+                configuration: InfluxConfiguration(
+                    url: influx.baseURL, database: "plant",
+                    api: .v1(credentials: .init(username: "moby-server", password: "s3cret"))))
+            try await server.ensureDatabase()
+            let now = Int64(Date().timeIntervalSince1970) * 1_000_000_000
+            try await server.write(ByteBuffer(string: "sensors,device_id=a temperature=1 \(now)\n"))
+            let count = try await server.query("SELECT count(temperature) FROM sensors")
+            #expect(count.first?.series.first?.values.first?.last?.int == 1)
+            let wrong = InfluxClient(
+                configuration: InfluxConfiguration(
+                    url: influx.baseURL, database: "plant",
+                    api: .v1(credentials: .init(username: "moby-server", password: "wrong"))))
+            await #expect(throws: InfluxError.self) { try await wrong.query("SHOW DATABASES") }
+        }
+    }
+
     @Test func aMissingDatabaseIsItsOwnErrorForWritesAndQueries() async throws {
         try await TestInflux.with { influx in
             let client = InfluxClient(configuration: InfluxConfiguration(url: influx.baseURL, database: "nowhere"))

@@ -130,15 +130,16 @@ public final class TestInflux: Sendable {
     public let process: ServiceProcess
 
     /// `maxValuesPerTag` sets `[data] max-values-per-tag` (InfluxDB's default is 100,000): with
-    /// a low value a test can make InfluxDB refuse new series.
-    public init(label: String = "influxd", maxValuesPerTag: Int? = nil) throws {
+    /// a low value a test can make InfluxDB refuse new series. `authEnabled`: InfluxDB's users
+    /// on, as shipped (tests of other things leave them off).
+    public init(label: String = "influxd", maxValuesPerTag: Int? = nil, authEnabled: Bool = false) throws {
         directory = try TestPaths.scratch(label)
         httpPort = Loopback.freePort()
         var conf = try TestPaths.render(
             template: "influxdb/influxdb.conf.in",
             values: [
                 "HTTP_PORT": "\(httpPort)", "RPC_PORT": "\(Loopback.freePort())",
-                "DATA_DIR": directory.path,
+                "DATA_DIR": directory.path, "AUTH_ENABLED": authEnabled ? "true" : "false",
             ])
         if let maxValuesPerTag {
             guard let data = conf.range(of: "[data]\n") else {
@@ -167,8 +168,10 @@ public final class TestInflux: Sendable {
     public var baseURL: URL { URL(string: url)! }
 
     /// Starts influxd, runs `body`, stops it whatever happens.
-    public static func with<T>(maxValuesPerTag: Int? = nil, _ body: (TestInflux) async throws -> T) async throws -> T {
-        let influx = try TestInflux(maxValuesPerTag: maxValuesPerTag)
+    public static func with<T>(
+        maxValuesPerTag: Int? = nil, authEnabled: Bool = false, _ body: (TestInflux) async throws -> T
+    ) async throws -> T {
+        let influx = try TestInflux(maxValuesPerTag: maxValuesPerTag, authEnabled: authEnabled)
         try await influx.start()
         let result: T
         do {

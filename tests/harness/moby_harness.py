@@ -252,6 +252,7 @@ class Stack:
         influx_dir.mkdir()
         (influx_dir / "influxdb.conf").write_text(
             render("influxdb/influxdb.conf.in", HTTP_PORT=str(self.influx_port), RPC_PORT=str(free_port()),
+                   AUTH_ENABLED="false",
                    DATA_DIR=str(influx_dir)))
         self.mosquitto = self.broker.service
         self.influxd = Service("influxd", [find_executable("influxd"), "-config", str(influx_dir / "influxdb.conf")],

@@ -18,11 +18,13 @@ struct AlertStreamController<Context: WebSocketRequestContext & RequestContext>:
     let maxClients: Int
 
     func register<Routes: RouterMethods & _HB_SendableMetatype>(on router: Routes) where Routes.Context == Context {
+        // hummingbird-websocket answers any refused upgrade request (one with `Upgrade:
+        // websocket`) with 307 and closes; the JSON errors below reach plain HTTP requests.
         router.ws("/ws") { request, _ in
-            guard request.headers[.upgrade]?.lowercased() == "websocket" else {
-                var error = APIError(.upgradeRequired, "/ws is a WebSocket: connect with Upgrade: websocket")
-                error.headers[.upgrade] = "websocket"
-                throw error
+            if let text = request.uri.queryParameters.get("since"), (Int64(text) ?? -1) < 0 {
+                throw APIError(
+                    .badRequest, "invalid parameters",
+                    errors: [FieldError(field: "since", message: "must be a whole number ≥ 0 (the last seq seen)")])
             }
             if feed.subscriberCount >= maxClients {
                 var error = APIError(
@@ -30,10 +32,10 @@ struct AlertStreamController<Context: WebSocketRequestContext & RequestContext>:
                 error.headers[.retryAfter] = "10"
                 throw error
             }
-            if let text = request.uri.queryParameters.get("since"), (Int64(text) ?? -1) < 0 {
-                throw APIError(
-                    .badRequest, "invalid parameters",
-                    errors: [FieldError(field: "since", message: "must be a whole number ≥ 0 (the last seq seen)")])
+            guard request.headers[.upgrade]?.lowercased() == "websocket" else {
+                var error = APIError(.upgradeRequired, "/ws is a WebSocket: connect with Upgrade: websocket")
+                error.headers[.upgrade] = "websocket"
+                throw error
             }
             return .upgrade([:])
         } onUpgrade: { inbound, outbound, context in
