@@ -222,6 +222,13 @@ final class MQTTConnectionHandler: ChannelDuplexHandler {
         // This handler's queued packets were produced first: they go out first.
         writePending(context: context)
         context.write(data, promise: promise)
+        // Someone waits for the broker's answer to what went out (a PUBACK): a read held back to
+        // gather traffic happens now instead.
+        if let gathering = gatheringRead, session.inflightCount > 0 {
+            gathering.cancel()
+            gatheringRead = nil
+            context.read()
+        }
     }
 
     private func writePending(context: ChannelHandlerContext) {
@@ -246,9 +253,11 @@ final class MQTTConnectionHandler: ChannelDuplexHandler {
 
     /// Reads at once, or, after a light burst with gathering on, once `readGathering` has passed:
     /// the broker's publishes wait in the socket meanwhile and arrive as one burst, so light,
-    /// evenly spread traffic costs one wake-up per interval instead of one per message.
+    /// evenly spread traffic costs one wake-up per interval instead of one per message. Never
+    /// while our own publishes await their PUBACK: their senders wait for it.
     private func readSoon(context: ChannelHandlerContext) {
-        guard readGathering > .zero, phase == .connected, lastBurst < Self.busyBurst else { return context.read() }
+        guard readGathering > .zero, phase == .connected, lastBurst < Self.busyBurst, session.inflightCount == 0
+        else { return context.read() }
         guard gatheringRead == nil else { return }
         gatheringRead = context.eventLoop.assumeIsolated().scheduleTask(in: readGathering) {
             self.gatheringRead = nil

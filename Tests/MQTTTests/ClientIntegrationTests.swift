@@ -8,6 +8,27 @@ import Testing
 /// The client against a real Mosquitto (started per test on a free port).
 @Suite(.serialized, .timeLimit(.minutes(2)))
 struct ClientIntegrationTests {
+    /// Read gathering (ingest's light-traffic batching) never holds back the PUBACKs our own
+    /// QoS 1 publishes wait for (`POST /publish` waited about 20 ms per reading before).
+    @Test func ownPublishesAreNotHeldBackByReadGathering() async throws {
+        try await TestBroker.with { broker in
+            let client = try await RunningClient.connected(
+                makeClient(port: broker.port, id: "gathering") { $0.readGathering = .seconds(3) })
+            let payload = ByteBuffer(string: "r")
+            // A first exchange puts the connection in its gathering rhythm (a light burst read).
+            try await client.client.publish(topic: "moby/gather", payload: payload, qos: .atLeastOnce)
+            let started = ContinuousClock.now
+            for _ in 0..<3 {
+                try await client.client.publish(
+                    topic: "moby/gather", payload: payload, qos: .atLeastOnce, timeout: .seconds(20))
+            }
+            // Held back, each PUBACK would wait for the next gathered read, up to 3 s.
+            let took = ContinuousClock.now - started
+            #expect(took < .seconds(2), "three QoS 1 publishes took \(took)")
+            await client.stop()
+        }
+    }
+
     @Test(arguments: [MQTTQoS.atMostOnce, .atLeastOnce, .exactlyOnce])
     func publishAndReceive(qos: MQTTQoS) async throws {
         try await TestBroker.with { broker in
