@@ -13,9 +13,10 @@ public struct InfluxClient: Sendable {
     /// Writes over plain HTTP go through our own connection (see `InfluxWriteLink`).
     private let writeLink: InfluxWriteLink?
 
-    public init(configuration: InfluxConfiguration, httpClient: HTTPClient = .shared) {
+    /// `httpClient` nil: the shared client, or, with `configuration.caFile`, one trusting that CA.
+    public init(configuration: InfluxConfiguration, httpClient: HTTPClient? = nil) {
         self.configuration = configuration
-        self.http = httpClient
+        self.http = httpClient ?? configuration.caFile.map(InfluxHTTPClients.trusting) ?? .shared
         var base = configuration.url.absoluteString
         while base.hasSuffix("/") { base.removeLast() }
         self.baseURL = base

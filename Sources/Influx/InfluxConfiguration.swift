@@ -92,13 +92,16 @@ public struct InfluxConfiguration: Sendable {
     public var api: API
     /// One HTTP request's timeout.
     public var requestTimeout: Duration
+    /// For `https://`: a PEM file of the CAs trusted for InfluxDB's certificate; nil: the system's.
+    public var caFile: String?
 
     public init(
         url: URL, database: String = "moby", retentionPolicy: String = "raw",
         retention: Retention = .duration("30d", nanoseconds: 30 * 86_400 * 1_000_000_000),
         downsampling: Downsampling? = nil,
-        api: API = .v1(credentials: nil), requestTimeout: Duration = .seconds(10)
+        api: API = .v1(credentials: nil), requestTimeout: Duration = .seconds(10), caFile: String? = nil
     ) {
+        self.caFile = caFile
         self.url = url
         self.database = database
         self.retentionPolicy = retentionPolicy

@@ -26,6 +26,33 @@ import Testing
         }
     }
 
+    @Test func overHTTPSItTrustsTheConfiguredCAOnly() async throws {
+        let certificates = try TestCertificates.make()
+        let influx = try TestInflux(label: "influxd-https", https: certificates)
+        try await influx.start()
+        defer { influx.stop() }
+        let trusting = InfluxClient(
+            configuration: InfluxConfiguration(url: influx.baseURL, database: "plant", caFile: certificates.caFile))
+        try await trusting.ensureDatabase()
+        let now = Int64(Date().timeIntervalSince1970) * 1_000_000_000
+        try await trusting.write(ByteBuffer(string: "sensors,device_id=a temperature=1 \(now)\n"))
+        let count = try await trusting.query("SELECT count(temperature) FROM sensors")
+        #expect(count.first?.series.first?.values.first?.last?.int == 1)
+        for caFile in [certificates.otherCAFile, nil] {
+            let untrusting = InfluxClient(
+                // AsyncHTTPClient retries a failed connection until the deadline, then reports why.
+                configuration: InfluxConfiguration(
+                    url: influx.baseURL, database: "plant", requestTimeout: .seconds(2), caFile: caFile))
+            do throws(InfluxError) {
+                _ = try await untrusting.query("SHOW DATABASES")
+                Issue.record("InfluxDB's certificate was trusted with CA \(caFile ?? "system")")
+            } catch {
+                #expect(error.isRetryable, "an outage to retry, never a reason to drop readings: \(error)")
+                #expect("\(error)".lowercased().contains("certificate"), "\(error)")
+            }
+        }
+    }
+
     @Test func withUsersOnOnlyTheServersUserGetsIn() async throws {
         try await TestInflux.with(authEnabled: true) { influx in
             let anonymous = InfluxClient(configuration: InfluxConfiguration(url: influx.baseURL, database: "plant"))

@@ -64,6 +64,16 @@ import Testing
             "moby.mqtt.url": "mqtts://moby-server@broker.plant", "moby.mqtt.ca.file": certificates.caFile,
         ])
         #expect(mqtts.mqtt.tls?.caFile == certificates.caFile && mqtts.mqtt.port == 8883)
+        #expect(throws: ConfigurationError.self) {
+            try ServerConfiguration(["moby.influx.ca.file": certificates.caFile])  // needs https://
+        }
+        let influx = try ServerConfiguration([
+            "moby.influx.url": "https://influx.plant:8086", "moby.influx.ca.file": certificates.caFile,
+        ])
+        #expect(influx.influx.caFile == certificates.caFile)
+        #expect(throws: ConfigurationError.self) {
+            try ServerConfiguration(["moby.influx.url": "https://influx.plant", "moby.influx.ca.file": "/nonexistent"])
+        }
         do {
             _ = try ServerConfiguration(["moby.mqtt.url": "mqtts://broker", "moby.mqtt.ca.file": "/nonexistent.pem"])
             Issue.record("a missing CA file was accepted")

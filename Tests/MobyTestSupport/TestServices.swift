@@ -132,7 +132,12 @@ public final class TestInflux: Sendable {
     /// `maxValuesPerTag` sets `[data] max-values-per-tag` (InfluxDB's default is 100,000): with
     /// a low value a test can make InfluxDB refuse new series. `authEnabled`: InfluxDB's users
     /// on, as shipped (tests of other things leave them off).
-    public init(label: String = "influxd", maxValuesPerTag: Int? = nil, authEnabled: Bool = false) throws {
+    /// `https`: serve HTTPS only, with the server certificate of these test certificates.
+    public init(
+        label: String = "influxd", maxValuesPerTag: Int? = nil, authEnabled: Bool = false,
+        https: TestCertificates? = nil
+    ) throws {
+        secure = https != nil
         directory = try TestPaths.scratch(label)
         httpPort = Loopback.freePort()
         var conf = try TestPaths.render(
@@ -146,6 +151,18 @@ public final class TestInflux: Sendable {
                 throw TestServiceError.missing("the [data] section of deploy/influxdb/influxdb.conf.in")
             }
             conf.insert(contentsOf: "  max-values-per-tag = \(maxValuesPerTag)\n", at: data.upperBound)
+        }
+        if let https {
+            guard let section = conf.range(of: "[http]\n") else {
+                throw TestServiceError.missing("the [http] section of deploy/influxdb/influxdb.conf.in")
+            }
+            conf.insert(
+                contentsOf: """
+                      https-enabled = true
+                      https-certificate = "\(https.serverCertificate)"
+                      https-private-key = "\(https.serverKey)"
+
+                    """, at: section.upperBound)
         }
         let confURL = directory.appendingPathComponent("influxdb.conf")
         try conf.write(to: confURL, atomically: true, encoding: .utf8)
@@ -164,7 +181,9 @@ public final class TestInflux: Sendable {
     /// short grace period it is killed (its WAL makes that safe).
     public func stop(signal: Int32 = SIGTERM) { process.stop(signal: signal, timeout: 2) }
 
-    public var url: String { "http://127.0.0.1:\(httpPort)" }
+    /// HTTPS (the certificate names localhost).
+    public let secure: Bool
+    public var url: String { secure ? "https://localhost:\(httpPort)" : "http://127.0.0.1:\(httpPort)" }
     public var baseURL: URL { URL(string: url)! }
 
     /// Starts influxd, runs `body`, stops it whatever happens.

@@ -53,6 +53,9 @@ public struct ServerConfiguration: Sendable {
             key: "moby.mqtt.ping.timeout.seconds", defaultValue: "5",
             help: "A PINGREQ unanswered this long means the broker link is dead: reconnect, /health/ready 503"),
         Setting(key: "moby.influx.url", defaultValue: "http://127.0.0.1:8086", help: "InfluxDB base URL"),
+        Setting(
+            key: "moby.influx.ca.file", defaultValue: "",
+            help: "https: PEM file of the CAs trusted for InfluxDB's certificate (default: the system's)"),
         Setting(key: "moby.influx.db", defaultValue: "moby", help: "InfluxDB database (v1 API)"),
         Setting(key: "moby.influx.rp", defaultValue: "raw", help: "Retention policy readings are written to"),
         Setting(
@@ -337,7 +340,18 @@ public struct ServerConfiguration: Sendable {
             url: try httpURL("moby.influx.url"), database: string("moby.influx.db"),
             retentionPolicy: string("moby.influx.rp"), retention: retention, downsampling: downsampling,
             api: try Self.influxAPI(optional),
-            requestTimeout: .milliseconds(try int("moby.influx.timeout.ms", in: 100...600_000)))
+            requestTimeout: .milliseconds(try int("moby.influx.timeout.ms", in: 100...600_000)),
+            caFile: optional("moby.influx.ca.file"))
+        if let caFile = influx.caFile {
+            guard influx.url.scheme?.lowercased() == "https" else {
+                throw ConfigurationError("MOBY_INFLUX_CA_FILE needs an https:// MOBY_INFLUX_URL")
+            }
+            do {
+                _ = try NIOSSLCertificate.fromPEMFile(caFile)
+            } catch {
+                throw invalid("moby.influx.ca.file", "must name a readable PEM file (\(error))")
+            }
+        }
         batchMaxLines = try int("moby.batch.max.lines", in: 1...100_000)
         batchLinger = .milliseconds(try int("moby.batch.linger.ms", in: 0...60_000))
         spoolMaxBytes = Int64(try int("moby.spool.max.mb", in: 1...10_000_000)) * 1024 * 1024
