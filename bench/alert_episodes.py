@@ -5,6 +5,8 @@ import json
 import sqlite3
 import urllib.request
 
+import api_token
+
 
 def main():
     parser = argparse.ArgumentParser()
@@ -13,7 +15,7 @@ def main():
     parser.add_argument("injections", nargs="+")
     args = parser.parse_args()
     url = f"http://127.0.0.1:{args.http_port}/api/v1/alerts?limit=1000"
-    alerts = json.load(urllib.request.urlopen(url))["alerts"]
+    alerts = json.load(urllib.request.urlopen(urllib.request.Request(url, headers=api_token.headers())))["alerts"]
     by_device = {}
     for alert in alerts:
         by_device.setdefault(alert["device_id"], []).append(alert)

@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 import paho.mqtt.client as mqtt
 from websockets.sync.client import connect
 
+import api_token
 import mqtt_login
 
 
@@ -27,7 +28,7 @@ def measure(mqtt_port, http_port, episodes=200, raise_after=3, pause=0.2):
     """Runs `episodes` anomaly episodes; returns latency percentiles (ms) and misses."""
     raised = {}
     cond = threading.Condition()
-    ws = connect(f"ws://127.0.0.1:{http_port}/ws", max_size=1 << 24)
+    ws = connect(f"ws://127.0.0.1:{http_port}/ws", max_size=1 << 24, additional_headers=api_token.headers())
 
     def listen():
         try:

@@ -29,6 +29,7 @@ import paho.mqtt.client as mqtt
 
 sys.path.insert(0, os.path.dirname(__file__))
 import alert_latency  # noqa: E402
+import api_token  # noqa: E402
 import mqtt_login  # noqa: E402
 
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -83,7 +84,8 @@ class Influx:
 
 
 def metric(http_port, name):
-    with urllib.request.urlopen(f"http://127.0.0.1:{http_port}/metrics", timeout=10) as response:
+    request = urllib.request.Request(f"http://127.0.0.1:{http_port}/metrics", headers=api_token.headers())
+    with urllib.request.urlopen(request, timeout=10) as response:
         for line in response.read().decode().splitlines():
             parts = line.split()
             if len(parts) == 2 and parts[0] == name:

@@ -7,8 +7,11 @@ cd "$MOBY_ROOT"
 
 ensure_tools
 python3 -c "import paho.mqtt" 2>/dev/null || python3 -m pip install -q "paho-mqtt>=2,<3"
-swift build -c release --product moby-server 2>&1 | grep -E "error|Build" || true
+# MOBY_BENCH_SERVER: another moby-server binary to measure (e.g. to compare two builds).
+server_bin="${MOBY_BENCH_SERVER:-}"
+[ -n "$server_bin" ] || swift build -c release --product moby-server 2>&1 | grep -E "error|Build" || true
 bin="$(swift build -c release --show-bin-path)"
+server_bin="${server_bin:-$bin/moby-server}"
 
 dir="$(mktemp -d /tmp/moby-bench.XXXXXX)"
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
@@ -32,10 +35,15 @@ start_influxd() {
 mosquitto -c "$dir/mosquitto.conf" >"$dir/mosquitto.log" 2>&1 & mosquitto_pid=$!; pids+=("$mosquitto_pid")
 wait_port "$mqtt_port" mosquitto
 start_influxd
+# The API needs a credential (issue 14): an admin token for the benchmark's own requests
+# (/health/ready, /metrics, /api/v1/alerts, /ws), made in the server's data folder before it starts.
+MOBY_BENCH_TOKEN="$("$server_bin" tokens create --role admin --name bench --data-dir "$dir/server")" \
+  || die "could not create the benchmark's API token"
+export MOBY_BENCH_TOKEN
 MOBY_MQTT_URL="$(bench_server_url "$mqtt_port")" MOBY_INFLUX_URL="http://127.0.0.1:$influx_port" \
   MOBY_HTTP_PORT="$http_port" MOBY_DATA_DIR="$dir/server" MOBY_LOG_LEVEL=warning \
-  "$bin/moby-server" >"$dir/server.log" 2>&1 & server_pid=$!; pids+=("$server_pid")
-until curl -sf "http://127.0.0.1:$http_port/health/ready" >/dev/null; do
+  "$server_bin" >"$dir/server.log" 2>&1 & server_pid=$!; pids+=("$server_pid")
+until curl -sf -H "Authorization: Bearer $MOBY_BENCH_TOKEN" "http://127.0.0.1:$http_port/health/ready" >/dev/null; do
   kill -0 "$server_pid" 2>/dev/null || { tail -40 "$dir/server.log" >&2; die "moby-server exited during start-up (log above)"; }
   sleep 0.1
 done

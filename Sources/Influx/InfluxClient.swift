@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 
 /// Talks HTTP to InfluxDB: writes line protocol, runs InfluxQL, checks health and creates the
 /// database with its retention policy. One call is one request; retrying is the caller's choice
@@ -14,7 +15,10 @@ public struct InfluxClient: Sendable {
     private let writeLink: InfluxWriteLink?
 
     /// `httpClient` nil: the shared client, or, with `configuration.caFile`, one trusting that CA.
-    public init(configuration: InfluxConfiguration, httpClient: HTTPClient? = nil) {
+    /// `writeEventLoop`: where the write connection lives (default: any of NIO's singleton group).
+    public init(
+        configuration: InfluxConfiguration, httpClient: HTTPClient? = nil, writeEventLoop: (any EventLoop)? = nil
+    ) {
         self.configuration = configuration
         self.http = httpClient ?? configuration.caFile.map(InfluxHTTPClients.trusting) ?? .shared
         var base = configuration.url.absoluteString
@@ -30,7 +34,7 @@ public struct InfluxClient: Sendable {
             }
             writeLink = InfluxWriteLink(
                 host: host, port: url.port ?? 80, path: prefix + Self.writePath(configuration), headers: headers,
-                timeout: configuration.requestTimeout)
+                timeout: configuration.requestTimeout, group: writeEventLoop ?? MultiThreadedEventLoopGroup.singleton)
         } else {
             writeLink = nil
         }

@@ -31,7 +31,7 @@ final class InfluxWriteLink: Sendable {
 
     private let link = Mutex(Link.none)
 
-    init(host: String, port: Int, path: String, headers: HTTPHeaders, timeout: Duration) {
+    init(host: String, port: Int, path: String, headers: HTTPHeaders, timeout: Duration, group: any EventLoopGroup) {
         self.host = host
         self.port = port
         var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: path)
@@ -40,7 +40,7 @@ final class InfluxWriteLink: Sendable {
         head.headers.replaceOrAdd(name: "Content-Type", value: "text/plain; charset=utf-8")
         self.head = head
         self.timeout = TimeAmount(timeout)
-        self.group = MultiThreadedEventLoopGroup.singleton
+        self.group = group
     }
 
     deinit {

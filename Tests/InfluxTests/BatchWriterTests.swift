@@ -46,14 +46,25 @@ import Testing
         // `ExecutorTicker`.
         ExecutorTicker.ensureRunning()
         // After 20 s, say where the writer and the sink stood.
+        @Sendable func whereItStood() async -> String {
+            "\(await writer.stateDescription); sink calls \(recorder.sinkCalls.withLock { $0 }), "
+                + "bodies \(recorder.bodies.withLock { $0.count }), commits \(recorder.commits.withLock { $0.count }); "
+                + ThreadDump.write(label: "BatchWriterTests")
+        }
         let watchdog = Task {
             try await Task.sleep(for: .seconds(20))
-            Issue.record(
-                "still running after 20 s: \(await writer.stateDescription); sink calls \(recorder.sinkCalls.withLock { $0 }), bodies \(recorder.bodies.withLock { $0.count }), commits \(recorder.commits.withLock { $0.count })"
-            )
+            Issue.record("still running after 20 s: \(await whereItStood())")
         }
         defer { watchdog.cancel() }
-        try await body(writer, recorder)
+        do {
+            try await body(writer, recorder)
+        } catch {
+            // A wait that timed out: say where the writer stood, then end it.
+            Issue.record("the writer when the test gave up: \(await whereItStood())")
+            await writer.finish()
+            running.cancel()
+            throw error
+        }
         await writer.finish()
         await running.value
     }

@@ -38,13 +38,13 @@ public func buildApplication(
     app.addServices(
         parts.registry,
         BrokerConnectionService(client: parts.client, metrics: metrics, logger: logger),
-        WriterService(writer: parts.writer, store: parts.readingStore, logger: logger),
+        WriterService(writer: parts.writer, store: parts.readingStore, loop: parts.ingestLoop, logger: logger),
         AlertService(
             center: parts.center, signals: signals, relay: parts.relay, feed: parts.feed,
             flushInterval: configuration.alertUpdateInterval
                 > .zero ? configuration.alertUpdateInterval : .seconds(1), logger: logger),
         IngestService(
-            client: parts.client, writer: parts.writer, readingCheck: parts.readingCheck,
+            client: parts.client, loop: parts.ingestLoop, writer: parts.writer, readingCheck: parts.readingCheck,
             fleet: parts.fleet, registry: parts.registry, signals: signalSink, topicFilter: configuration.mqttTopic,
             deadLetterTopic: configuration.deadLetterTopic, metrics: metrics,
             status: parts.status, logger: logger, maxRun: min(1_024, configuration.batchMaxLines)))

@@ -13,6 +13,8 @@ struct ServerParts: Sendable {
     let configuration: ServerConfiguration
     let metrics: ServerMetrics
     let client: MQTTClient
+    /// Where the MQTT connection, the InfluxDB writes, ingest and the writer run.
+    let ingestLoop: IngestLoop
     let influx: InfluxClient
     let readingCheck: ReadingCheck
     let refusals: RefusedReadings
@@ -39,8 +41,9 @@ struct ServerParts: Sendable {
     static func open(configuration: ServerConfiguration, logger: Logger, metrics: ServerMetrics) async throws
         -> ServerParts
     {
-        let client = MQTTClient(configuration: configuration.mqtt, logger: logger)
-        let influx = InfluxClient(configuration: configuration.influx)
+        let ingestLoop = IngestLoop()
+        let client = MQTTClient(configuration: configuration.mqtt, eventLoopGroup: ingestLoop.eventLoop, logger: logger)
+        let influx = InfluxClient(configuration: configuration.influx, writeEventLoop: ingestLoop.eventLoop)
         let store = ReadingStore(client: influx, logger: logger)
         let refusals = RefusedReadings(
             client: client, deadLetterTopic: configuration.deadLetterTopic, metrics: metrics, logger: logger)
@@ -91,7 +94,7 @@ struct ServerParts: Sendable {
         fleet.resume(try await center.start())
         let access = try await openAccess(configuration, pool: alertStore.pool, logger: logger)
         return ServerParts(
-            configuration: configuration, metrics: metrics, client: client, influx: influx,
+            configuration: configuration, metrics: metrics, client: client, ingestLoop: ingestLoop, influx: influx,
             readingCheck: ReadingCheck(
                 decoder: ReadingDecoder(catalog: configuration.catalog),
                 retention: configuration.influx.retention.nanoseconds),

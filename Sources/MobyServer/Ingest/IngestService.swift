@@ -16,6 +16,7 @@ import ServiceLifecycle
 /// its batch is stored, in arrival order.
 struct IngestService: Service {
     let client: MQTTClient
+    let loop: IngestLoop
     let writer: BatchWriter<MQTTMessage>
     let readingCheck: ReadingCheck
     let fleet: FleetState
@@ -42,8 +43,10 @@ struct IngestService: Service {
             logger.info("ingest stopped before the subscription was in place")
             return
         }
-        for await run in client.messages.runs(upTo: maxRun).cancelOnGracefulShutdown() {
-            await ingest(run)
+        await loop.run {
+            for await run in client.messages.runs(upTo: maxRun).cancelOnGracefulShutdown() {
+                await ingest(run)
+            }
         }
         logger.info("ingest stopped")
     }

@@ -9,12 +9,13 @@ import ServiceLifecycle
 struct WriterService: Service {
     let writer: BatchWriter<MQTTMessage>
     let store: ReadingStore
+    let loop: IngestLoop
     let logger: Logger
 
     func run() async throws {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await store.prepare() }
-            await runUntilGracefulShutdown(writer.run) { await writer.finish() }
+            await loop.run { await runUntilGracefulShutdown(writer.run) { await writer.finish() } }
             group.cancelAll()
         }
         logger.info("batch writer stopped")
