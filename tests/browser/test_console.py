@@ -152,7 +152,7 @@ def test_acknowledge_then_resolve_with_notes(console, stack, publisher):
 
     detail.get_by_test_id("note-field").fill("Checked the cooling fan")
     detail.get_by_test_id("ack-button").click()
-    expect(detail.get_by_test_id("action-result")).to_have_text("Acknowledge: 1 alert(s).")
+    expect(detail.get_by_test_id("action-result")).to_have_text("Acknowledge: 1 alert.")
     expect(detail).to_have_attribute("data-status", "acknowledged")
     expect(detail.locator('[data-testid="alert-status"]').first).to_have_text("Acknowledged")
     expect(detail.get_by_test_id("ack-button")).to_be_disabled()
@@ -165,7 +165,7 @@ def test_acknowledge_then_resolve_with_notes(console, stack, publisher):
 
     detail.get_by_test_id("note-field").fill("Replaced the fan belt; temperature back to 26 °C")
     detail.get_by_test_id("resolve-button").click()
-    expect(detail.get_by_test_id("action-result")).to_have_text("Resolve: 1 alert(s).")
+    expect(detail.get_by_test_id("action-result")).to_have_text("Resolve: 1 alert.")
     expect(detail).to_have_attribute("data-status", "resolved")
     expect(detail.get_by_test_id("resolve-button")).to_be_disabled()
     resolved_row = detail.locator('[data-testid="alert-history"] tr[data-action="resolved"]')
@@ -214,7 +214,7 @@ def test_resolve_conflict_from_two_tabs_is_a_sentence(console, stack, publisher)
     assert len(winners) == 1 and len(losers) == 1, f"one resolve should succeed and one get 409: {results}"
     winner, loser = winners[0], losers[0]
     winner_name = tabs[winner][2]
-    assert results[winner][0] == "Resolve: 1 alert(s).", results
+    assert results[winner][0] == "Resolve: 1 alert.", results
     # The 409 in words: who resolved it first, when, and their note; said as an alert.
     sentence = results[loser][0]
     assert re.fullmatch(

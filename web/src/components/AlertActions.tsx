@@ -77,7 +77,7 @@ export const AlertActions = forwardRef<AlertActionsHandle, Props>(function Alert
     if (r.kind === 'denied') return { ok: false, text: deniedReason(user?.role, r.action, t) ?? '', details: [] };
     const sentence = (error: unknown) => errorSentence(error, t, (iso) => i18n.relative(iso, r.at));
     const label = r.action === 'acknowledge' ? t.acknowledge : t.resolve;
-    if (r.failures.length === 0) return { ok: true, text: t.actionDone(label, num(r.ok)), details: [] };
+    if (r.failures.length === 0) return { ok: true, text: t.actionDone(label, num(r.ok), r.ok), details: [] };
     if (!r.many) return { ok: false, text: sentence(r.failures[0].error), details: [] };
     return {
       ok: false,

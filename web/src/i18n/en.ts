@@ -235,7 +235,7 @@ export const en = {
   resolveSelected: (n: string) => `Resolve ${n}`,
   note: 'Note (optional)',
   notePlaceholder: 'What you did or saw',
-  actionDone: (action: string, n: string) => `${action}: ${n} alert(s).`,
+  actionDone: (action: string, n: string, count: number) => `${action}: ${n} alert${count === 1 ? '' : 's'}.`,
   actionPartly: (ok: string, failed: string) => `${ok} done, ${failed} not done:`,
   alertDetailTitle: (id: string, device: string) => `Alert ${id} on ${device}`,
   alertSelectHint: 'Select an alert to see its summary, contributors and history.',

@@ -234,7 +234,7 @@ export const ko: Messages = {
   resolveSelected: (n) => `${n}건 해결`,
   note: '메모 (선택)',
   notePlaceholder: '조치하거나 본 내용',
-  actionDone: (action, n) => `${action}: 경보 ${n}건.`,
+  actionDone: (action, n, _count) => `${action}: 경보 ${n}건.`,
   actionPartly: (ok, failed) => `${ok}건 완료, ${failed}건 실패:`,
   alertDetailTitle: (id, device) => `${device}의 경보 ${id}`,
   alertSelectHint: '경보를 선택하면 요약, 원인 항목과 이력이 보입니다.',
