@@ -56,6 +56,12 @@ public struct MQTTMessages: AsyncSequence, Sendable {
         AsyncIterator(buffer: buffer)
     }
 
+    /// Ends the consumer's iteration now, also a wait for the next message; messages buffered or
+    /// still arriving are not delivered (nor acknowledged: the broker redelivers them to the next
+    /// session). For a graceful shutdown without wrapping the stream in another sequence (each
+    /// element of `cancelOnGracefulShutdown()` crosses a task of its own).
+    public func stopDelivering() { buffer.stopDelivering() }
+
     /// The same messages in runs: each element holds everything buffered when the consumer asked
     /// (at least one message, at most `maximum`), so a busy consumer pays one suspension per run
     /// instead of one per message.
@@ -115,6 +121,8 @@ final class InboundBuffer: Sendable {
         var waiter: CheckedContinuation<MQTTMessage?, Never>?
         var waiterID: UInt64 = 0
         var finished = false
+        /// The consumer stopped taking messages (`stopDelivering()`).
+        var stopped = false
         var resumeReading: (@Sendable () -> Void)?
     }
 
@@ -177,8 +185,20 @@ final class InboundBuffer: Sendable {
         resume?()
     }
 
+    /// Ends delivery to the consumer; wakes it if it waits.
+    func stopDelivering() {
+        let waiter = state.withLock { state in
+            state.stopped = true
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume(returning: nil)
+    }
+
     nonisolated(nonsending) func next() async -> MQTTMessage? {
-        let (message, resume, finished) = state.withLock { state in
+        let (message, resume, finished) = state.withLock {
+            state -> (MQTTMessage?, (@Sendable () -> Void)?, Bool) in
+            if state.stopped { return (nil, nil, true) }
             let message = state.messages.popFirst()
             return (message, takeResume(&state), state.finished)
         }
@@ -192,6 +212,7 @@ final class InboundBuffer: Sendable {
         return await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<MQTTMessage?, Never>) in
                 let immediate = state.withLock { state -> MQTTMessage?? in
+                    if state.stopped { return .some(nil) }
                     if let message = state.messages.popFirst() { return .some(message) }
                     if state.finished || Task.isCancelled { return .some(nil) }
                     precondition(state.waiter == nil, "MQTTMessages supports a single consumer")

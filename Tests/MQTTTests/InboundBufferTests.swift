@@ -44,4 +44,27 @@ struct InboundBufferTests {
         let readingAgain = buffer.shouldRead(orWhenReady: {})
         #expect(readingAgain)
     }
+
+    @Test func stoppingDeliveryEndsAWaitAndLeavesTheRestUndelivered() async {
+        let buffer = InboundBuffer(capacity: 100)
+        async let waiting = buffer.nextRun(upTo: 50)
+        try? await Task.sleep(for: .milliseconds(50))  // let the consumer wait
+        buffer.stopDelivering()
+        #expect(await waiting == nil)
+        buffer.append(contentsOf: messages(0..<3))
+        #expect(await buffer.nextRun(upTo: 50) == nil)
+        #expect(buffer.count == 3)
+    }
+
+    @Test func stoppingDeliveryEndsTheIterationOfAConsumerBetweenRuns() async {
+        let buffer = InboundBuffer(capacity: 100)
+        let stream = MQTTMessages(buffer: buffer)
+        buffer.append(contentsOf: messages(0..<2))
+        var seen: [String] = []
+        for await run in stream.runs(upTo: 1) {
+            seen += texts(run)
+            stream.stopDelivering()
+        }
+        #expect(seen == ["m0"])
+    }
 }

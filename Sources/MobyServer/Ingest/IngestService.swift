@@ -43,9 +43,14 @@ struct IngestService: Service {
             logger.info("ingest stopped before the subscription was in place")
             return
         }
+        // On shutdown the loop ends after the run in hand (which is ingested whole); what is
+        // still buffered stays unacknowledged for the broker to redeliver.
+        let messages = client.messages
         await loop.run {
-            for await run in client.messages.runs(upTo: maxRun).cancelOnGracefulShutdown() {
-                await ingest(run)
+            await withGracefulShutdownHandler {
+                for await run in messages.runs(upTo: maxRun) { await ingest(run) }
+            } onGracefulShutdown: {
+                messages.stopDelivering()
             }
         }
         logger.info("ingest stopped")
