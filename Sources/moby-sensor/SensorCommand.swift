@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import MQTT
 import MobyCore
+import NIOPosix
 import ServiceLifecycle
 import Simulation
 
@@ -157,7 +158,7 @@ struct SensorCommand: AsyncParsableCommand {
         let logger = Logger(label: "moby-sensor")
         let forwarding = stdin || command != nil
         let links = try makeLinks(simulated: forwarding ? [] : try simulatedDevices())
-        let agents: [(SensorAgent, MQTTClient, Link)] = try links.map { link in
+        let agents: [(SensorAgent, MQTTClient, EventLoopTaskExecutor, Link)] = try links.map { link in
             var configuration = try MQTTConfiguration(url: mqttURL, clientID: link.clientID)
             configuration.cleanSession = false
             if caFile != nil || certFile != nil || keyFile != nil {
@@ -173,21 +174,27 @@ struct SensorCommand: AsyncParsableCommand {
                 configuration.username = username
                 configuration.password = link.password
             }
-            let client = MQTTClient(configuration: configuration, logger: logger)
+            // The link's client, drain and generator share one event loop (no thread hop per batch).
+            let loop = MultiThreadedEventLoopGroup.singleton.next()
+            let client = MQTTClient(configuration: configuration, eventLoopGroup: loop, logger: logger)
             let box = try Outbox(directory: link.outbox, maxBytes: Int64(outboxMaxMB) * 1024 * 1024)
             if box.depth.lines > 0 {
                 logger.notice(
                     "outbox holds readings from before; sending them first",
                     metadata: ["readings": "\(box.depth.lines)", "outbox": "\(link.outbox)"])
             }
-            return (SensorAgent(client: client, outbox: box, logger: logger), client, link)
+            return (
+                SensorAgent(client: client, outbox: box, logger: logger), client,
+                EventLoopTaskExecutor(eventLoop: loop), link
+            )
         }
         let source: AsyncStream<String>? =
             stdin
             ? LineSource.standardInput()
             : command.map { LineSource.command($0, every: .milliseconds(Int64(interval * 1000)), logger: logger) }
         let run = SensorRun(
-            links: agents.map { SensorRun.Link(agent: $0.0, client: $0.1, devices: $0.2.devices) }, count: count,
+            links: agents.map { SensorRun.Link(agent: $0.0, client: $0.1, executor: $0.2, devices: $0.3.devices) },
+            count: count,
             rate: rate, forwarding: source.map { ($0, device) }, report: !quiet, terminal: terminal, logger: logger)
         // SIGINT/SIGTERM: generation stops, readings not yet acknowledged stay in the outbox.
         // The run ending by itself (--count reached and acknowledged) ends the group too.

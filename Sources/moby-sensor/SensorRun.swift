@@ -13,6 +13,8 @@ struct SensorRun: Service {
     struct Link: Sendable {
         var agent: SensorAgent
         var client: MQTTClient
+        /// The client's event loop, where the link's drain and generator run.
+        var executor: EventLoopTaskExecutor
         var devices: [SimulatedDevice]
     }
 
@@ -33,14 +35,14 @@ struct SensorRun: Service {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for (link, linkCount) in zip(links, shares()) {
                     group.addTask { try await link.client.run() }
-                    group.addTask { try await link.agent.drain() }
+                    group.addTask(executorPreference: link.executor) { try await link.agent.drain() }
                     if let forwarding {
-                        group.addTask {
+                        group.addTask(executorPreference: link.executor) {
                             try await link.agent.forward(forwarding.lines, defaultDeviceID: forwarding.defaultDeviceID)
                         }
                     } else if count == 0 || linkCount > 0 {
                         let linkRate = rate * Double(link.devices.count) / Double(simulatedTotal)
-                        group.addTask {
+                        group.addTask(executorPreference: link.executor) {
                             try await link.agent.generate(devices: link.devices, rate: linkRate, count: linkCount)
                         }
                     }

@@ -98,6 +98,14 @@ import Testing
         }
         #expect(text(25.347) == "25.347" && text(25.3) == "25.3" && text(7) == "7" && text(-0.0204) == "-0.02")
         #expect(text(0.0004) == "0" && text(-0.0004) == "0" && text(9.81) == "9.81" && text(0.001) == "0.001")
+        func integer(_ value: Int64) -> String {
+            var out: [UInt8] = []
+            SensorSample.writeInteger(value, into: &out)
+            return String(decoding: out, as: UTF8.self)
+        }
+        for value: Int64 in [0, 9, 10, 99, 100, 1_000_007, -1, -10, .max, .min, .max / 10, 1_000_000_000_000_000_000] {
+            #expect(integer(value) == String(value))
+        }
         var generator = SplitMix64(seed: 42)
         for _ in 0..<10_000 {
             let value = (Double(generator.next() % 2_000_000_000) - 1e9) / 99_991

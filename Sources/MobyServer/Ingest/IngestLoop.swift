@@ -1,3 +1,4 @@
+import MQTT
 import NIOCore
 import NIOPosix
 
@@ -20,17 +21,5 @@ struct IngestLoop: Sendable {
     /// Runs `body` with its tasks (and the default actors they call) on the ingest loop.
     func run<Value: Sendable>(_ body: () async throws -> Value) async rethrows -> Value {
         try await withTaskExecutorPreference(executor, operation: body)
-    }
-}
-
-/// Swift concurrency jobs run on one NIO event loop.
-final class EventLoopTaskExecutor: TaskExecutor {
-    let eventLoop: any EventLoop
-
-    init(eventLoop: any EventLoop) { self.eventLoop = eventLoop }
-
-    func enqueue(_ job: consuming ExecutorJob) {
-        let job = UnownedJob(job)
-        eventLoop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
     }
 }
