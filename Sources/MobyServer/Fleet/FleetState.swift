@@ -115,14 +115,17 @@ final class FleetState: Sendable {
                 // The sensor's own time decides which reading is the latest (the stored one may
                 // carry a disambiguating offset); on a tie the later arrival wins.
                 let sensorTime = observation.stamp?.sensorTimestamp ?? reading.timestamp
-                let known = state.devices[reading.deviceID] != nil
+                // One hash lookup per reading; the device is updated in place through its index
+                // (through `devices[id]!` the whole entry was moved out and back each time).
+                var index = state.devices.index(forKey: reading.deviceID)
+                let known = index != nil
                 if !known, state.devices.count >= maxDevices {
                     outcome.refused.append((observation.position, .deviceLimit(maxDevices)))
                     continue
                 }
                 // The registry only changes for a new device or a reading that names its place.
                 if !known || reading.location != nil || reading.line != nil {
-                    let current = state.devices[reading.deviceID]?.meta
+                    let current = index.map { state.devices.values[$0].meta }
                     var meta = current ?? DeviceMeta(firstSeen: receivedAt)
                     if let location = reading.location { meta.location = location }
                     if let line = reading.line { meta.line = line }
@@ -138,8 +141,12 @@ final class FleetState: Sendable {
                         }
                         Self.apply(&state, id: reading.deviceID, meta: meta, profiles: profiles)
                         outcome.registered.append((reading.deviceID, meta))
+                        // An insertion may have moved every entry.
+                        index = state.devices.index(forKey: reading.deviceID)
                     }
                 }
+                // Known, or inserted above (a new device is refused or inserted, never neither).
+                guard let index else { preconditionFailure("device \(reading.deviceID) neither refused nor added") }
                 func update(_ device: inout Device) -> Refusal? {
                     (observation.score, observation.severity) = scorers[device.profileIndex].score(reading)
                     observation.profileIndex = device.profileIndex
@@ -173,7 +180,7 @@ final class FleetState: Sendable {
                     }
                     return nil
                 }
-                if let refusal = update(&state.devices[reading.deviceID]!) {
+                if let refusal = update(&state.devices.values[index]) {
                     outcome.refused.append((observation.position, refusal))
                 } else {
                     outcome.taken.append(observation)
