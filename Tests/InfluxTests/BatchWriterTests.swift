@@ -48,12 +48,12 @@ import Testing
         // After 20 s, say where the writer and the sink stood.
         @Sendable func whereItStood() async -> String {
             "\(await writer.stateDescription); sink calls \(recorder.sinkCalls.withLock { $0 }), "
-                + "bodies \(recorder.bodies.withLock { $0.count }), commits \(recorder.commits.withLock { $0.count }); "
-                + ThreadDump.write(label: "BatchWriterTests")
+                + "bodies \(recorder.bodies.withLock { $0.count }), commits \(recorder.commits.withLock { $0.count })"
         }
         let watchdog = Task {
             try await Task.sleep(for: .seconds(20))
-            Issue.record("still running after 20 s: \(await whereItStood())")
+            Issue.record(
+                "still running after 20 s: \(await whereItStood()); \(ThreadDump.write(label: "BatchWriterTests"))")
         }
         defer { watchdog.cancel() }
         do {

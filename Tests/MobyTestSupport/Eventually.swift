@@ -30,7 +30,8 @@ public func eventuallyValue<Value>(
         if let value = try await probe() { return value }
         guard ContinuousClock.now < deadline else {
             let error = TimedOut(what: what, timeout: timeout)
-            Issue.record("\(error)", sourceLocation: sourceLocation)
+            // Where every thread stood: a rare stall then explains itself in a CI log.
+            Issue.record("\(error); \(ThreadDump.write(label: what))", sourceLocation: sourceLocation)
             throw error
         }
         try await Task.sleep(for: interval)

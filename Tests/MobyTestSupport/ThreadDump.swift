@@ -34,9 +34,37 @@ public enum ThreadDump {
             process.standardError = handle
             try process.run()
             process.waitUntilExit()
-            return "thread dump in \(file.path) (gdb exit \(process.terminationStatus))"
+            let text = (try? String(contentsOf: file, encoding: .utf8)) ?? ""
+            return "thread dump in \(file.path) (gdb exit \(process.terminationStatus)); threads:\n"
+                + summary(of: text)
         } catch {
             return "no thread dump: \(error)"
         }
+    }
+
+    /// One line per thread: its name and its innermost `frames` function names, so a log read
+    /// elsewhere (a CI run) still says where each thread stood.
+    static func summary(of dump: String, frames: Int = 6) -> String {
+        var lines: [String] = []
+        var current: (name: String, functions: [String])?
+        func close() {
+            if let current { lines.append("\(current.name): \(current.functions.joined(separator: " < "))") }
+        }
+        for line in dump.split(separator: "\n") {
+            if line.hasPrefix("Thread ") {
+                close()
+                let name = line.split(separator: "\"").dropFirst().first.map(String.init) ?? String(line.prefix(40))
+                current = (name, [])
+            } else if line.hasPrefix("#"), var thread = current, thread.functions.count < frames {
+                // "#3  0x… in name (args) at file" or "#0  name (args) at file"
+                var rest = line.drop { $0 != " " }.drop { $0 == " " }
+                if rest.hasPrefix("0x"), let range = rest.range(of: " in ") { rest = rest[range.upperBound...] }
+                let function = rest.prefix { $0 != " " && $0 != "(" }
+                thread.functions.append(String(function.prefix(90)))
+                current = thread
+            }
+        }
+        close()
+        return lines.joined(separator: "\n")
     }
 }
