@@ -359,6 +359,20 @@ def latency(a):
             "publish_to_stored_ms": stored, "publish_to_alert_ms": alerts}
 
 
+def settle(a, quiet=0.05, longest=60):
+    """Waits until InfluxDB and moby-server are idle (each under `quiet` of a core over a second),
+    at most `longest` seconds, so a stage does not measure the compactions the previous one
+    left behind. Returns the seconds waited."""
+    started = time.perf_counter()
+    while time.perf_counter() - started < longest:
+        before = [cpu_seconds(a.influxd_pid), cpu_seconds(a.server_pid)]
+        time.sleep(1)
+        used = [cpu_seconds(a.influxd_pid) - before[0], cpu_seconds(a.server_pid) - before[1]]
+        if max(used) < quiet:
+            break
+    return round(time.perf_counter() - started, 1)
+
+
 def paced(a):
     """A fleet's everyday rate: `paced_publisher.py` sends 5,000 readings/s from 100 devices,
     each on its own evenly spread schedule. moby-server's CPU per reading, how it batches
@@ -366,10 +380,14 @@ def paced(a):
     repetitions; the report gives the median and the spread."""
     runs = []
     for run in range(a.paced_runs):
-        say(f"paced: run {run + 1}/{a.paced_runs}, {a.background_rate}/s evenly from 100 devices for {a.paced_seconds} s…")
+        settled = settle(a)
+        say(f"paced: run {run + 1}/{a.paced_runs}, {a.background_rate}/s evenly from 100 devices for {a.paced_seconds} s "
+            f"(after {settled} s for InfluxDB and moby-server to go idle)…")
         received = metric(a.http_port, "moby_mqtt_messages_received_total")
         batches = metric(a.http_port, "moby_influx_batches_total")
         lines = metric(a.http_port, "moby_influx_batch_lines_sum")
+        fast_writes = metric(a.http_port, 'moby_influx_write_seconds_bucket{le="0.01"}')
+        all_writes = metric(a.http_port, "moby_influx_write_seconds_count")
         cpu = cpu_seconds(a.server_pid)
         started = time.perf_counter()
         publisher = subprocess.Popen(
@@ -386,11 +404,14 @@ def paced(a):
         readings = metric(a.http_port, "moby_mqtt_messages_received_total") - received
         written = metric(a.http_port, "moby_influx_batches_total") - batches
         batch_lines = metric(a.http_port, "moby_influx_batch_lines_sum") - lines
+        # InfluxDB's own share of the tail: writes that took longer than 10 ms to be accepted.
+        slow_writes = (metric(a.http_port, "moby_influx_write_seconds_count") - all_writes) - (
+            metric(a.http_port, 'moby_influx_write_seconds_bucket{le="0.01"}') - fast_writes)
         runs.append({
-            "publisher": sent, "readings": int(readings),
+            "publisher": sent, "readings": int(readings), "settled_s": settled,
             "server_cpu_us_per_reading": round((cpu_seconds(a.server_pid) - cpu) * 1e6 / max(readings, 1), 1),
             "batches_per_s": round(written / elapsed, 1), "lines_per_batch": round(batch_lines / max(written, 1), 1),
-            "publish_to_stored_ms": stored,
+            "publish_to_stored_ms": stored, "writes_over_10ms": int(slow_writes),
         })
 
     def spread(values):
