@@ -220,12 +220,16 @@ struct SessionState<Waiter> {
         var effects = SessionEffects<Waiter>()
         effects.completions.reserveCapacity(packetIDs.count)
         for packetID in packetIDs {
-            guard let entry = outgoing[packetID], entry.publish.qos == .atLeastOnce else {
+            // One lookup, and the entry moved out rather than copied (a copy retained its topic,
+            // payload and waiter: the sensor's busiest path).
+            guard let index = outgoing.index(forKey: packetID), outgoing.values[index].publish.qos == .atLeastOnce
+            else {
                 effects.warnings.append("PUBACK for unknown packet identifier \(packetID)")
                 continue
             }
-            outgoing[packetID] = nil
-            if let waiter = entry.waiter { effects.completions.append((waiter, .success(.published))) }
+            if let waiter = outgoing.remove(at: index).value.waiter {
+                effects.completions.append((waiter, .success(.published)))
+            }
         }
         sendQueued(into: &effects)
         return effects
@@ -311,20 +315,19 @@ struct SessionState<Waiter> {
     /// Sends queued publishes, in order, while connected and slots are free.
     private mutating func sendQueued(into effects: inout SessionEffects<Waiter>) {
         guard isConnected else { return }
-        while let head = queue.first {
-            var publish = head.publish
-            if publish.qos == .atMostOnce {
-                queue.removeFirst()
-                effects.packets.append(.publish(publish))
+        while !queue.isEmpty {
+            if queue[queue.startIndex].publish.qos == .atMostOnce {
+                let head = queue.removeFirst()
+                effects.packets.append(.publish(head.publish))
                 effects.completions.append((head.waiter, .success(.published)))
                 continue
             }
             guard outgoing.count < maxInflight, let id = allocatePacketID() else { return }
-            queue.removeFirst()
-            publish.packetID = id
+            var head = queue.removeFirst()
+            head.publish.packetID = id
             order += 1
-            outgoing[id] = Outgoing(publish: publish, waiter: head.waiter, requestID: head.requestID, order: order)
-            effects.packets.append(.publish(publish))
+            effects.packets.append(.publish(head.publish))
+            outgoing[id] = Outgoing(publish: head.publish, waiter: head.waiter, requestID: head.requestID, order: order)
         }
     }
 
@@ -334,7 +337,8 @@ struct SessionState<Waiter> {
         var candidate = lastPacketID
         while true {
             candidate = candidate == UInt16.max ? 1 : candidate + 1
-            if outgoing[candidate] == nil && requests[candidate] == nil {
+            // Index lookups: comparing `outgoing[candidate]` with nil copied the entry in use.
+            if outgoing.index(forKey: candidate) == nil && requests.index(forKey: candidate) == nil {
                 lastPacketID = candidate
                 return candidate
             }
