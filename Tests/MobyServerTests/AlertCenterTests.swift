@@ -142,6 +142,61 @@ import Testing
         #expect(reopened.count == 1 && reopened.first?.id != id)
     }
 
+    /// A store whose commits take a while, so changes overlap as they do under load.
+    struct SlowCommits: AlertStore {
+        let inner: SQLiteAlertStore
+        func openAlerts() async throws -> [Alert] { try await inner.openAlerts() }
+        func commit(_ alert: Alert, history: AlertHistoryEntry?, event: AlertEventType?) async throws -> (
+            Alert, AlertEvent?
+        ) {
+            try await Task.sleep(for: .milliseconds(50))
+            return try await inner.commit(alert, history: history, event: event)
+        }
+        func alerts(_ query: AlertQuery) async throws -> AlertPage { try await inner.alerts(query) }
+        func alert(id: Int64) async throws -> Alert? { try await inner.alert(id: id) }
+        func history(alertID: Int64) async throws -> [AlertHistoryEntry] { try await inner.history(alertID: alertID) }
+        func events(after sequence: Int64, limit: Int) async throws -> [AlertEvent]? {
+            try await inner.events(after: sequence, limit: limit)
+        }
+        func snapshot() async throws -> (alerts: [Alert], sequence: Int64) { try await inner.snapshot() }
+    }
+
+    @Test func overlappingChangesSeeEachOther() async throws {
+        let inner = try SQLiteAlertStore(path: path)
+        let center = AlertCenter(
+            store: SlowCommits(inner: inner), catalog: catalog, feed: AlertFeed(bufferLimit: 100), autoResolve: false,
+            updateInterval: .zero, logger: testLogger())
+        _ = try await center.start()
+        await center.handle(signal(.raised(.critical)))
+        let id = try #require(try await inner.openAlerts().first?.id)
+
+        // An update of the continuing episode and an acknowledgement at once: neither is lost.
+        async let update: Void = center.handle(signal(.continued, temperature: 75, at: 2_000))
+        async let acknowledged = center.acknowledge(id: id, actor: "alice", note: "looking")
+        _ = await update
+        _ = try await acknowledged
+        #expect(try await inner.alert(id: id)?.status == .acknowledged)
+
+        // Two operators resolve at once: one does, the other is told it is already resolved.
+        @Sendable func resolve(_ actor: String) async -> Result<Alert, AlertActionError> {
+            do throws(AlertActionError) {
+                return .success(try await center.resolve(id: id, actor: actor, note: nil))
+            } catch {
+                return .failure(error)
+            }
+        }
+        async let first = resolve("bob")
+        async let second = resolve("carol")
+        let outcomes = [await first, await second]
+        #expect(outcomes.count { if case .success = $0 { true } else { false } } == 1)
+        #expect(
+            outcomes.count {
+                if case .failure(.conflict) = $0 { true } else { false }
+            } == 1)
+        let history = try await inner.history(alertID: id)
+        #expect(history.map(\.action) == ["raised", "acknowledged", "resolved"])
+    }
+
     @Test func openAlertsSurviveARestartAndAreNotDuplicated() async throws {
         do {
             let (center, _) = try center()

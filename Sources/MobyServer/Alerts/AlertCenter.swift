@@ -31,6 +31,11 @@ actor AlertCenter {
     /// Alerts changed in memory but not yet stored (coalesced updates, failed writes).
     private var dirty: Set<String> = []
     private var lastStored: [String: Int64] = [:]
+    /// Changes run one at a time. Each reads an alert, awaits the store, then updates `open`;
+    /// the actor alone would let a second change run during that wait on a stale copy (two
+    /// operators both resolving one alert, an update overwriting an acknowledgement).
+    private var changing = false
+    private var waitingToChange: [CheckedContinuation<Void, Never>] = []
 
     init(
         store: any AlertStore, catalog: SensorCatalog, feed: AlertFeed, autoResolve: Bool,
@@ -62,6 +67,8 @@ actor AlertCenter {
     // MARK: Anomaly episodes
 
     func handle(_ signal: AnomalySignal) async {
+        await beginChange()
+        defer { endChange() }
         defer {
             if case .raised = signal.change {
                 metrics.alertRaiseDuration.record(.nanoseconds(WallClock.nanoseconds() - signal.receivedAt))
@@ -120,6 +127,8 @@ actor AlertCenter {
 
     /// Stores coalesced updates whose interval has passed (called every interval).
     func flush() async {
+        await beginChange()
+        defer { endChange() }
         let now = WallClock.nanoseconds()
         for key in dirty {
             guard let alert = open[key], now - (lastStored[key] ?? 0) >= updateInterval else { continue }
@@ -149,6 +158,8 @@ actor AlertCenter {
         id: Int64, action: String, actor: String, note: String?, event: AlertEventType,
         change: (inout Alert, Int64) throws(LifecycleError) -> Void
     ) async throws(AlertActionError) -> Alert {
+        await beginChange()
+        defer { endChange() }
         var alert: Alert
         if let current = open.values.first(where: { $0.id == id }) {
             alert = current
@@ -203,6 +214,8 @@ actor AlertCenter {
     }
 
     func applyNarrative(_ text: String, to id: Int64) async {
+        await beginChange()
+        defer { endChange() }
         guard var alert = open.values.first(where: { $0.id == id }) else { return }
         alert.narrative = text
         await store(
@@ -249,6 +262,25 @@ actor AlertCenter {
                 dirty.insert(key)
             }
             return nil
+        }
+    }
+
+    /// Waits for the change in progress (if any) to end; changes go in the order they came.
+    /// Not cancellable: the wait is bounded by the store writes ahead of it.
+    private func beginChange() async {
+        guard changing else {
+            changing = true
+            return
+        }
+        // `endChange` hands the turn over without clearing `changing`.
+        await withCheckedContinuation { waitingToChange.append($0) }
+    }
+
+    private func endChange() {
+        if waitingToChange.isEmpty {
+            changing = false
+        } else {
+            waitingToChange.removeFirst().resume()
         }
     }
 
