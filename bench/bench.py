@@ -5,7 +5,8 @@ started by bench/run, measures in one go
   1. the broker's ceiling: mosquitto_pub (QoS 1) -> Mosquitto -> mosquitto_sub (QoS 1, discards);
   2. InfluxDB's ceiling: pre-encoded line protocol in 5,000-line batches;
   3. the whole pipeline: moby-sensor load mode -> Mosquitto -> moby-server -> InfluxDB at full
-     speed, counted in InfluxDB (zero loss), with every process's CPU per reading;
+     speed, counted in InfluxDB (zero loss), with every process's CPU per reading, over several
+     runs (median and spread);
   4. under a 5,000 readings/s background: publish -> stored in InfluxDB (InfluxDB forwards each
      write to a UDP subscription) and publish -> alert on the WebSocket, p50/p99; moby-server's
      CPU per reading at that rate;
@@ -16,6 +17,7 @@ import argparse
 import json
 import os
 import platform
+import random
 import re
 import socket
 import subprocess
@@ -111,9 +113,10 @@ def say(text):
     print(f"\033[1m[bench]\033[0m {text}", file=sys.stderr, flush=True)
 
 
-def sensor(a, name, *options):
-    """Starts moby-sensor in load mode; its JSON log goes to <dir>/<name>.log."""
-    log = open(os.path.join(a.dir, f"{name}.log"), "w")
+def sensor(a, name, *options, log_name=None):
+    """Starts moby-sensor in load mode as broker user bench-sensor-<name>; its JSON log goes to
+    <dir>/<log_name or name>.log."""
+    log = open(os.path.join(a.dir, f"{log_name or name}.log"), "w")
     command = [os.path.join(a.bin, "moby-sensor"), "--mqtt-url", mqtt_login.url(a.mqtt_port, f"sensor-{name}"),
                "--outbox", os.path.join(a.dir, f"outbox-{name}"), "--client-id", f"bench-{name}",
                "--log-format", "json", *map(str, options)]
@@ -223,17 +226,20 @@ def influx_ceiling(a):
     return result
 
 
-def pipeline(a):
-    """moby-sensor offers more than the machine can carry; the rate InfluxDB fills at is the
-    pipeline's sustained rate. Every acknowledged reading must be counted in InfluxDB."""
+def pipeline_run(a, run):
+    """One full-speed run: moby-sensor offers more than the machine can carry; the rate InfluxDB
+    fills at is the pipeline's sustained rate. Every acknowledged reading must be counted in
+    InfluxDB."""
     influx = Influx(a.influx_port)
     total = a.pipeline_readings
     before = influx.count("moby", "sensors")
     pids = {"moby-server": a.server_pid, "mosquitto": a.mosquitto_pid, "influxd": a.influxd_pid}
     cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
-    say(f"pipeline: moby-sensor offers {a.pipeline_rate}/s from 1,000 devices, {total} readings…")
+    say(f"pipeline: run {run + 1}/{a.pipeline_runs}, moby-sensor offers {a.pipeline_rate}/s from 1,000 devices, "
+        f"{total} readings…")
     started = time.perf_counter()
-    process, log = sensor(a, "pipeline", "--devices", 1000, "--rate", a.pipeline_rate, "--count", total)
+    process, log = sensor(a, "pipeline", "--devices", 1000, "--rate", a.pipeline_rate, "--count", total,
+                          log_name=f"pipeline{run}")
     samples, sensor_cpu, sensor_rss = [], 0.0, 0.0
     last_change, last_count = time.perf_counter(), -1
     while True:
@@ -267,9 +273,42 @@ def pipeline(a):
     }
 
 
+def pipeline(a):
+    """The whole pipeline at full speed, `pipeline_runs` times (each after InfluxDB and moby-server
+    go idle); every figure is the median of the runs with its spread, and every run must lose
+    nothing."""
+    runs = []
+    for run in range(a.pipeline_runs):
+        settled = settle(a)
+        runs.append({"settled_s": settled, **pipeline_run(a, run)})
+    processes = runs[0]["cpu_us_per_reading"].keys()
+    return {
+        "runs": runs,
+        "readings": sum(r["readings"] for r in runs),
+        "acknowledged_by_broker": sum(r["acknowledged_by_broker"] for r in runs),
+        "stored": sum(r["stored"] for r in runs),
+        "zero_loss": all(r["zero_loss"] for r in runs),
+        "sustained_per_s": median_spread([r["sustained_per_s"] for r in runs]),
+        "end_to_end_per_s": median_spread([r["end_to_end_per_s"] for r in runs]),
+        "cpu_us_per_reading": {name: median_spread([r["cpu_us_per_reading"][name] for r in runs])
+                               for name in processes},
+    }
+
+
+def median_spread(values):
+    """The median of several runs and their range: the figure runs are compared by."""
+    values = sorted(values)
+    return {"median": values[len(values) // 2], "min": values[0], "max": values[-1]}
+
+
 def stored_latency(a, probes, pause=0.05):
     """Publish -> written in InfluxDB. InfluxDB forwards every write to a UDP subscription; the
-    probe's readings carry their publish time as timestamp, so each forwarded line names its send."""
+    probe's readings carry their publish time as timestamp, so each forwarded line names its send.
+    Probes are `pause` apart on average, spread at random between half and one and a half of it: a
+    fixed pause is a multiple of moby-server's 10 ms read-gathering interval, so every probe would
+    land just after a read and wait a whole interval, where a fleet's readings land anywhere in
+    it."""
+    spacing = random.Random(probes)
     influx = Influx(a.influx_port)
     listener = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     listener.bind(("127.0.0.1", 0))
@@ -326,7 +365,7 @@ def stored_latency(a, probes, pause=0.05):
                     latencies.append((arrived[ns] - sent) * 1000)
                 else:
                     missing += 1
-            time.sleep(pause)
+            time.sleep(pause * spacing.uniform(0.5, 1.5))
     finally:
         stop.set()
         client.loop_stop()
@@ -414,16 +453,12 @@ def paced(a):
             "publish_to_stored_ms": stored, "writes_over_10ms": int(slow_writes),
         })
 
-    def spread(values):
-        values = sorted(values)
-        return {"median": values[len(values) // 2], "min": values[0], "max": values[-1]}
-
     return {
         "rate": a.background_rate, "devices": 100, "seconds": a.paced_seconds, "runs": runs,
-        "server_cpu_us_per_reading": spread([r["server_cpu_us_per_reading"] for r in runs]),
-        "batches_per_s": spread([r["batches_per_s"] for r in runs]),
-        "lines_per_batch": spread([r["lines_per_batch"] for r in runs]),
-        "stored_p99_ms": spread([r["publish_to_stored_ms"]["p99_ms"] or 0 for r in runs]),
+        "server_cpu_us_per_reading": median_spread([r["server_cpu_us_per_reading"] for r in runs]),
+        "batches_per_s": median_spread([r["batches_per_s"] for r in runs]),
+        "lines_per_batch": median_spread([r["lines_per_batch"] for r in runs]),
+        "stored_p99_ms": median_spread([r["publish_to_stored_ms"]["p99_ms"] or 0 for r in runs]),
     }
 
 
@@ -437,21 +472,23 @@ def spread(values, unit=""):
 def report(results, out):
     b, i, p, l = results["broker_ceiling"], results["influx_ceiling"], results["pipeline"], results["latency"]
     pc = results["paced"]
-    ratio = p["sustained_per_s"] / b["readings_per_s"]
-    server_cpu = p["cpu_us_per_reading"]["moby-server"]
+    sustained = p["sustained_per_s"]["median"]
+    ratio = sustained / b["readings_per_s"]
+    cpu = p["cpu_us_per_reading"]
+    server_cpu, sensor_cpu = cpu["moby-server"], cpu["moby-sensor"]
     rss = results["moby_server_peak_rss_mb"]
     st, al = l["publish_to_stored_ms"], l["publish_to_alert_ms"]
     rows = [
         ("Broker ceiling (QoS 1 pub -> sub)", f"{b['readings_per_s']:,} /s", "", None),
         ("InfluxDB ceiling (5,000-line batches)", f"{i['points_per_s']:,} points/s", "", None),
-        ("Pipeline sustained (moby-sensor -> InfluxDB)", f"{p['sustained_per_s']:,} /s", "", None),
-        ("  end to end, first publish -> last stored", f"{p['end_to_end_per_s']:,} /s", "", None),
-        ("  stored / acknowledged / offered",
+        (f"Full speed (moby-sensor -> InfluxDB, {len(p['runs'])} runs: median [min-max])", "", "", None),
+        ("  pipeline sustained", spread(p["sustained_per_s"], " /s"), "", None),
+        ("  end to end, first publish -> last stored", spread(p["end_to_end_per_s"], " /s"), "", None),
+        ("  stored / acknowledged / offered, all runs",
          f"{p['stored']:,} / {p['acknowledged_by_broker']:,} / {p['readings']:,}", "no loss", p["zero_loss"]),
         ("  ratio to the broker ceiling", f"{ratio:.0%}", ">= 80%", ratio >= 0.8),
-        ("moby-server CPU per reading, full speed", f"{server_cpu} µs", "<= 5 µs", server_cpu <= 5),
-        ("moby-sensor CPU per reading, full speed", f"{p['cpu_us_per_reading']['moby-sensor']} µs", "<= 10 µs",
-         p["cpu_us_per_reading"]["moby-sensor"] <= 10),
+        ("  moby-server CPU per reading", spread(server_cpu, " µs"), "<= 5 µs", server_cpu["median"] <= 5),
+        ("  moby-sensor CPU per reading", spread(sensor_cpu, " µs"), "<= 10 µs", sensor_cpu["median"] <= 10),
         ("moby-server CPU per reading, 5,000/s from moby-sensor", f"{l['server_cpu_us_per_reading']} µs", "", None),
         (f"Paced 5,000/s evenly (100 devices, {len(pc['runs'])} runs: median [min-max])", "", "", None),
         ("  moby-server CPU per reading", spread(pc["server_cpu_us_per_reading"], " µs"), "<= 10 µs",
@@ -471,11 +508,11 @@ def report(results, out):
     print("-" * (width + vwidth + 20))
     for name, value, target, met in rows:
         print(f"{name:<{width}}{value:<{vwidth}}{target:<14}{'' if met is None else ('yes' if met else 'NO')}")
-    cpu = p["cpu_us_per_reading"]
-    total = sum(cpu.values())
+    medians = {name: value["median"] for name, value in cpu.items()}
+    total = sum(medians.values())
     print()
-    print("CPU per reading at full speed, by process (µs): "
-          + ", ".join(f"{name} {value}" for name, value in sorted(cpu.items(), key=lambda kv: -kv[1]))
+    print("CPU per reading at full speed, by process (µs, medians): "
+          + ", ".join(f"{name} {value}" for name, value in sorted(medians.items(), key=lambda kv: -kv[1]))
           + f"; total {total:.0f} µs on {os.cpu_count()} cores = at most {os.cpu_count() * 1e6 / total:,.0f} readings/s")
     print(f"\nJSON: {out}")
 
@@ -489,12 +526,13 @@ def main():
     parser.add_argument("--out", required=True, help="JSON result file")
     parser.add_argument("--broker-messages", type=int, default=200_000)
     parser.add_argument("--influx-batches", type=int, default=40)
-    parser.add_argument("--pipeline-readings", type=int, default=300_000)
+    parser.add_argument("--pipeline-readings", type=int, default=200_000, help="per full-speed run")
+    parser.add_argument("--pipeline-runs", type=int, default=3)
     parser.add_argument("--pipeline-rate", type=int, default=40_000)
     parser.add_argument("--background-rate", type=int, default=5_000)
     parser.add_argument("--stored-probes", type=int, default=300)
     parser.add_argument("--alert-episodes", type=int, default=200)
-    parser.add_argument("--paced-runs", type=int, default=3)
+    parser.add_argument("--paced-runs", type=int, default=5)
     parser.add_argument("--paced-seconds", type=int, default=10)
     parser.add_argument("--only", choices=["paced", "pipeline"], help="run one stage (for tuning)")
     a = parser.parse_args()

@@ -113,7 +113,9 @@ public struct LineWriter: ~Copyable {
         guard value.isFinite else {
             throw LineProtocolError(reason: "field '\(field())' is \(value); InfluxDB stores finite numbers only")
         }
-        if value == value.rounded(), abs(value) < 1e15 {
+        // Whole numbers below 1e15 convert to Int64 and back exactly (and a conversion is an
+        // instruction, where `rounded()` is a call into libm on baseline x86-64).
+        if abs(value) < 1e15, value == Double(Int64(value)) {
             return try write(decimal: Int64(value))
         }
         let magnitude = abs(value)
@@ -126,7 +128,8 @@ public struct LineWriter: ~Copyable {
             var scale = 1.0
             for places in 1...6 {
                 scale *= 10
-                let scaled = (magnitude * scale).rounded()
+                // Below 1e15, so exact through Int64; any rounding will do, the check decides.
+                let scaled = Double(Int64(magnitude * scale + 0.5))
                 guard scaled / scale == magnitude else { continue }
                 return try write(fixed: Int64(scaled), places: places, negative: value < 0)
             }

@@ -215,7 +215,7 @@ public enum ReadingTopic {
     /// The subscription that covers both.
     public static let filter = "factory/sensor/data/#"
 
-    private static let devicePrefix = base + "/"
+    private static let devicePrefixBytes = Array((base + "/").utf8)
 
     /// The per-device topic for `deviceID`.
     public static func topic(for deviceID: String) -> String { "\(base)/\(deviceID)" }
@@ -223,10 +223,16 @@ public enum ReadingTopic {
     /// The device named by `topic`, nil for the shared topic. Throws for topics outside `base`.
     public static func deviceID(inTopic topic: String) -> String?? {
         if topic == base { return .some(nil) }
-        // Byte-wise, as MQTT compares topics (and without counting characters per message).
-        guard topic.utf8.count > devicePrefix.utf8.count, topic.utf8.starts(with: devicePrefix.utf8) else {
-            return nil
-        }
-        return .some(String(Substring(topic.utf8.dropFirst(devicePrefix.utf8.count))))
+        // Byte-wise, as MQTT compares topics (and without counting characters per message);
+        // on the contiguous bytes, where a String's generic `starts(with:)` stepped one by one.
+        let prefix = devicePrefixBytes
+        let below =
+            topic.utf8.withContiguousStorageIfAvailable { bytes in
+                guard bytes.count > prefix.count else { return false }
+                for index in prefix.indices where bytes[index] != prefix[index] { return false }
+                return true
+            } ?? (topic.utf8.count > prefix.count && topic.utf8.starts(with: prefix))
+        guard below else { return nil }
+        return .some(String(Substring(topic.utf8.dropFirst(prefix.count))))
     }
 }

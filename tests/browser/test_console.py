@@ -218,7 +218,7 @@ def test_resolve_conflict_from_two_tabs_is_a_sentence(console, stack, publisher)
     # The 409 in words: who resolved it first, when, and their note; said as an alert.
     sentence = results[loser][0]
     assert re.fullmatch(
-        rf"{winner_name} already resolved this alert (now|\d+ sec\. ago)\. Their note: “resolved by {winner_name}”",
+        rf"{winner_name} already resolved this alert (just now|\d+ sec\. ago)\. Their note: “resolved by {winner_name}”",
         sentence), f"the 409 should be a sentence naming {winner_name}: {sentence!r}"
     loser_page, loser_detail, _ = tabs[loser]
     expect(loser_detail.get_by_test_id("action-result")).to_have_attribute("role", "alert")

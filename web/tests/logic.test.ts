@@ -177,6 +177,11 @@ test('a 409 says who did what, with their note', () => {
     conflictSentence(resolved, 'alert 1 is already resolved', en, relative),
     'alice already resolved this alert 2 min ago. Their note: “bearing replaced”',
   );
+  assert.equal(
+    conflictSentence({ alert: resolved.alert }, 'x', en, () => 'now'),
+    'alice already resolved this alert just now.',
+    'Intl says "now"; after a verb it reads "just now"',
+  );
   const acked = { alert: alert({ status: 'acknowledged', acknowledged_by: 'bob', acknowledged_at: '2026-11-27T08:00:00Z' }) };
   assert.equal(conflictSentence(acked, 'x', ko, relative), 'bob 님이 2 min ago 이 경보를 이미 확인했습니다.');
   assert.equal(conflictSentence(undefined, 'alert 1 is resolved', en, relative), 'That is no longer possible: alert 1 is resolved');

@@ -10,11 +10,10 @@ import NIOPosix
 /// waking a sleeping thread for each cost more CPU than the readings themselves. On one loop a
 /// run costs two wake-ups: the read and InfluxDB's answer.
 struct IngestLoop: Sendable {
-    let eventLoop: any EventLoop
     let executor: EventLoopTaskExecutor
+    var eventLoop: any EventLoop { executor.eventLoop }
 
     init(eventLoop: any EventLoop = MultiThreadedEventLoopGroup.singleton.next()) {
-        self.eventLoop = eventLoop
         self.executor = EventLoopTaskExecutor(eventLoop: eventLoop)
     }
 

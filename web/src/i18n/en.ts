@@ -1,3 +1,6 @@
+/** A relative time after a verb: Intl's "now" reads as "just now" there ("resolved this alert just now"). */
+const moment = (when: string) => (when === 'now' ? 'just now' : when);
+
 // Every visible English string of the console. `ko.ts` must have the same keys (checked by tsc).
 export const en = {
   appName: 'MOBY console',
@@ -83,8 +86,8 @@ export const en = {
   error_unavailable: (detail: string) => `The server cannot answer right now: ${detail}`,
   error_server: (detail: string) => `The server failed: ${detail}`,
   error_invalidAnswer: 'The server answered something the console cannot read.',
-  conflictResolved: (who: string, when: string) => `${who} already resolved this alert ${when}.`,
-  conflictAcknowledged: (who: string, when: string) => `${who} already acknowledged this alert ${when}.`,
+  conflictResolved: (who: string, when: string) => `${who} already resolved this alert ${moment(when)}.`,
+  conflictAcknowledged: (who: string, when: string) => `${who} already acknowledged this alert ${moment(when)}.`,
   conflictNote: (note: string) => `Their note: “${note}”`,
 
   fleetTitle: 'Fleet',
