@@ -197,7 +197,7 @@ let package = Package(
         .testTarget(
             name: "FaultTests",
             dependencies: [
-                "MQTT", "Influx", "MobyTestSupport",
+                "MQTT", "Influx", "Spool", "MobyTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -44,7 +44,35 @@ import Testing
         #expect(try segmentFiles(directory).count > 3, "small segments roll over")
         #expect(try drain(spool) == (0..<20).map { String(buffer: batch($0)) })
         #expect(spool.isEmpty)
-        #expect(try segmentFiles(directory).isEmpty, "a drained spool deletes its files")
+        #expect(try segmentFiles(directory).count == 1, "a drained spool deletes its finished segments")
+        // It keeps appending to the small one it has; reopened with nothing to write, it
+        // deletes that too.
+        try spool.append(batch(20), lines: 3)
+        #expect(try drain(spool) == [String(buffer: batch(20))])
+        #expect(try segmentFiles(directory).count == 1)
+        let reopened = try Spool(directory: directory.path, maxBytes: 1 << 30, segmentBytes: 200)
+        #expect(reopened.isEmpty)
+        #expect(try segmentFiles(directory).isEmpty, "a drained spool found at start is deleted")
+        #expect(try reopened.peek() == nil)
+    }
+
+    @Test func aDrainedSpoolKeepsItsSmallSegmentAndForgetsNothing() throws {
+        let directory = try TestPaths.scratch("spool")
+        let spool = try Spool(directory: directory.path, maxBytes: 1 << 30)
+        // Drained after every batch, as an edge agent's outbox is: one file throughout.
+        var files: Set<String> = []
+        for index in 0..<50 {
+            try spool.append(batch(index), lines: 3)
+            files.formUnion(try segmentFiles(directory).map(\.lastPathComponent))
+            #expect(try drain(spool) == [String(buffer: batch(index))])
+        }
+        #expect(files.count == 1, "no new segment per drain: \(files.sorted())")
+        #expect(spool.depth == Spool.Depth(records: 0, lines: 0, bytes: 0))
+        // A batch appended after a drain survives a restart, and only it comes back.
+        try spool.append(batch(99), lines: 3)
+        let reopened = try Spool(directory: directory.path, maxBytes: 1 << 30)
+        #expect(reopened.depth.records == 1)
+        #expect(try drain(reopened) == [String(buffer: batch(99))])
     }
 
     @Test func survivesReopeningMidway() throws {
