@@ -242,20 +242,27 @@ def pipeline_run(a, run):
                           log_name=f"pipeline{run}")
     samples, sensor_cpu, sensor_rss = [], 0.0, 0.0
     last_change, last_count = time.perf_counter(), -1
-    while True:
-        time.sleep(1.0)
-        count = influx.count("moby", "sensors") - before
-        now = time.perf_counter()
-        samples.append((now - started, count))
+    try:
+        while True:
+            time.sleep(1.0)
+            count = influx.count("moby", "sensors") - before
+            now = time.perf_counter()
+            samples.append((now - started, count))
+            if process.poll() is None:
+                sensor_cpu = cpu_seconds(process.pid)
+                sensor_rss = max(sensor_rss, peak_rss_mb(process.pid) or 0)
+            if count != last_count:
+                last_change, last_count = now, count
+            if count >= total or now - last_change > 30:
+                break
+        process.wait(timeout=60)
+    finally:
+        # A run that went wrong (a refused login, a stalled pipeline) must not leave its sensor
+        # running after the benchmark: one did, for hours, publishing into a broker long gone.
         if process.poll() is None:
-            sensor_cpu = cpu_seconds(process.pid)
-            sensor_rss = max(sensor_rss, peak_rss_mb(process.pid) or 0)
-        if count != last_count:
-            last_change, last_count = now, count
-        if count >= total or now - last_change > 30:
-            break
+            process.kill()
+            process.wait()
     ended = samples[-1][0]
-    process.wait(timeout=60)
     acked = acknowledged(log)
     stored = samples[-1][1]
     cpu = {name: cpu_seconds(pid) - cpu_before[name] for name, pid in pids.items()}
