@@ -224,15 +224,13 @@ public enum ReadingTopic {
     public static func deviceID(inTopic topic: String) -> String?? {
         if topic == base { return .some(nil) }
         // Byte-wise, as MQTT compares topics (and without counting characters per message);
-        // on the contiguous bytes, where a String's generic `starts(with:)` stepped one by one.
+        // on the contiguous bytes, where String.UTF8View's generic `starts(with:)` stepped one
+        // by one. The prefix is ASCII ending in "/", so the rest starts on a character.
         let prefix = devicePrefixBytes
-        let below =
-            topic.utf8.withContiguousStorageIfAvailable { bytes in
-                guard bytes.count > prefix.count else { return false }
-                for index in prefix.indices where bytes[index] != prefix[index] { return false }
-                return true
-            } ?? (topic.utf8.count > prefix.count && topic.utf8.starts(with: prefix))
-        guard below else { return nil }
-        return .some(String(Substring(topic.utf8.dropFirst(prefix.count))))
+        var topic = topic
+        return topic.withUTF8 { bytes -> String?? in
+            guard bytes.count > prefix.count, bytes.starts(with: prefix) else { return nil }
+            return .some(String(decoding: UnsafeBufferPointer(rebasing: bytes[prefix.count...]), as: UTF8.self))
+        }
     }
 }

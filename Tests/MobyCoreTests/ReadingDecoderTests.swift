@@ -104,5 +104,7 @@ import Testing
         #expect(ReadingTopic.deviceID(inTopic: "factory/sensor/data/s1") == .some("s1"))
         #expect(ReadingTopic.deviceID(inTopic: "factory/sensor/data/") == nil)
         #expect(ReadingTopic.deviceID(inTopic: "factory/other") == nil)
+        #expect(ReadingTopic.deviceID(inTopic: "factory/sensor/data/센서-1") == .some("센서-1"), "the rest decoded whole")
+        #expect(ReadingTopic.deviceID(inTopic: "factory/sensor/datax/s1") == nil)
     }
 }
