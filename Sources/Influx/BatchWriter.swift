@@ -251,7 +251,12 @@ public actor BatchWriter<Receipt: Sendable> {
         while !Task.isCancelled {
             if receipts.isEmpty && lines == 0 {
                 if finishing { return }
-                await wait { workWaiter = $0 }
+                // Parked only if there is still nothing when the continuation exists: a CI run
+                // found the loop parked with 7 lines pending and nothing written (the append's
+                // wake-up came between the check above and the park).
+                await wait { waiter in
+                    if receipts.isEmpty && lines == 0 && !finishing { workWaiter = waiter } else { waiter.resume() }
+                }
                 continue
             }
             // While batches go to the spool, each costs an fsync: let them grow a little (the
