@@ -133,6 +133,9 @@ public actor BatchWriter<Receipt: Sendable> {
     private var replayWaiter: CheckedContinuation<Void, Never>?
     private var spaceWaiters: [CheckedContinuation<Void, Never>] = []
     private var finishing = false
+    /// Batches this writer spooled, so the replay loop can tell whether one arrived while it
+    /// was looking at the spool.
+    private var spoolAppends: UInt64 = 0
     private var finishDeadline: ContinuousClock.Instant?
     private var lastError: InfluxError?
     /// False after a retryable failure until a write succeeds: new batches then go straight to
@@ -251,12 +254,7 @@ public actor BatchWriter<Receipt: Sendable> {
         while !Task.isCancelled {
             if receipts.isEmpty && lines == 0 {
                 if finishing { return }
-                // Parked only if there is still nothing when the continuation exists: a CI run
-                // found the loop parked with 7 lines pending and nothing written (the append's
-                // wake-up came between the check above and the park).
-                await wait { waiter in
-                    if receipts.isEmpty && lines == 0 && !finishing { workWaiter = waiter } else { waiter.resume() }
-                }
+                await wait(while: { receipts.isEmpty && lines == 0 && !finishing }, park: { workWaiter = $0 })
                 continue
             }
             // While batches go to the spool, each costs an fsync: let them grow a little (the
@@ -275,11 +273,13 @@ public actor BatchWriter<Receipt: Sendable> {
     private func waitForSpace(adding: Int = 1, receipts receiptCount: Int = 1) async -> Bool {
         // Receipts count too (at most two per line's worth): a run of rejected messages has no
         // lines, and while a write is stuck such runs must not pile up their payloads in memory.
-        while !finishing && !Task.isCancelled
-            && ((lines > 0 && lines + adding > options.maxLines)
-                || (!receipts.isEmpty && receipts.count + receiptCount > 2 * options.maxLines))
-        {
-            await wait { spaceWaiters.append($0) }
+        func full() -> Bool {
+            !finishing
+                && ((lines > 0 && lines + adding > options.maxLines)
+                    || (!receipts.isEmpty && receipts.count + receiptCount > 2 * options.maxLines))
+        }
+        while full() && !Task.isCancelled {
+            await wait(while: full) { spaceWaiters.append($0) }
         }
         // Cancelled: the caller's receipts are not taken, so they are never acknowledged.
         return !finishing && !Task.isCancelled
@@ -287,10 +287,15 @@ public actor BatchWriter<Receipt: Sendable> {
 
     /// Suspends until woken through the continuation `park` stores, or until the calling task is
     /// cancelled: every wait of the writer ends on cancellation (the loops and appenders then
-    /// look at `Task.isCancelled` and stop).
-    private func wait(_ park: (CheckedContinuation<Void, Never>) -> Void) async {
+    /// look at `Task.isCancelled` and stop). `blocked` is asked again once the continuation
+    /// exists, and the task parks only if it still holds: a wake-up that came between the
+    /// caller's check and the park is never lost (a CI run once found the write loop parked
+    /// with 7 lines pending).
+    private func wait(while blocked: () -> Bool, park: (CheckedContinuation<Void, Never>) -> Void) async {
         await withTaskCancellationHandler {
-            await withCheckedContinuation { park($0) }
+            await withCheckedContinuation { waiter in
+                if blocked() && !Task.isCancelled { park(waiter) } else { waiter.resume() }
+            }
         } onCancel: {
             // Runs outside the actor; the hop waits until the continuation above is stored.
             Task { await self.wakeEveryone() }
@@ -418,6 +423,7 @@ public actor BatchWriter<Receipt: Sendable> {
                     try await DiskThreads.run { () throws(SpoolError) in
                         try spool.append(spooledBody, lines: spooledCount)
                     }
+                    spoolAppends &+= 1
                     await commit(spooledLines: pendingLines)
                     replayWaiter?.resume()
                     replayWaiter = nil
@@ -496,14 +502,15 @@ public actor BatchWriter<Receipt: Sendable> {
         influxAvailable = true
     }
 
-    /// Runs spool I/O (writes, fsyncs, reads) on NIO's thread pool for blocking I/O, never on
-    /// Swift's few shared threads, which everything else needs meanwhile.
     // MARK: Replaying the spool
 
     private func replayLoop() async {
         guard let spool else { return }
         var attempt = 0
         while !finishing && !Task.isCancelled {
+            // The peek runs on a disk thread: a batch spooled meanwhile finds no replay waiter
+            // to wake, so the loop parks only if nothing was spooled since it looked.
+            let appendsSeen = spoolAppends
             let record: Spool.Record?
             do {
                 let maxLines = options.maxLines
@@ -513,7 +520,7 @@ public actor BatchWriter<Receipt: Sendable> {
                 continue
             }
             guard let record else {
-                await wait { replayWaiter = $0 }
+                await wait(while: { spoolAppends == appendsSeen && !finishing }, park: { replayWaiter = $0 })
                 continue
             }
             var failure: InfluxError?

@@ -174,4 +174,38 @@ import Testing
         let writes = written.withLock { $0.map { $0.split(separator: "\n").count } }
         #expect(writes.count <= 4 && writes.first == 20, "lines per write: \(writes)")
     }
+    @Test func linesSpooledOneAtATimeAreEachReplayedBeforeTheNext() async throws {
+        // Each line fails its first write (so it is spooled) and succeeds when replayed; the next
+        // line is appended as soon as the last one is stored, so the replay loop is woken for
+        // every record, often while it is still removing the last one or looking at the spool.
+        // (The rarest interleaving, a look at the spool that finds it empty on a disk thread and
+        // comes back after a batch was spooled, cannot be forced from here; the replay loop
+        // counts spooled batches so that it never parks after one it did not see.)
+        let directory = try TestPaths.scratch("writer-replay-race")
+        let spool = try Spool(directory: directory.path, maxBytes: 1 << 24)
+        let tried = Mutex<Set<Substring>>([])
+        let stored = Mutex<[Int]>([])
+        let writer = BatchWriter<Int>(
+            options: .init(maxLines: 20, backoff: Backoff(initial: .milliseconds(1), maximum: .milliseconds(2))),
+            spool: spool,
+            sink: { body throws(InfluxError) in
+                let lines = String(buffer: body).split(separator: "\n")
+                let fresh = tried.withLock { tried in lines.filter { tried.insert($0).inserted } }
+                if !fresh.isEmpty { throw .unavailable("first attempt", retryAfter: nil) }
+                stored.withLock { $0.append(contentsOf: lines.compactMap { Int($0.split(separator: " ").last ?? "") }) }
+            },
+            onRefused: { _ in [] },
+            onCommit: { _ in })
+        let running = Task { await writer.run() }
+        for value in 0..<150 {
+            try await writer.append(point(value), receipt: value)
+            try await eventually("line \(value) replayed", timeout: .seconds(3), interval: .microseconds(100)) {
+                stored.withLock { $0.last == value }
+            }
+        }
+        await writer.finish()
+        await running.value
+        #expect(stored.withLock { $0 } == Array(0..<150), "every line stored once, in order")
+        #expect(spool.depth.lines == 0)
+    }
 }
