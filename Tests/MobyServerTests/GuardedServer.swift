@@ -1,5 +1,7 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import HummingbirdWebSocket
 import Logging
 import MobyTestSupport
@@ -24,7 +26,10 @@ final class GuardedServer: Sendable {
     private let stopped: AsyncStream<Void>
 
     /// Runs the server for `body`, then shuts it down (failing the test if that takes over 20 s).
-    static func with<T>(limits: HTTPLimits, _ body: (GuardedServer) async throws -> T) async throws -> T {
+    /// With `https`, TLS wraps the guard as in `buildApplication`.
+    static func with<T>(
+        limits: HTTPLimits, https: HTTPSFiles? = nil, _ body: (GuardedServer) async throws -> T
+    ) async throws -> T {
         let router = Router(context: MobyRequestContext.self)
         router.get("/health") { _, _ in "ok" }
         router.post("/echo") { request, _ in
@@ -40,11 +45,12 @@ final class GuardedServer: Sendable {
             for try await _ in inbound {}
         }
         let (ports, portSink) = AsyncStream<Int>.makeStream()
+        var server = HTTPServerBuilder.guarded(
+            webSocketRouter: router, webSocket: .init(autoPing: .disabled), limits: limits, metrics: ServerMetrics())
+        if let https { server = try .tls(server, tlsConfiguration: https.configuration()) }
         let app = Application(
             router: router,
-            server: .guarded(
-                webSocketRouter: router, webSocket: .init(autoPing: .disabled), limits: limits, metrics: ServerMetrics()
-            ),
+            server: server,
             configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             onServerRunning: { channel in
                 portSink.yield(channel.localAddress?.port ?? 0)

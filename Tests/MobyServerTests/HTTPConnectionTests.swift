@@ -1,4 +1,5 @@
 import Foundation
+import MobyTestSupport
 import NIOCore
 import Synchronization
 import Testing
@@ -68,6 +69,27 @@ import Testing
             #expect(webSocket.text.hasPrefix("HTTP/1.1 101"))
             #expect(webSocket.isOpen)
             await webSocket.close()
+        }
+    }
+
+    @Test func aTLSHandshakeThatNeverFinishesIsClosedByTheIdleTimeout() async throws {
+        // TLS wraps the guard, so the guard sees decrypted bytes only: a client that opens a
+        // connection and sends nothing, or the start of a ClientHello and then nothing, has sent
+        // no request byte, and the idle timeout ends it like any silent connection.
+        let certificates = try TestCertificates.make()
+        let files = HTTPSFiles(certificate: certificates.serverCertificate, key: certificates.serverKey)
+        try await GuardedServer.with(limits: Self.shortTimeouts, https: files) { server in
+            let start = ContinuousClock.now
+            let silent = try await server.connect()
+            let stalled = try await server.connect()
+            // A TLS record header announcing a 512-byte handshake message, and 4 bytes of it.
+            try await stalled.send(bytes: [0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xFC])
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(stalled.isOpen && silent.isOpen, "TLS waits for the rest of the handshake")
+            _ = try await silent.waitForClose(timeout: .seconds(5), "the silent TLS connection to close")
+            _ = try await stalled.waitForClose(timeout: .seconds(5), "the stalled handshake to close")
+            let closed = ContinuousClock.now - start
+            #expect(closed >= .milliseconds(900) && closed < .seconds(4), "closed after \(closed)")
         }
     }
 

@@ -42,6 +42,10 @@ final class RawConnection: Sendable {
         try await channel.writeAndFlush(ByteBuffer(string: text)).get()
     }
 
+    func send(bytes: [UInt8]) async throws {
+        try await channel.writeAndFlush(ByteBuffer(bytes: bytes)).get()
+    }
+
     /// Waits until the server closes the connection; records an issue and throws after `timeout`.
     /// Returns everything the server sent.
     @discardableResult
