@@ -939,6 +939,15 @@ def test_admin_manages_users_and_tokens(console, stack):
     for name, (role, _) in USERS.items():
         expect(users.locator(f'[data-testid="user-row"][data-name="{name}"]')).to_have_attribute("data-role", role)
 
+    # A password the server finds too short: its reason is said at the field, the form keeps its values.
+    console.allow(r"Failed to load resource: the server responded with a status of 422 \(Unprocessable Entity\)")
+    users.get_by_test_id("user-name").fill("auditor-01")
+    users.get_by_test_id("user-password").fill("short")
+    users.get_by_test_id("user-add").click()
+    expect(users.locator('[data-testid="field-error"][data-field="password"]')).to_contain_text("at least")
+    expect(users.get_by_test_id("user-name")).to_have_value("auditor-01")
+    expect(users.get_by_test_id("user-result")).to_have_count(0)
+
     # Add a viewer: it can log in at once.
     password = "auditor-pass-2026"
     users.get_by_test_id("user-name").fill("auditor-01")
@@ -989,6 +998,7 @@ def test_admin_manages_users_and_tokens(console, stack):
     tokens.get_by_test_id("token-role").select_option("device")
     tokens.get_by_test_id("token-create").click()
     expect(tokens.locator('[data-testid="field-error"][data-field="device"]')).to_have_text("Required.")
+    expect(tokens.get_by_test_id("token-device")).to_be_focused()
     tokens.get_by_test_id("token-device").fill("token_dev_01")
     tokens.get_by_test_id("token-create").click()
     expect(tokens.get_by_test_id("token-secret")).to_have_value(re.compile(r"^moby_\S+$"))

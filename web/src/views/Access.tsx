@@ -69,6 +69,57 @@ function fieldMessages(problems: FormProblem[], error: unknown, t: I18n['t']): R
   return byField;
 }
 
+/** The state of an add or create form: its values, what was found wrong before sending, the
+ *  server's refusal and whether a request is out. `submit` checks the form, focuses the first
+ *  field in trouble, else sends it and keeps a refusal for the fields (a 400 with field errors)
+ *  or above the form (anything else). */
+function useAccessForm<F>(empty: F, problemsOf: (form: F) => FormProblem[]) {
+  const { t } = useI18n();
+  const [form, setForm] = useState<F>(empty);
+  const [problems, setProblems] = useState<FormProblem[]>([]);
+  const [failure, setFailure] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const prefix = useId();
+  const errors = fieldMessages(problems, failure, t);
+  const formFailure = failure instanceof ApiError && failure.kind === 'badRequest' && failure.fields.length > 0 ? null : failure;
+
+  async function submit(event: FormEvent, send: (form: F) => Promise<void>) {
+    event.preventDefault();
+    if (busy) return;
+    const found = problemsOf(form);
+    setProblems(found);
+    setFailure(null);
+    if (found.length) {
+      document.getElementById(`${prefix}-${found[0].field}`)?.focus();
+      return;
+    }
+    setBusy(true);
+    try {
+      await send(form);
+    } catch (error) {
+      setFailure(error);
+    }
+    setBusy(false);
+  }
+
+  return { form, setForm, setProblems, errors, formFailure, busy, prefix, submit };
+}
+
+/** The server's field errors for fields the form does not show, each with its field's name. */
+function OtherFieldErrors({ errors, shown }: { errors: Record<string, string[]>; shown: readonly string[] }) {
+  return (
+    <>
+      {Object.entries(errors)
+        .filter(([field]) => !shown.includes(field))
+        .map(([field, messages]) => (
+          <p key={field} className="field-error" data-testid="field-error" data-field={field}>
+            {field}: {messages.join(' ')}
+          </p>
+        ))}
+    </>
+  );
+}
+
 function Field({
   id,
   label,
@@ -155,37 +206,19 @@ function UsersPanel({ me }: { me: string }) {
   const { t, lang, dateTime } = useI18n();
   const [refresh, setRefresh] = useState(0);
   const list = useLoad((signal) => api.users(signal), 'users', undefined, refresh);
-  const [form, setForm] = useState<UserForm>(emptyUserForm);
-  const [problems, setProblems] = useState<FormProblem[]>([]);
-  const [failure, setFailure] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const userForm = useAccessForm<UserForm>(emptyUserForm, userFormProblems);
+  const { form, setForm, errors, formFailure, busy, prefix } = userForm;
   const [outcome, setOutcome] = useState<Outcome>(null);
-  const prefix = useId();
-  const errors = fieldMessages(problems, failure, t);
-  const formFailure = failure instanceof ApiError && failure.kind === 'badRequest' && failure.fields.length > 0 ? null : failure;
 
   async function add(event: FormEvent) {
-    event.preventDefault();
-    if (busy) return;
-    const found = userFormProblems(form);
-    setProblems(found);
-    setFailure(null);
     setOutcome(null);
-    if (found.length) {
-      document.getElementById(`${prefix}-${found[0].field}`)?.focus();
-      return;
-    }
-    setBusy(true);
-    try {
+    await userForm.submit(event, async (form) => {
       const body = userBody(form);
       await api.addUser(body);
       setForm(emptyUserForm);
       setOutcome({ ok: true, say: (t) => t.userAdded(body.name, roleLabel(body.role, t)) });
       setRefresh((n) => n + 1);
-    } catch (error) {
-      setFailure(error);
-    }
-    setBusy(false);
+    });
   }
 
   async function remove(name: string) {
@@ -285,13 +318,7 @@ function UsersPanel({ me }: { me: string }) {
             />
           </Field>
         </div>
-        {Object.entries(errors)
-          .filter(([field]) => !['name', 'role', 'password'].includes(field))
-          .map(([field, messages]) => (
-            <p key={field} className="field-error" data-testid="field-error" data-field={field}>
-              {field}: {messages.join(' ')}
-            </p>
-          ))}
+        <OtherFieldErrors errors={errors} shown={['name', 'role', 'password']} />
         <button type="submit" className="primary" disabled={busy} data-testid="user-add">
           {t.userAdd}
         </button>
@@ -368,37 +395,18 @@ function TokensPanel() {
   const { t, dateTime } = useI18n();
   const [refresh, setRefresh] = useState(0);
   const list = useLoad((signal) => api.tokens(signal), 'tokens', undefined, refresh);
-  const [form, setForm] = useState<TokenForm>(emptyTokenForm);
-  const [problems, setProblems] = useState<FormProblem[]>([]);
-  const [failure, setFailure] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const tokenForm = useAccessForm<TokenForm>(emptyTokenForm, tokenFormProblems);
+  const { form, setForm, setProblems, errors, formFailure, busy, prefix } = tokenForm;
   const [created, setCreated] = useState<CreatedToken | null>(null);
   const [outcome, setOutcome] = useState<Outcome>(null);
-  const prefix = useId();
-  const errors = fieldMessages(problems, failure, t);
-  const formFailure = failure instanceof ApiError && failure.kind === 'badRequest' && failure.fields.length > 0 ? null : failure;
 
   async function create(event: FormEvent) {
-    event.preventDefault();
-    if (busy) return;
-    const found = tokenFormProblems(form);
-    setProblems(found);
-    setFailure(null);
     setOutcome(null);
-    if (found.length) {
-      document.getElementById(`${prefix}-${found[0].field}`)?.focus();
-      return;
-    }
-    setBusy(true);
-    try {
-      const answer = await api.createToken(tokenBody(form));
-      setCreated(answer);
+    await tokenForm.submit(event, async (form) => {
+      setCreated(await api.createToken(tokenBody(form)));
       setForm((f) => ({ ...emptyTokenForm, role: f.role }));
       setRefresh((n) => n + 1);
-    } catch (error) {
-      setFailure(error);
-    }
-    setBusy(false);
+    });
   }
 
   async function revoke(id: string | number, label: string) {
@@ -509,13 +517,7 @@ function TokensPanel() {
             />
           </Field>
         </div>
-        {Object.entries(errors)
-          .filter(([field]) => !['role', 'device', 'name'].includes(field))
-          .map(([field, messages]) => (
-            <p key={field} className="field-error" data-testid="field-error" data-field={field}>
-              {field}: {messages.join(' ')}
-            </p>
-          ))}
+        <OtherFieldErrors errors={errors} shown={['role', 'device', 'name']} />
         <button type="submit" className="primary" disabled={busy} data-testid="token-create">
           {t.tokenCreate}
         </button>
