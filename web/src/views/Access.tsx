@@ -456,7 +456,7 @@ function TokensPanel() {
                       {token.name || <span className="muted">#{String(token.id)}</span>}
                     </th>
                     <td>{roleLabel(token.role, t)}</td>
-                    <td>{token.device || t.notSet}</td>
+                    <td className="access-id">{token.device || t.notSet}</td>
                     <td>{token.created ? <time dateTime={token.created}>{dateTime(token.created)}</time> : t.notSet}</td>
                     <td>{token.last_used ? <RelativeTime iso={token.last_used} /> : t.tokenNeverUsed}</td>
                     <td>
