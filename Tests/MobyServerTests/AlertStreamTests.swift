@@ -210,6 +210,9 @@ import Testing
                 let port = try #require(client.port)
                 // Connected while the first alert is raised.
                 let (seen, firstID) = try await withAlertStream(port: port) { stream in
+                    // The snapshot first: publishing before the connection is up would put the
+                    // alert into the snapshot instead of sending it as an event.
+                    _ = try await stream.first { $0.type == "snapshot" }
                     try await withMQTTClient(url: fixture.broker.url) { mqtt in
                         try await Self.publishEpisode(mqtt, device: "lathe-1", normal: 5, anomalous: 3)
                     }
