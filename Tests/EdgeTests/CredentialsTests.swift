@@ -70,7 +70,13 @@ import Testing
                 ],
                 logFile: folder.appendingPathComponent("moby-sensor.log"))
             try sensor.start()
-            try await Task.sleep(for: .seconds(4))
+            // 20 readings a second per device: more than 20 each from the two admitted devices
+            // (a slow start on a loaded machine only makes this take longer).
+            try await eventually("readings from sensor_001 and sensor_003", timeout: .seconds(30)) {
+                topics.seen.withLock {
+                    ($0["factory/sensor/data/sensor_001"] ?? 0) > 20 && ($0["factory/sensor/data/sensor_003"] ?? 0) > 20
+                }
+            }
             #expect(sensor.isRunning)
             sensor.stop()
             let seen = topics.seen.withLock { $0 }

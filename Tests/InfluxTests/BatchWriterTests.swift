@@ -199,7 +199,7 @@ import Testing
         let running = Task { await writer.run() }
         for value in 0..<150 {
             try await writer.append(point(value), receipt: value)
-            try await eventually("line \(value) replayed", timeout: .seconds(3), interval: .microseconds(100)) {
+            try await eventually("line \(value) replayed", timeout: .seconds(15), interval: .microseconds(100)) {
                 stored.withLock { $0.last == value }
             }
         }

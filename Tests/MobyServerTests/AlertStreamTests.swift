@@ -203,7 +203,11 @@ import Testing
 
     @Test func aReconnectingClientGetsExactlyWhatItMissed() async throws {
         try await PipelineFixture.with { fixture in
-            let configuration = try fixture.configuration(["moby.alert.raise.after": "2"])
+            // No coalesced updates (they are stored every interval): the events are exactly the
+            // raises and the acknowledgement, however slowly the test runs.
+            let configuration = try fixture.configuration([
+                "moby.alert.raise.after": "2", "moby.alert.update.ms": "3600000",
+            ])
             let app = try await buildApplication(configuration: configuration, logger: testLogger())
             try await app.test(.live) { client in
                 try await waitUntilReady(client)

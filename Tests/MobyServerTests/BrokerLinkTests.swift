@@ -150,7 +150,7 @@ func nextMessage(_ client: MQTTClient, timeout: Duration) async -> MQTTMessage? 
                                 }
                             }
                             // Not ready within keep-alive + ping timeout (+ a margin for a loaded machine).
-                            let bound = Duration.seconds(keepAlive + pingTimeout) + .milliseconds(2000)
+                            let bound = Duration.seconds(keepAlive + pingTimeout) + .seconds(5)
                             var noticed: Duration?
                             while ContinuousClock.now - cut < bound {
                                 if !(try await isReady(client)) {

@@ -141,7 +141,7 @@ import Testing
             let refusal = answer(try await refused.waitForClose(timeout: .seconds(3), "the refusal"))
             let refusedAfter = ContinuousClock.now - start
             #expect(refusal?.0 == 503)
-            #expect(refusedAfter < .milliseconds(500))
+            #expect(refusedAfter < .seconds(2))  // at once, not at the 30 s idle timeout
             print("MEASURED connection beyond the limit refused (503, closed) after \(refusedAfter)")
 
             // Existing connections keep working, and a freed place is taken again.

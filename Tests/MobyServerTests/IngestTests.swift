@@ -151,11 +151,9 @@ struct Letter: Decodable {
                     #expect(reasons[5].contains("older than the retention period"))
                 }
                 #expect(try await fixture.waitForCount(6) == 6)
-                try await client.execute(uri: "/metrics", method: .get) { response in
-                    let text = String(buffer: response.body)
-                    #expect(text.contains("moby_messages_rejected_total 6"))
-                    #expect(text.contains("moby_readings_stored_total 6"))
-                }
+                let text = try await metricsText(client, once: "moby_readings_stored_total", is: 6)
+                #expect(text.contains("moby_messages_rejected_total 6"))
+                #expect(text.contains("moby_readings_stored_total 6"))
             }
         }
     }

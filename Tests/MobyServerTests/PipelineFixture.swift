@@ -85,6 +85,18 @@ func metricsText(_ client: some TestClientProtocol) async throws -> String {
     try await client.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }
 }
 
+/// The server's `/metrics` text once metric `name` has `value` (counters move after the write
+/// they count is answered, which can be after the point is visible in InfluxDB); a wait that
+/// times out fails.
+func metricsText(
+    _ client: some TestClientProtocol, once name: String, is value: Double, timeout: Duration = .seconds(20)
+) async throws -> String {
+    try await eventuallyValue("\(name) = \(value)", timeout: timeout, interval: .milliseconds(50)) {
+        let text = try await metricsText(client)
+        return metric(name, in: text) == value ? text : nil
+    }
+}
+
 /// An MQTT client for a test, running in the background until `body` returns.
 func withMQTTClient<T>(
     url: String, clientID: String = "test-\(UUID().uuidString.prefix(8))", cleanSession: Bool = true,

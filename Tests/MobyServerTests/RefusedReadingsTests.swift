@@ -71,21 +71,6 @@ struct RefusedLetter: Decodable {
         }
     }
 
-    /// `/metrics` once metric `name` has `value`; a wait that times out fails.
-    func metrics(
-        _ client: some TestClientProtocol, until name: String, is value: Double, timeout: Duration = .seconds(20)
-    ) async throws -> String {
-        let deadline = ContinuousClock.now + timeout
-        var text = ""
-        while ContinuousClock.now < deadline {
-            text = try await client.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }
-            if metric(name, in: text) == value { return text }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        Issue.record("\(name) is \(metric(name, in: text).map(String.init(describing:)) ?? "missing"), not \(value)")
-        return text
-    }
-
     @Test func readingsOfDevicesBeyondTheSeriesLimitAreDeadLetteredAndTheServerIsDegraded() async throws {
         try await PipelineFixture.with(maxValuesPerTag: 10) { fixture in
             let app = try await buildApplication(configuration: try fixture.configuration(), logger: testLogger())
@@ -127,10 +112,10 @@ struct RefusedLetter: Decodable {
                     }
                 }
                 #expect(try await fixture.storedCount() == 30)
-                _ = try await metrics(client, until: "moby_readings_stored_total", is: 30)
+                _ = try await metricsText(client, once: "moby_readings_stored_total", is: 30)
                 // The counter moves once the broker acknowledged the dead letter, which may be
                 // after the subscriber above got it.
-                let text = try await metrics(client, until: "moby_dead_letters_refused_lines_total", is: 30)
+                let text = try await metricsText(client, once: "moby_dead_letters_refused_lines_total", is: 30)
                 do {
                     #expect(metric("moby_influx_lines_refused_total", in: text) == 30)
                     #expect(metric("moby_readings_stored_total", in: text) == 30)
@@ -188,7 +173,7 @@ struct RefusedLetter: Decodable {
                     return count >= 10 ? count : nil
                 }
                 #expect(good == 10)
-                let text = try await metrics(client, until: "moby_readings_stored_total", is: 10)
+                let text = try await metricsText(client, once: "moby_readings_stored_total", is: 10)
                 do {
                     #expect(metric("moby_influx_lines_refused_total", in: text) == 1)
                     #expect(metric("moby_readings_stored_total", in: text) == 10)
