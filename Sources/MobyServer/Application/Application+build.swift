@@ -5,6 +5,7 @@ import HummingbirdWebSocket
 import Logging
 import MobyCore
 import NIOCore
+import NIOPosix
 import ServiceLifecycle
 
 /// Builds the whole server: its parts (opened here, at start), the router over them, and the
@@ -29,11 +30,22 @@ public func buildApplication(
         server = try .tls(server, tlsConfiguration: https.configuration())
         logger.notice("serving HTTPS", metadata: ["certificate": "\(https.certificate)"])
     }
+    let notifier = configuration.systemd.map { SystemdNotifier(socketPath: $0.socketPath) }
     var app = Application(
         router: router,
         server: server,
         configuration: .init(
             address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: "moby"),
+        onServerRunning: { channel in
+            // Ready for systemd once requests are served; the broker and InfluxDB may come later
+            // (/health/ready tells), as they may go away later.
+            guard let notifier else { return }
+            do {
+                try notifier.send("READY=1\nSTATUS=serving HTTP on \(channel.localAddress.map { "\($0)" } ?? "?")")
+            } catch {
+                logger.warning("systemd notification not sent", metadata: ["state": "READY=1", "error": "\(error)"])
+            }
+        },
         logger: logger)
     app.addServices(
         parts.registry,
@@ -48,5 +60,12 @@ public func buildApplication(
             fleet: parts.fleet, registry: parts.registry, signals: signalSink, topicFilter: configuration.mqttTopic,
             deadLetterTopic: configuration.deadLetterTopic, metrics: metrics,
             status: parts.status, logger: logger, maxRun: min(1_024, configuration.batchMaxLines)))
+    if let notifier, let systemd = configuration.systemd {
+        // Last: told of a shutdown first, so systemd hears STOPPING=1 at once.
+        app.addServices(
+            WatchdogService(
+                notifier: notifier, interval: systemd.watchdog,
+                loops: Array(MultiThreadedEventLoopGroup.singleton.makeIterator()), logger: logger))
+    }
     return app
 }

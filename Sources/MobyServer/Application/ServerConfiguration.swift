@@ -238,6 +238,9 @@ public struct ServerConfiguration: Sendable {
     public var grafana: GrafanaEmbed?
     /// The LLM that rewrites summaries; nil when not configured.
     public var summaryEndpoint: SummaryEndpoint?
+    /// systemd's notification socket and watchdog (`Type=notify`); nil when systemd did not
+    /// start the server (no `NOTIFY_SOCKET`).
+    public var systemd: SystemdNotification?
 
     /// The alert database.
     public var alertDatabasePath: String { dataDirectory + "/alerts.sqlite" }
@@ -432,6 +435,17 @@ public struct ServerConfiguration: Sendable {
             summaryEndpoint = SummaryEndpoint(
                 url: try httpURL("moby.llm.url"), model: string("moby.llm.model"), apiKey: optional("moby.llm.key"),
                 timeout: .milliseconds(try int("moby.llm.timeout.ms", in: 1...600_000)))
+        }
+        // Set by systemd, not by an operator: NOTIFY_SOCKET, WATCHDOG_USEC, WATCHDOG_PID.
+        if let socket = optional("notify.socket") {
+            var watchdog: Duration?
+            if optional("watchdog.usec") != nil {
+                let microseconds = try int("watchdog.usec", in: 1...Int(Int32.max) * 1_000)
+                // A watchdog meant for another process (the one systemd started) is not ours.
+                let owner = optional("watchdog.pid").flatMap { Int32($0) }
+                if owner == nil || owner == getpid() { watchdog = .microseconds(microseconds) }
+            }
+            systemd = SystemdNotification(socketPath: socket, watchdog: watchdog)
         }
     }
 
