@@ -36,6 +36,25 @@ import Testing
         }
     }
 
+    @Test func aKnownPathWithAnotherMethodIs405WithWhatItTakes() async throws {
+        let harness = try await RouterHarness()
+        try await harness.test { client in
+            let post = try await client.answer("/health", .post, json: "{}")
+            #expect(post.status == .methodNotAllowed, "\(post.text)")
+            #expect(post.headers[.allow] == "GET")
+            #expect(post.json["error"] as? String == "POST is not allowed on /health; it takes GET")
+            // A path with a parameter: the route's pattern matches it.
+            let delete = try await client.answer("/api/v1/alerts/7/acknowledge", .delete)
+            #expect(delete.status == .methodNotAllowed && delete.headers[.allow] == "POST", "\(delete.text)")
+            let put = try await client.answer("/api/v1/devices", .put, json: "{}")
+            #expect(put.status == .methodNotAllowed && put.headers[.allow]?.contains("GET") == true, "\(put.text)")
+            // Unknown paths stay 404, and a route's own 404 (no such alert) is not turned into 405.
+            #expect(try await client.answer("/api/v1/nowhere", .post, json: "{}").status == .notFound)
+            #expect(try await client.answer("/api/v1/alerts/7/acknowledge/more", .post).status == .notFound)
+            #expect(try await client.answer("/api/v1/alerts/999999").status == .notFound)
+        }
+    }
+
     @Test func publishAnswersEveryRefusalWithItsReason() async throws {
         let harness = try await RouterHarness()
         try await harness.test { client in

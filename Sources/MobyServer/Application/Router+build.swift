@@ -58,5 +58,7 @@ func buildRouter(_ parts: ServerParts) -> Router<MobyRequestContext> {
         router.group().add(middleware: Require(permission: .manage))
             .addRoutes(AccessController(credentials: credentials).routes)
     }
+    // Last: it wraps only what no route took (a known path, another method: 405).
+    router.add(middleware: MethodNotAllowed(routes: router.routes))
     return router
 }
