@@ -56,6 +56,8 @@ public final class Spool: Sendable {
         var depth = Depth(records: 0, lines: 0, bytes: 0)
         /// The highest segment number used so far.
         var lastSegment: UInt64 = 0
+        /// Holds the directory's lock while the spool is open.
+        var lockFD: Int32 = -1
     }
 
     private let state: Mutex<State>
@@ -70,8 +72,14 @@ public final class Spool: Sendable {
         self.segmentBytes = segmentBytes
         try Self.makeDirectory(directory)
         var state = State()
+        state.lockFD = try Self.lock(directory)
         var notes: [String] = []
-        try Self.recover(directory: directory, into: &state, notes: &notes)
+        do throws(SpoolError) {
+            try Self.recover(directory: directory, into: &state, notes: &notes)
+        } catch {
+            close(state.lockFD)
+            throw error
+        }
         self.recoveryNotes = notes
         self.publishedDepth = Mutex(state.depth)
         self.state = Mutex(state)
@@ -81,7 +89,34 @@ public final class Spool: Sendable {
         state.withLock { state in
             if state.appendFD >= 0 { close(state.appendFD) }
             if state.readFD >= 0 { close(state.readFD) }
+            if state.lockFD >= 0 { close(state.lockFD) }
         }
+    }
+
+    /// Takes the directory for this process: an exclusive `flock` on its `lock` file (released
+    /// when the spool is closed or the process ends, a crash included), with our pid written in
+    /// it. Two processes on one spool would write the same segments and overwrite each other's
+    /// cursor (readings lost or sent twice), so the second is refused, naming the first.
+    private static func lock(_ directory: String) throws(SpoolError) -> Int32 {
+        let path = "\(directory)/lock"
+        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw .io("open \(path)", errno) }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            let code = errno
+            var raw = [UInt8](repeating: 0, count: 32)
+            let count = pread(descriptor, &raw, raw.count, 0)
+            close(descriptor)
+            guard code == EWOULDBLOCK else { throw .io("lock \(path)", code) }
+            let holder = raw.prefix(max(0, count)).prefix { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+            throw .inUse(directory: directory, holder: Int32(String(decoding: holder, as: UTF8.self)))
+        }
+        let pid = Array("\(getpid())\n".utf8)
+        if ftruncate(descriptor, 0) != 0 || pwrite(descriptor, pid, pid.count, 0) != pid.count {
+            let code = errno
+            close(descriptor)
+            throw .io("write \(path)", code)
+        }
+        return descriptor
     }
 
     /// What the spool holds; never waits for disk I/O in progress.
@@ -492,9 +527,14 @@ public enum SpoolError: Error, Sendable, CustomStringConvertible {
     /// A stored record fails its check where no crash could have left it (not the torn tail of
     /// the last segment); nothing was changed.
     case corrupt(String)
+    /// Another process has the spool open (its pid, when it wrote one).
+    case inUse(directory: String, holder: Int32?)
 
     public var description: String {
         switch self {
+        case .inUse(let directory, let holder):
+            "spool \(directory) is in use by another process\(holder.map { " (pid \($0))" } ?? ""); "
+                + "two processes on one spool would lose readings: give each its own directory, or stop the other"
         case .corrupt(let what): "spool damaged: \(what)"
         case .full(let bytes, let limit): "spool full (\(bytes) of \(limit) bytes)"
         case .io(let what, let code): "spool I/O error: \(what): \(String(cString: strerror(code)))"

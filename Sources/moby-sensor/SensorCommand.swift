@@ -59,8 +59,11 @@ struct SensorCommand: AsyncParsableCommand {
     @Option(help: "Production line sent with every simulated reading; a comma-separated list is dealt out in turn")
     var line: String?
 
-    @Option(help: "MQTT client id (per-device connections append -<device_id>)")
-    var clientID: String = "moby-sensor-\(getpid())"
+    @Option(
+        help:
+            "MQTT client id (per-device connections append -<device_id>); default moby-sensor-<host>-<hash of the outbox path>, the same at every start with this outbox"
+    )
+    var clientID: String?
 
     @Option(help: "MQTT keep-alive in seconds: PINGREQ after this long without traffic either way (0: off)")
     var keepaliveSeconds: Int = 10
@@ -239,6 +242,7 @@ struct SensorCommand: AsyncParsableCommand {
     /// One shared connection, plus one per device listed in --credentials.
     private func makeLinks(simulated: [SimulatedDevice]) throws -> [Link] {
         let table = try credentials.map(Self.readCredentials) ?? [:]
+        let clientID = clientID ?? AgentClientID.forOutbox(outbox)
         var shared = Link(devices: [], clientID: clientID, outbox: outbox)
         var links: [Link] = []
         for device in simulated {

@@ -37,19 +37,21 @@ import Testing
 
     @Test func firstInFirstOutAcrossSegments() throws {
         let directory = try TestPaths.scratch("spool")
-        let spool = try Spool(directory: directory.path, maxBytes: 1 << 30, segmentBytes: 200)
-        for index in 0..<20 { try spool.append(batch(index), lines: 3) }
-        #expect(spool.depth.records == 20)
-        #expect(spool.depth.lines == 60)
-        #expect(try segmentFiles(directory).count > 3, "small segments roll over")
-        #expect(try drain(spool) == (0..<20).map { String(buffer: batch($0)) })
-        #expect(spool.isEmpty)
-        #expect(try segmentFiles(directory).count == 1, "a drained spool deletes its finished segments")
-        // It keeps appending to the small one it has; reopened with nothing to write, it
-        // deletes that too.
-        try spool.append(batch(20), lines: 3)
-        #expect(try drain(spool) == [String(buffer: batch(20))])
-        #expect(try segmentFiles(directory).count == 1)
+        do {
+            let spool = try Spool(directory: directory.path, maxBytes: 1 << 30, segmentBytes: 200)
+            for index in 0..<20 { try spool.append(batch(index), lines: 3) }
+            #expect(spool.depth.records == 20)
+            #expect(spool.depth.lines == 60)
+            #expect(try segmentFiles(directory).count > 3, "small segments roll over")
+            #expect(try drain(spool) == (0..<20).map { String(buffer: batch($0)) })
+            #expect(spool.isEmpty)
+            #expect(try segmentFiles(directory).count == 1, "a drained spool deletes its finished segments")
+            // It keeps appending to the small one it has; reopened with nothing to write, it
+            // deletes that too.
+            try spool.append(batch(20), lines: 3)
+            #expect(try drain(spool) == [String(buffer: batch(20))])
+            #expect(try segmentFiles(directory).count == 1)
+        }
         let reopened = try Spool(directory: directory.path, maxBytes: 1 << 30, segmentBytes: 200)
         #expect(reopened.isEmpty)
         #expect(try segmentFiles(directory).isEmpty, "a drained spool found at start is deleted")
@@ -58,18 +60,20 @@ import Testing
 
     @Test func aDrainedSpoolKeepsItsSmallSegmentAndForgetsNothing() throws {
         let directory = try TestPaths.scratch("spool")
-        let spool = try Spool(directory: directory.path, maxBytes: 1 << 30)
-        // Drained after every batch, as an edge agent's outbox is: one file throughout.
-        var files: Set<String> = []
-        for index in 0..<50 {
-            try spool.append(batch(index), lines: 3)
-            files.formUnion(try segmentFiles(directory).map(\.lastPathComponent))
-            #expect(try drain(spool) == [String(buffer: batch(index))])
+        do {
+            let spool = try Spool(directory: directory.path, maxBytes: 1 << 30)
+            // Drained after every batch, as an edge agent's outbox is: one file throughout.
+            var files: Set<String> = []
+            for index in 0..<50 {
+                try spool.append(batch(index), lines: 3)
+                files.formUnion(try segmentFiles(directory).map(\.lastPathComponent))
+                #expect(try drain(spool) == [String(buffer: batch(index))])
+            }
+            #expect(files.count == 1, "no new segment per drain: \(files.sorted())")
+            #expect(spool.depth == Spool.Depth(records: 0, lines: 0, bytes: 0))
+            // A batch appended after a drain survives a restart, and only it comes back.
+            try spool.append(batch(99), lines: 3)
         }
-        #expect(files.count == 1, "no new segment per drain: \(files.sorted())")
-        #expect(spool.depth == Spool.Depth(records: 0, lines: 0, bytes: 0))
-        // A batch appended after a drain survives a restart, and only it comes back.
-        try spool.append(batch(99), lines: 3)
         let reopened = try Spool(directory: directory.path, maxBytes: 1 << 30)
         #expect(reopened.depth.records == 1)
         #expect(try drain(reopened) == [String(buffer: batch(99))])
@@ -85,15 +89,35 @@ import Testing
                 try spool.remove(record)
             }
         }
-        let reopened = try Spool(directory: directory.path, maxBytes: 1 << 30, segmentBytes: 300)
-        #expect(reopened.depth.records == 6)
-        #expect(reopened.recoveryNotes.isEmpty)
-        try reopened.append(batch(10), lines: 3)
-        #expect(try drain(reopened) == (4...10).map { String(buffer: batch($0)) })
-        // And the numbering after a drain never reuses an old segment with a stale cursor.
-        try reopened.append(batch(11), lines: 3)
+        do {
+            let reopened = try Spool(directory: directory.path, maxBytes: 1 << 30, segmentBytes: 300)
+            #expect(reopened.depth.records == 6)
+            #expect(reopened.recoveryNotes.isEmpty)
+            try reopened.append(batch(10), lines: 3)
+            #expect(try drain(reopened) == (4...10).map { String(buffer: batch($0)) })
+            // And the numbering after a drain never reuses an old segment with a stale cursor.
+            try reopened.append(batch(11), lines: 3)
+        }
         let again = try Spool(directory: directory.path, maxBytes: 1 << 30)
         #expect(try drain(again) == [String(buffer: batch(11))])
+    }
+
+    @Test func aSecondOpenOfAnOpenSpoolIsRefusedNamingTheHolder() throws {
+        let directory = try TestPaths.scratch("spool")
+        do {
+            let first = try Spool(directory: directory.path, maxBytes: 1 << 30)
+            try first.append(batch(0), lines: 3)
+            #expect {
+                _ = try Spool(directory: directory.path, maxBytes: 1 << 30)
+            } throws: { error in
+                guard case .inUse(let path, let holder) = error as? SpoolError else { return false }
+                return path == directory.path && holder == getpid() && "\(error)".contains("pid \(getpid())")
+            }
+            #expect(first.depth.records == 1, "the refused open changed nothing")
+        }
+        // Closed (or its process gone, a crash included): the next one opens it.
+        let next = try Spool(directory: directory.path, maxBytes: 1 << 30)
+        #expect(try drain(next) == [String(buffer: batch(0))])
     }
 
     @Test func tornLastRecordIsCutOffAndEarlierRecordsKept() throws {
