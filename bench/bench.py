@@ -89,13 +89,27 @@ class Influx:
         with urllib.request.urlopen(request, timeout=30) as response:
             return json.load(response)
 
+    def stats(self, name):
+        """The `values` of every /debug/vars entry called `name` (one per shard for the tsm1 ones)."""
+        with urllib.request.urlopen(f"{self.url}/debug/vars", timeout=30) as response:
+            stats = json.load(response)
+        return [v["values"] for v in stats.values() if isinstance(v, dict) and v.get("name") == name]
+
     def snapshot_ms(self):
         """Milliseconds InfluxDB spent writing its in-memory cache to TSM files so far (a snapshot
         every 25 MB of values takes a few hundred ms, in which both cores go to it and writes wait)."""
-        with urllib.request.urlopen(f"{self.url}/debug/vars", timeout=30) as response:
-            stats = json.load(response)
-        return sum(v["values"].get("WALCompactionTimeMs", 0) for v in stats.values()
-                   if isinstance(v, dict) and v.get("name") == "tsm1_cache")
+        return sum(v.get("WALCompactionTimeMs", 0) for v in self.stats("tsm1_cache"))
+
+    def compaction_ms(self):
+        """Milliseconds InfluxDB spent merging TSM files (level, full and optimize compactions)
+        so far: like a snapshot, work on both cores that writes wait behind."""
+        return round(sum(value for engine in self.stats("tsm1_engine") for key, value in engine.items()
+                         if key.endswith("CompactionDuration") and not key.startswith("cache")) / 1e6)
+
+    def compacting(self):
+        """Compactions (snapshots included) running now."""
+        return sum(value for engine in self.stats("tsm1_engine") for key, value in engine.items()
+                   if key.endswith("CompactionsActive"))
 
     def count(self, db, measurement, where=""):
         try:
@@ -402,15 +416,16 @@ def latency(a):
 
 
 def settle(a, quiet=0.05, longest=60):
-    """Waits until InfluxDB and moby-server are idle (each under `quiet` of a core over a second),
-    at most `longest` seconds, so a stage does not measure the compactions the previous one
-    left behind. Returns the seconds waited."""
+    """Waits until InfluxDB and moby-server are idle (each under `quiet` of a core over a second,
+    and no InfluxDB compaction running), at most `longest` seconds, so a stage does not measure
+    the compactions the previous one left behind. Returns the seconds waited."""
     started = time.perf_counter()
+    influx = Influx(a.influx_port)
     while time.perf_counter() - started < longest:
         before = [cpu_seconds(a.influxd_pid), cpu_seconds(a.server_pid)]
         time.sleep(1)
         used = [cpu_seconds(a.influxd_pid) - before[0], cpu_seconds(a.server_pid) - before[1]]
-        if max(used) < quiet:
+        if max(used) < quiet and influx.compacting() == 0:
             break
     return round(time.perf_counter() - started, 1)
 
@@ -429,7 +444,8 @@ def paced(a):
         runs.append(paced_run(a, run) | {"settled_s": settled})
         last = runs[-1]
         say(f"  {last['server_cpu_us_per_reading']} µs per reading, p99 {last['publish_to_stored_ms']['p99_ms']} ms, "
-            f"host stalls {last['host']['stalls']}, InfluxDB cache snapshots {last['host']['influx_snapshot_ms']} ms")
+            f"host stalls {last['host']['stalls']}, InfluxDB cache snapshots {last['host']['influx_snapshot_ms']} ms, "
+            f"compactions {last['host']['influx_compaction_ms']} ms")
 
     return {
         "rate": a.background_rate, "devices": 100, "seconds": a.paced_seconds, "runs": runs,
@@ -446,8 +462,10 @@ def paced(a):
 
 
 def calm(run):
-    """A paced run the host did not stall and InfluxDB did not spend on a cache snapshot."""
-    return run["host"]["stalls"] == 0 and run["host"]["influx_snapshot_ms"] == 0
+    """A paced run the host did not stall and InfluxDB did not spend on a cache snapshot or a TSM
+    compaction (runs of older results have no compaction figure)."""
+    host = run["host"]
+    return host["stalls"] == 0 and host["influx_snapshot_ms"] == 0 and host.get("influx_compaction_ms", 0) == 0
 
 
 def paced_run(a, run):
@@ -474,6 +492,7 @@ def paced_run(a, run):
         all_writes = metric(a.http_port, "moby_influx_write_seconds_count")
         cpu = cpu_seconds(a.server_pid)
         steal, pressure, snapshots = steal_seconds(), pressure_seconds(), influx.snapshot_ms()
+        compactions = influx.compaction_ms()
         meter = subprocess.Popen([sys.executable, os.path.join(os.path.dirname(__file__), "stall_meter.py")],
                                  stdout=subprocess.PIPE, text=True)
         try:
@@ -495,6 +514,7 @@ def paced_run(a, run):
                 meter.wait()
         host["steal_s"] = round(steal_seconds() - steal, 2)
         host["influx_snapshot_ms"] = influx.snapshot_ms() - snapshots
+        host["influx_compaction_ms"] = influx.compaction_ms() - compactions
         host.update({f"{name}_pressure_s": round(value - pressure[name], 2)
                      for name, value in pressure_seconds().items()})
     # UDP may drop a forwarded write: the sample is what arrived (`seen` of `attempts`).
@@ -555,12 +575,13 @@ def report(results, out):
         ("  InfluxDB writes per second", spread(pc["batches_per_s"]), "", None),
         ("  lines per write", spread(pc["lines_per_batch"]), "", None),
         ("  publish -> stored p99, every reading of every run", spread(pc["stored_p99_ms"], " ms"), "", None),
-        (f"  the same, runs without host stalls or InfluxDB snapshots ({pc['calm_runs']} of {len(pc['runs'])})",
+        (f"  the same, runs without host stalls or InfluxDB snapshots and compactions ({pc['calm_runs']} of "
+         f"{len(pc['runs'])})",
          spread(pc["stored_p99_ms_calm"], " ms") if pc["calm_runs"] else "none", "<= 20 ms",
          pc["calm_runs"] > 0 and pc["stored_p99_ms_calm"]["median"] <= 20),
-        ("  per run: host stalls over 20 ms (their total); InfluxDB cache snapshots",
-         ", ".join(f"{r['host']['stalls']} ({r['host']['total_ms']:.0f} ms); {r['host']['influx_snapshot_ms']} ms"
-                   for r in pc["runs"]), "", None),
+        ("  per run: host stalls over 20 ms (their total); InfluxDB cache snapshots + compactions",
+         ", ".join(f"{r['host']['stalls']} ({r['host']['total_ms']:.0f} ms); {r['host']['influx_snapshot_ms']} + "
+                   f"{r['host'].get('influx_compaction_ms', 0)} ms" for r in pc["runs"]), "", None),
         ("moby-server peak RSS", f"{rss:.0f} MB", "<= 150 MB", rss <= 150),
         ("Publish -> stored p50 / p99 (5,000/s)", f"{st['p50_ms']} / {st['p99_ms']} ms", "", None),
         ("Publish -> WebSocket alert p50 / p99 (5,000/s)", f"{al['p50_ms']} / {al['p99_ms']} ms", "p99 <= 50 ms",
