@@ -533,7 +533,7 @@ public enum SpoolError: Error, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .inUse(let directory, let holder):
-            "spool \(directory) is in use by another process\(holder.map { " (pid \($0))" } ?? ""); "
+            "spool \(directory) is in use by \(holder == getpid() ? "this process (opened twice)" : "another process\(holder.map { " (pid \($0))" } ?? "")"); "
                 + "two processes on one spool would lose readings: give each its own directory, or stop the other"
         case .corrupt(let what): "spool damaged: \(what)"
         case .full(let bytes, let limit): "spool full (\(bytes) of \(limit) bytes)"

@@ -61,7 +61,7 @@ struct SensorCommand: AsyncParsableCommand {
 
     @Option(
         help:
-            "MQTT client id (per-device connections append -<device_id>); default moby-sensor-<host>-<hash of the outbox path>, the same at every start with this outbox"
+            "MQTT client id (per-device connections append -<device_id>); default: moby-sensor-<host>-<random>, made once and kept in the outbox (client-id)"
     )
     var clientID: String?
 
@@ -242,7 +242,7 @@ struct SensorCommand: AsyncParsableCommand {
     /// One shared connection, plus one per device listed in --credentials.
     private func makeLinks(simulated: [SimulatedDevice]) throws -> [Link] {
         let table = try credentials.map(Self.readCredentials) ?? [:]
-        let clientID = clientID ?? AgentClientID.forOutbox(outbox)
+        let clientID = try clientID ?? AgentClientID.stored(in: outbox)
         var shared = Link(devices: [], clientID: clientID, outbox: outbox)
         var links: [Link] = []
         for device in simulated {

@@ -48,6 +48,8 @@ import Testing
             #expect(delete.status == .methodNotAllowed && delete.headers[.allow] == "POST", "\(delete.text)")
             let put = try await client.answer("/api/v1/devices", .put, json: "{}")
             #expect(put.status == .methodNotAllowed && put.headers[.allow]?.contains("GET") == true, "\(put.text)")
+            // HEAD where GET works is not a wrong method.
+            #expect(try await client.answer("/health", .head).status != .methodNotAllowed)
             // Unknown paths stay 404, and a route's own 404 (no such alert) is not turned into 405.
             #expect(try await client.answer("/api/v1/nowhere", .post, json: "{}").status == .notFound)
             #expect(try await client.answer("/api/v1/alerts/7/acknowledge/more", .post).status == .notFound)

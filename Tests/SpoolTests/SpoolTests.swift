@@ -111,7 +111,7 @@ import Testing
                 _ = try Spool(directory: directory.path, maxBytes: 1 << 30)
             } throws: { error in
                 guard case .inUse(let path, let holder) = error as? SpoolError else { return false }
-                return path == directory.path && holder == getpid() && "\(error)".contains("pid \(getpid())")
+                return path == directory.path && holder == getpid() && "\(error)".contains("this process")
             }
             #expect(first.depth.records == 1, "the refused open changed nothing")
         }

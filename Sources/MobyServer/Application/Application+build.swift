@@ -40,10 +40,17 @@ public func buildApplication(
             // Ready for systemd once requests are served; the broker and InfluxDB may come later
             // (/health/ready tells), as they may go away later.
             guard let notifier else { return }
-            do {
-                try notifier.send("READY=1\nSTATUS=serving HTTP on \(channel.localAddress.map { "\($0)" } ?? "?")")
-            } catch {
-                logger.warning("systemd notification not sent", metadata: ["state": "READY=1", "error": "\(error)"])
+            // Lost, it would get the server killed at the start timeout: a few tries.
+            for attempt in 1...5 {
+                do {
+                    try notifier.send("READY=1\nSTATUS=serving HTTP on \(channel.localAddress.map { "\($0)" } ?? "?")")
+                    return
+                } catch {
+                    logger.warning(
+                        "systemd notification not sent",
+                        metadata: ["state": "READY=1", "error": "\(error)", "attempt": "\(attempt)"])
+                    try? await Task.sleep(for: .milliseconds(200))
+                }
             }
         },
         logger: logger)
@@ -61,7 +68,7 @@ public func buildApplication(
             deadLetterTopic: configuration.deadLetterTopic, metrics: metrics,
             status: parts.status, logger: logger, maxRun: min(1_024, configuration.batchMaxLines)))
     if let notifier, let systemd = configuration.systemd {
-        // Last: told of a shutdown first, so systemd hears STOPPING=1 at once.
+        // The last of ours: told of a shutdown right after HTTP has drained (see WatchdogService).
         app.addServices(
             WatchdogService(
                 notifier: notifier, interval: systemd.watchdog,

@@ -440,7 +440,7 @@ public struct ServerConfiguration: Sendable {
         if let socket = optional("notify.socket") {
             var watchdog: Duration?
             if optional("watchdog.usec") != nil {
-                let microseconds = try int("watchdog.usec", in: 1...Int(Int32.max) * 1_000)
+                let microseconds = try int("watchdog.usec", in: 1...Int.max)
                 // A watchdog meant for another process (the one systemd started) is not ours.
                 let owner = optional("watchdog.pid").flatMap { Int32($0) }
                 if owner == nil || owner == getpid() { watchdog = .microseconds(microseconds) }

@@ -18,7 +18,9 @@ struct MethodNotAllowed<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch let error as HTTPError where error.status == .notFound {
             let allowed = methods(for: request.uri.path)
-            guard !allowed.isEmpty else { throw error }
+            // HEAD where GET works is not a wrong method (RFC 9110 §9.3.2), only one the API does
+            // not serve separately: it keeps the router's answer.
+            guard !allowed.isEmpty, !(request.method == .head && allowed.contains("GET")) else { throw error }
             var refusal = APIError(
                 .methodNotAllowed,
                 "\(request.method) is not allowed on \(request.uri.path.prefix(256)); it takes \(allowed.joined(separator: ", "))"

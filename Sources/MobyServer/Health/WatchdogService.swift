@@ -9,8 +9,9 @@ import Synchronization
 /// restarts the server; nothing is lost, since unacknowledged readings are redelivered. A
 /// pipeline that waits for InfluxDB or the broker still answers and is not restarted: that
 /// would not help, and would use up the unit's start limit. On shutdown it sends `STOPPING=1`
-/// (systemd then stops watching and applies `TimeoutStopSec=`); it is the last service added,
-/// so it hears of the shutdown first.
+/// (systemd then stops watching and applies `TimeoutStopSec=`): it is the last of the server's
+/// own services, so it hears of the shutdown right after HTTP has drained (Hummingbird adds its
+/// HTTP server after them), and it pings until then.
 struct WatchdogService: Service {
     let notifier: SystemdNotifier
     /// How long systemd waits for a ping; nil: no watchdog, only `STOPPING=1`.
