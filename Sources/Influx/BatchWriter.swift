@@ -246,6 +246,8 @@ public actor BatchWriter<Receipt: Sendable> {
             group.addTask { await self.writeLoop() }
             group.addTask { await self.replayLoop() }
         }
+        // Done with it: its folder is free for the next writer (a restart in the same process).
+        spool?.release()
     }
 
     // MARK: Writing

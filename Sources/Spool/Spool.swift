@@ -58,6 +58,7 @@ public final class Spool: Sendable {
         var lastSegment: UInt64 = 0
         /// Holds the directory's lock while the spool is open.
         var lockFD: Int32 = -1
+        var closed = false
     }
 
     private let state: Mutex<State>
@@ -91,6 +92,24 @@ public final class Spool: Sendable {
             if state.readFD >= 0 { close(state.readFD) }
             if state.lockFD >= 0 { close(state.lockFD) }
         }
+    }
+
+    /// Closes its files and releases the folder's lock, so another process (or another `Spool`
+    /// of this one) may open it; what it holds stays on disk for them. Using it afterwards is
+    /// an error. Called when its writer is done, instead of waiting for the object to be freed.
+    public func release() {
+        state.withLock { state in
+            guard !state.closed else { return }
+            state.closed = true
+            for descriptor in [state.appendFD, state.readFD, state.lockFD] where descriptor >= 0 {
+                close(descriptor)
+            }
+            (state.appendFD, state.readFD, state.lockFD) = (-1, -1, -1)
+        }
+    }
+
+    private static func ensureOpen(_ state: State, _ directory: String) throws(SpoolError) {
+        guard !state.closed else { throw .io("use of the released spool \(directory)", EBADF) }
     }
 
     /// Takes the directory for this process: an exclusive `flock` on its `lock` file (released
@@ -128,6 +147,7 @@ public final class Spool: Sendable {
     public func append(_ body: ByteBuffer, lines: Int) throws(SpoolError) {
         let recordSize = Int64(Self.headerSize + body.readableBytes)
         try state.withLock { (state: inout State) throws(SpoolError) in
+            try Self.ensureOpen(state, directory)
             guard state.depth.bytes + recordSize <= maxBytes else {
                 throw .full(bytes: state.depth.bytes, limit: maxBytes)
             }
@@ -172,6 +192,7 @@ public final class Spool: Sendable {
     /// drains in few large writes.
     public func peek(maxLines: Int = 1) throws(SpoolError) -> Record? {
         try state.withLock { (state: inout State) throws(SpoolError) -> Record? in
+            try Self.ensureOpen(state, directory)
             while state.depth.records > 0 {
                 let segment = state.cursorSegment
                 let size = state.sizes[segment] ?? 0
@@ -216,6 +237,7 @@ public final class Spool: Sendable {
     /// Marks `record` (the one `peek` returned) as written to InfluxDB.
     public func remove(_ record: Record) throws(SpoolError) {
         try state.withLock { (state: inout State) throws(SpoolError) in
+            try Self.ensureOpen(state, directory)
             guard record.segment == state.cursorSegment, record.end > state.cursorOffset else { return }
             state.cursorOffset = record.end
             state.depth.records -= record.batches

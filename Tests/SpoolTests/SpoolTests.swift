@@ -118,6 +118,14 @@ import Testing
         // Closed (or its process gone, a crash included): the next one opens it.
         let next = try Spool(directory: directory.path, maxBytes: 1 << 30)
         #expect(try drain(next) == [String(buffer: batch(0))])
+        try next.append(batch(1), lines: 3)
+        // Released while still referenced: free for another, and no longer usable.
+        next.release()
+        #expect(throws: SpoolError.self) { try next.append(batch(2), lines: 3) }
+        #expect(throws: SpoolError.self) { _ = try next.peek() }
+        let after = try Spool(directory: directory.path, maxBytes: 1 << 30)
+        #expect(try drain(after) == [String(buffer: batch(1))])
+        _ = next  // still alive here
     }
 
     @Test func tornLastRecordIsCutOffAndEarlierRecordsKept() throws {
