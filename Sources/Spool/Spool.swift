@@ -86,13 +86,7 @@ public final class Spool: Sendable {
         self.state = Mutex(state)
     }
 
-    deinit {
-        state.withLock { state in
-            if state.appendFD >= 0 { close(state.appendFD) }
-            if state.readFD >= 0 { close(state.readFD) }
-            if state.lockFD >= 0 { close(state.lockFD) }
-        }
-    }
+    deinit { release() }
 
     /// Closes its files and releases the folder's lock, so another process (or another `Spool`
     /// of this one) may open it; what it holds stays on disk for them. Using it afterwards is

@@ -48,6 +48,11 @@ import Testing
             #expect(delete.status == .methodNotAllowed && delete.headers[.allow] == "POST", "\(delete.text)")
             let put = try await client.answer("/api/v1/devices", .put, json: "{}")
             #expect(put.status == .methodNotAllowed && put.headers[.allow]?.contains("GET") == true, "\(put.text)")
+            // A hostile path (long, control characters) still gets a short, well-formed refusal.
+            let hostile = "/api/v1/alerts/" + String(repeating: "x%0A%00", count: 2_000) + "/acknowledge"
+            let long = try await client.answer(hostile, .delete)
+            #expect(long.status == .methodNotAllowed && long.headers[.allow] == "POST")
+            #expect((long.json["error"] as? String).map { $0.count < 400 } == true, "\(long.text.prefix(200))")
             // HEAD where GET works is not a wrong method.
             #expect(try await client.answer("/health", .head).status != .methodNotAllowed)
             // Unknown paths stay 404, and a route's own 404 (no such alert) is not turned into 405.
