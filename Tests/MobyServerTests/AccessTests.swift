@@ -192,25 +192,130 @@ import Testing
         }
     }
 
-    @Test func failedLoginsAreLimitedPerName() async throws {
+    @Test func failedLoginsAreLimitedPerAddressAndName() async throws {
         let guarded = try await Guarded(["moby.login.attempts.per.minute": "3"])
         try await guarded.credentials.addUser(name: "alice", role: .viewer, password: "correct horse")
         try await guarded.credentials.addUser(name: "bob", role: .viewer, password: "battery staple")
         try await guarded.harness.test { client in
+            // Right passwords do not count: more than the limit in a row all pass.
+            for _ in 0..<5 {
+                let right = try await client.answer(
+                    "/api/v1/session", .post, json: #"{"name": "bob", "password": "battery staple"}"#)
+                #expect(right.status == .ok, "\(right.text)")
+            }
             for _ in 0..<3 {
                 let wrong = try await client.answer(
                     "/api/v1/session", .post, json: #"{"name": "alice", "password": "guess guess"}"#)
                 #expect(wrong.status == .unauthorized)
             }
             let limited = try await client.answer(
-                "/api/v1/session", .post, json: #"{"name": "alice", "password": "correct horse"}"#)
+                "/api/v1/session", .post, json: #"{"name": "ALICE", "password": "correct horse"}"#)
             #expect(limited.status == .tooManyRequests, "even the right password waits: \(limited.text)")
             let retry = Int(limited.headers[.retryAfter] ?? "") ?? 0
             #expect((1...20).contains(retry), "Retry-After \(retry)")
-            #expect(limited.json["error"] as? String != nil)
+            // In-process requests have no peer address.
+            #expect(
+                limited.json["error"] as? String
+                    == "too many failed logins for 'ALICE' from unknown; try again in \(retry) s")
             let other = try await client.answer(
                 "/api/v1/session", .post, json: #"{"name": "bob", "password": "battery staple"}"#)
             #expect(other.status == .ok, "another user is not slowed down")
+        }
+    }
+
+    @Test func guessesSentAtOnceCannotPassTheLimit() async throws {
+        let guarded = try await Guarded(["moby.login.attempts.per.minute": "3"])
+        try await guarded.credentials.addUser(name: "alice", role: .viewer, password: "correct horse")
+        try await guarded.harness.test { client in
+            // Each attempt takes its token before bcrypt runs: ten at once, three are checked.
+            let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                for index in 0..<10 {
+                    group.addTask {
+                        try await client.answer(
+                            "/api/v1/session", .post, json: #"{"name": "alice", "password": "guess \#(index)xx"}"#
+                        ).status
+                    }
+                }
+                return try await group.reduce(into: [HTTPResponse.Status]()) { $0.append($1) }
+            }
+            // Checked (401), turned away by the limit (429), or while every password check the
+            // server allows at once was under way (503, which costs no attempt).
+            #expect(statuses.allSatisfy { [.unauthorized, .tooManyRequests, .serviceUnavailable].contains($0) })
+            var checked = statuses.filter { $0 == .unauthorized }.count
+            // One at a time until the limit answers: three checks in all, however they came.
+            while true {
+                let wrong = try await client.answer(
+                    "/api/v1/session", .post, json: #"{"name": "alice", "password": "one more guess"}"#)
+                if wrong.status == .tooManyRequests { break }
+                #expect(wrong.status == .unauthorized, "\(wrong.text)")
+                checked += 1
+                if checked > 3 { break }
+            }
+            #expect(checked == 3, "\(statuses)")
+        }
+    }
+
+    @Test func oneAddressCannotTryManyNames() async throws {
+        // 2 per name and address, so 8 per address.
+        let guarded = try await Guarded(["moby.login.attempts.per.minute": "2"])
+        try await guarded.harness.test { client in
+            for index in 0..<8 {
+                let wrong = try await client.answer(
+                    "/api/v1/session", .post, json: #"{"name": "user\#(index)", "password": "spring2026"}"#)
+                #expect(wrong.status == .unauthorized, "\(index): \(wrong.text)")
+            }
+            let limited = try await client.answer(
+                "/api/v1/session", .post, json: #"{"name": "user8", "password": "spring2026"}"#)
+            #expect(limited.status == .tooManyRequests)
+            #expect(
+                (limited.json["error"] as? String)?.hasPrefix("too many failed logins from unknown;") == true,
+                "\(limited.text)")
+        }
+    }
+
+    @Test func theLoginLimitKnowsTheClientsAddress() async throws {
+        let guarded = try await Guarded(["moby.login.attempts.per.minute": "1"])
+        try await Application(router: buildRouter(guarded.harness.parts)).test(.live) { client in
+            _ = try await client.answer(
+                "/api/v1/session", .post, json: #"{"name": "carol", "password": "guess guess"}"#)
+            let limited = try await client.answer(
+                "/api/v1/session", .post, json: #"{"name": "carol", "password": "guess guess"}"#)
+            #expect(limited.status == .tooManyRequests)
+            #expect(
+                limited.json["error"] as? String
+                    == "too many failed logins for 'carol' from 127.0.0.1; try again in \(limited.headers[.retryAfter] ?? "?") s"
+            )
+        }
+    }
+
+    @Test func userNamesInPathsArePercentDecoded() async throws {
+        let guarded = try await Guarded()
+        try await guarded.credentials.addUser(name: "alice@plant", role: .viewer, password: "correct horse")
+        try await guarded.credentials.addUser(name: "김민지", role: .viewer, password: "correct horse")
+        try await guarded.harness.test { client in
+            for path in ["alice%40plant", "%EA%B9%80%EB%AF%BC%EC%A7%80"] {
+                let removed = try await client.answer("/api/v1/users/\(path)", .delete, headers: guarded.bearer(.admin))
+                #expect(removed.status == .noContent, "\(path): \(removed.text)")
+            }
+            #expect(try await guarded.credentials.users().isEmpty)
+            let broken = try await client.answer("/api/v1/users/%E0%A4", .delete, headers: guarded.bearer(.admin))
+            #expect(broken.status == .badRequest)
+            #expect(broken.fieldsInError == ["name"], "\(broken.text)")
+        }
+    }
+
+    @Test func passwordsWithControlCharactersAreRefused() async throws {
+        let guarded = try await Guarded()
+        try await guarded.harness.test { client in
+            // Eight NULs: bcrypt would have seen an empty password.
+            let created = try await client.answer(
+                "/api/v1/users", .post,
+                json:
+                    #"{"name": "bob", "role": "admin", "password": "\u0000\u0000\u0000\u0000\u0000\u0000\u0000\u0000"}"#,
+                headers: guarded.bearer(.admin))
+            #expect(created.status == .unprocessableContent, "\(created.text)")
+            #expect(created.fieldsInError == ["password"], "\(created.text)")
+            #expect(try await guarded.credentials.users().isEmpty)
         }
     }
 

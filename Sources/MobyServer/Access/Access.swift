@@ -11,8 +11,8 @@ struct AccessPolicy: Sendable {
     /// `/health/ready` and `/metrics` answer without credentials.
     let openMonitoring: Bool
     let sessionLifetime: Duration
-    /// Failed logins per name.
-    let logins: RateLimit
+    /// Failed logins per client address and name, and per address; password checks at once.
+    let logins: LoginLimit
     /// Readings per credential on `POST /publish`.
     let publishes: RateLimit
     /// Session cookies get `Secure` (served over TLS, or behind a TLS proxy).

@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import HummingbirdAuth
 import MobyCore
@@ -112,7 +113,12 @@ struct AccessController<Context: AuthRequestContext<Principal>>: Sendable {
     }
 
     private func removeUser(_ context: Context) async throws -> HTTPResponse.Status {
-        let name = context.parameters.get("name") ?? ""
+        // The console percent-encodes the name (names may hold '@' and any letter).
+        guard let name = context.parameters.get("name")?.removingPercentEncoding else {
+            throw APIError(
+                .badRequest, "invalid parameters",
+                errors: [FieldError(field: "name", message: "is not valid percent-encoded UTF-8")])
+        }
         if context.identity?.name == name, context.identity?.credential == .session {
             throw APIError(.conflict, "you cannot remove your own account while logged in with it")
         }

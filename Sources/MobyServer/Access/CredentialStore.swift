@@ -132,8 +132,7 @@ public final class CredentialStore: Sendable {
             try await PasswordHash.spendVerifyTime(password)
             return nil
         }
-        guard password.utf8.count <= PasswordHash.maxBytes, try await PasswordHash.verify(password, hash: stored.hash)
-        else { return nil }
+        guard try await PasswordHash.verify(password, hash: stored.hash) else { return nil }
         return Principal(name: name, role: role, device: nil, credential: .session)
     }
 

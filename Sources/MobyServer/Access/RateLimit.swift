@@ -33,11 +33,14 @@ final class RateLimit: Sendable {
         }
     }
 
-    /// How long until `key` may take one, without taking it (nil: now).
-    func wait(_ key: String, now: ContinuousClock.Instant = .now) -> Duration? {
+    /// Gives back `cost` taken from `key` (an attempt that turned out not to count), up to the
+    /// burst.
+    func refund(_ key: String, cost: Double = 1, now: ContinuousClock.Instant = .now) {
         buckets.withLock { buckets in
-            let bucket = refilled(buckets[key], now: now)
-            return bucket.tokens >= 1 ? nil : wait(for: 1 - bucket.tokens)
+            guard buckets[key] != nil else { return }
+            var bucket = refilled(buckets[key], now: now)
+            bucket.tokens = min(burst, bucket.tokens + cost)
+            buckets[key] = bucket
         }
     }
 

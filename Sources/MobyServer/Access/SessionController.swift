@@ -5,8 +5,9 @@ import MobyCore
 
 /// `/api/v1/session`: log in with a user's name and password (a session cookie, `HttpOnly`,
 /// `SameSite=Strict`), say who the current credential is, log out. Failed logins are rate
-/// limited per name (429 with `Retry-After`), so passwords cannot be guessed at speed.
-struct SessionController<Context: AuthRequestContext<Principal>>: Sendable {
+/// limited per client address and name, and per address (429 with `Retry-After`), so passwords
+/// cannot be guessed at speed and nobody can lock a colleague out (`LoginLimit`).
+struct SessionController<Context: AuthRequestContext<Principal> & RemoteAddressRequestContext>: Sendable {
     let policy: AccessPolicy
 
     struct UserDocument: Encodable {
@@ -49,23 +50,31 @@ struct SessionController<Context: AuthRequestContext<Principal>>: Sendable {
         let password = body.string("password")
         try body.check()
         guard let name, let password else { return Response(status: .internalServerError) }
-        let key = name.lowercased()
-        if let wait = policy.logins.wait(key) {
+        let ticket: LoginLimit.Ticket
+        switch policy.logins.admit(name: name, address: context.clientAddress) {
+        case .admitted(let admitted):
+            ticket = admitted
+        case .limited(let wait, let scope):
+            let address = context.clientAddress
+            let whose = scope == .name ? "for '\(name.prefix(64))' from \(address)" : "from \(address)"
             var error = APIError(
-                .tooManyRequests, "too many failed logins for '\(name)'; try again in \(wait.retryAfterSeconds) s")
+                .tooManyRequests, "too many failed logins \(whose); try again in \(wait.retryAfterSeconds) s")
             error.headers[.retryAfter] = String(wait.retryAfterSeconds)
+            throw error
+        case .busy:
+            var error = APIError(.serviceUnavailable, "the server is busy checking other logins; try again in a moment")
+            error.headers[.retryAfter] = "1"
             throw error
         }
         let principal: Principal?
         do {
             principal = try await credentials.verify(name: name, password: password)
         } catch {
+            policy.logins.finish(ticket, failed: false)
             throw APIError(.serviceUnavailable, "cannot check the password: \(error)")
         }
-        guard var principal else {
-            _ = policy.logins.take(key)
-            throw APIError.unauthorized("wrong name or password")
-        }
+        policy.logins.finish(ticket, failed: principal == nil)
+        guard var principal else { throw APIError.unauthorized("wrong name or password") }
         let session = try await credentials.startSession(for: principal, lifetime: policy.sessionLifetime)
         principal.expiresAt = session.expiresAt
         var response = try Self.document(principal).response(from: request, context: context)

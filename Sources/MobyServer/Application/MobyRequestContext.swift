@@ -1,17 +1,29 @@
 import Hummingbird
 import HummingbirdAuth
 import HummingbirdWebSocket
+import NIOCore
 
 /// The request context of every route (HTTP and the `/ws` upgrade): the core context, the
-/// WebSocket handoff, and who is asking (`Authentication` sets it).
-public struct MobyRequestContext: WebSocketRequestContext, AuthRequestContext, RequestContext {
+/// WebSocket handoff, who is asking (`Authentication` sets it) and from where (login limits).
+public struct MobyRequestContext: WebSocketRequestContext, AuthRequestContext, RemoteAddressRequestContext,
+    RequestContext
+{
     public var coreContext: CoreRequestContextStorage
     public let webSocket: WebSocketHandlerReference<Self>
     public var identity: Principal?
+    /// The peer of the connection (nil in in-process router tests).
+    public let remoteAddress: SocketAddress?
 
     public init(source: Source) {
         coreContext = .init(source: source)
         webSocket = .init()
         identity = nil
+        remoteAddress = source.channel.remoteAddress
     }
+}
+
+extension RemoteAddressRequestContext {
+    /// The client's address as a limit's key: its IP address without the port (the same host
+    /// on a new connection is the same client).
+    var clientAddress: String { remoteAddress.map { $0.ipAddress ?? "local" } ?? "unknown" }
 }

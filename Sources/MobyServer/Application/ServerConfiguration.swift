@@ -135,7 +135,9 @@ public struct ServerConfiguration: Sendable {
         Setting(key: "moby.session.hours", defaultValue: "12", help: "How long a console login lasts"),
         Setting(
             key: "moby.login.attempts.per.minute", defaultValue: "5",
-            help: "Failed logins per user name per minute before 429 (burst of the same size)"),
+            help:
+                "Failed logins per user name and client address per minute before 429 (burst of the same size); four times that per address"
+        ),
         Setting(
             key: "moby.publish.rate", defaultValue: "200",
             help: "Readings per second one credential may send to POST /publish (bursts of twice that); beyond: 429"),

@@ -130,10 +130,11 @@ struct ServerParts: Sendable {
             )
         }
         let rate = Double(settings.publishRate)
-        let attempts = Double(settings.loginAttemptsPerMinute)
         return AccessPolicy(
             credentials: credentials, openMonitoring: settings.openMonitoring || !settings.enabled,
-            sessionLifetime: settings.sessionLifetime, logins: RateLimit(rate: attempts / 60, burst: attempts),
+            sessionLifetime: settings.sessionLifetime,
+            logins: LoginLimit(
+                attemptsPerMinute: settings.loginAttemptsPerMinute, maxChecks: PasswordHash.maxChecksAtOnce),
             publishes: RateLimit(rate: rate, burst: rate * 2), secureCookies: settings.secureCookies)
     }
 
