@@ -12,11 +12,57 @@ public struct FieldError: Sendable, Equatable, Codable, CustomStringConvertible 
     public var description: String { "\(field): \(message)" }
 }
 
-/// A message that cannot become a reading, with every reason found.
+/// The problems found in one message, as they are found. A hostile payload can hold thousands
+/// (64 KiB of unknown keys), and each would be explained in the answer, the log and the dead
+/// letter: the first `limit` are kept, each field name cut to `maxFieldScalars`, and the rest
+/// only counted.
+public struct FieldErrorList: Sendable {
+    public static let limit = 20
+    public static let maxFieldScalars = 100
+
+    public private(set) var kept: [FieldError] = []
+    /// Problems found beyond `limit`.
+    public private(set) var unlisted = 0
+
+    public init() {}
+
+    public var isEmpty: Bool { kept.isEmpty }
+
+    /// Keeps `error`, or only counts it (without making its message) once `limit` are kept.
+    public mutating func append(_ error: @autoclosure () -> FieldError) {
+        guard kept.count < Self.limit else {
+            unlisted += 1
+            return
+        }
+        var error = error()
+        if error.field.unicodeScalars.count > Self.maxFieldScalars {
+            error.field =
+                String(String.UnicodeScalarView(error.field.unicodeScalars.prefix(Self.maxFieldScalars))) + "…"
+        }
+        kept.append(error)
+    }
+
+    public func contains(where matches: (FieldError) -> Bool) -> Bool { kept.contains(where: matches) }
+
+    /// The kept problems, and one more that says how many were left out.
+    public var errors: [FieldError] {
+        guard unlisted > 0 else { return kept }
+        return kept + [FieldError(field: "payload", message: "\(unlisted) more problems not listed")]
+    }
+}
+
+/// A message that cannot become a reading, with every reason found (at most
+/// `FieldErrorList.limit` of them listed).
 public struct ReadingRejection: Error, Sendable, Equatable, CustomStringConvertible {
     public var errors: [FieldError]
 
-    public init(_ errors: [FieldError]) { self.errors = errors }
+    public init(_ errors: [FieldError]) {
+        var list = FieldErrorList()
+        for error in errors { list.append(error) }
+        self.errors = list.errors
+    }
+
+    public init(_ list: FieldErrorList) { self.errors = list.errors }
 
     public init(field: String, _ message: String) {
         self.errors = [FieldError(field: field, message: message)]

@@ -51,7 +51,7 @@ public struct ReadingDecoder: Sendable {
         guard case .object(let members) = document else {
             return .failure(ReadingRejection(field: "payload", "expected a JSON object, got \(document.typeName)"))
         }
-        var errors: [FieldError] = []
+        var errors = FieldErrorList()
         var deviceID: String?
         var timestamp: Int64?
         var wholeSeconds = false
@@ -163,7 +163,7 @@ public struct ReadingDecoder: Sendable {
         + (Metric.allCases.map(\.name) + Metric.vectorGroups.keys.sorted().map { "\($0){x,y,z}" })
         .joined(separator: ", ")
 
-    private func validateDeviceID(_ value: JSONValue, topicDeviceID: String?, errors: inout [FieldError]) -> String? {
+    private func validateDeviceID(_ value: JSONValue, topicDeviceID: String?, errors: inout FieldErrorList) -> String? {
         guard case .string(let id) = value else {
             errors.append(FieldError(field: "device_id", message: "expected a string, got \(value.typeName)"))
             return nil
@@ -185,7 +185,8 @@ public struct ReadingDecoder: Sendable {
     /// Why `id` cannot be a device id, or nil when it can (`DeviceID` defines the alphabet).
     public static func deviceIDProblem(_ id: String) -> String? { DeviceID.problem(id) }
 
-    private func validate(_ metric: Metric, _ value: JSONValue, field: String, errors: inout [FieldError]) -> Double? {
+    private func validate(_ metric: Metric, _ value: JSONValue, field: String, errors: inout FieldErrorList) -> Double?
+    {
         guard case .number(let number, let integer) = value else {
             if case .null = value { return nil }
             errors.append(FieldError(field: field, message: "expected a number, got \(value.typeName)"))

@@ -78,6 +78,12 @@ import Testing
             #expect(badID.status == .unprocessableContent && badID.fieldsInError == ["device_id"])
             let notJSON = try await client.answer("/publish", .post, json: "{")
             #expect(notJSON.status == .unprocessableContent && notJSON.fieldsInError == ["payload"])
+            // Thousands of unknown keys: twenty explained, the rest counted (the answer stays small).
+            let keys = (0..<5_000).map { #""k\#($0)":0"# }.joined(separator: ",")
+            let many = try await client.answer("/publish", .post, json: #"{"device_id":"press-1","# + keys + "}")
+            #expect(many.status == .unprocessableContent)
+            #expect(many.fieldsInError == (0..<20).map { "k\($0)" } + ["payload"], "\(many.text.prefix(300))")
+            #expect(many.text.contains("4980 more problems not listed") && many.text.utf8.count < 64 * 1024)
             let huge = try await client.answer(
                 "/publish", .post,
                 json: #"{"device_id":"press-1","x":""# + String(repeating: "a", count: 300_000) + "\"}")

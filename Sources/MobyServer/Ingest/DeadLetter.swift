@@ -61,9 +61,45 @@ struct DeadLetter: Codable, Sendable {
         self.receivedAt = RFC3339.format(receivedAt)
     }
 
+    /// A dead letter's encoded size at most; far inside the MQTT client's 1 MiB packet limit.
+    static let maxEncodedBytes = 512 * 1024
+
+    /// The JSON published. A letter that would be larger than `maxEncodedBytes` (a payload of
+    /// control characters escapes to six times its size, and so does a topic of up to 64 KiB,
+    /// which the reasons may quote) is sent shortened (`shortened()`): one too large to publish
+    /// would leave its message unacknowledged, redelivered after every reconnect, forever.
     func encoded() -> [UInt8] {
+        let bytes = Self.encode(self)
+        guard bytes.count > Self.maxEncodedBytes else { return bytes }
+        return Self.encode(shortened())
+    }
+
+    private static func encode(_ letter: DeadLetter) -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return (try? Array(encoder.encode(self))) ?? Array("{\"reason\":\"unencodable\"}".utf8)
+        return (try? Array(encoder.encode(letter))) ?? Array("{\"reason\":\"unencodable\"}".utf8)
+    }
+
+    /// The same letter with every text cut short: at most a few tens of KiB however it escapes.
+    func shortened() -> DeadLetter {
+        func cut(_ text: String, _ scalars: Int) -> String {
+            text.unicodeScalars.count <= scalars
+                ? text : String(String.UnicodeScalarView(text.unicodeScalars.prefix(scalars))) + "…"
+        }
+        var letter = self
+        letter.topic = cut(topic, 1_024)
+        letter.errors = errors.prefix(5).map { FieldError(field: cut($0.field, 100), message: cut($0.message, 512)) }
+        if errors.count > 5 {
+            letter.errors.append(FieldError(field: "payload", message: "\(errors.count - 5) more problems not listed"))
+        }
+        letter.reason = letter.errors.map(\.description).joined(separator: "; ")
+        // The payload's first bytes, as a truncated payload always is (no mark inside it; base64
+        // cut at a multiple of 4 stays decodable).
+        if payload.unicodeScalars.count > 4_096 {
+            letter.payload = String(String.UnicodeScalarView(payload.unicodeScalars.prefix(4_096)))
+            letter.payloadTruncated = true
+        }
+        letter.line = line.map { cut($0, 4_096) }
+        return letter
     }
 }
