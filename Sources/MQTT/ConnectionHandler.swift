@@ -228,6 +228,11 @@ final class MQTTConnectionHandler: ChannelDuplexHandler {
             gathering.cancel()
             gatheringRead = nil
             context.read()
+        } else if readHeld, session.inflightCount > 0 {
+            // A read held back because ingest has not caught up: the answer may be what ingest
+            // waits for (a run's dead letters), so read on (`InboundBuffer.shouldRead`).
+            readHeld = false
+            read(context: context)
         }
     }
 
@@ -245,7 +250,9 @@ final class MQTTConnectionHandler: ChannelDuplexHandler {
     }
 
     func read(context: ChannelHandlerContext) {
-        guard let resumeReading, !session.inbound.shouldRead(orWhenReady: resumeReading) else {
+        guard let resumeReading,
+            !session.inbound.shouldRead(awaitingAnswers: session.inflightCount > 0, orWhenReady: resumeReading)
+        else {
             return readSoon(context: context)
         }
         readHeld = true

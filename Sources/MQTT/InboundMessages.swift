@@ -154,10 +154,13 @@ final class InboundBuffer: Sendable {
     }
 
     /// True when the producer may read more from the socket. Otherwise `resume` is kept and called
-    /// once the consumer has made room.
-    func shouldRead(orWhenReady resume: @escaping @Sendable () -> Void) -> Bool {
+    /// once the consumer has made room. While our own publishes await their acknowledgement
+    /// (`awaitingAnswers`), reading goes on up to twice the capacity: the acknowledgements come
+    /// through the same socket, and the consumer may be the one waiting for them.
+    func shouldRead(awaitingAnswers: Bool = false, orWhenReady resume: @escaping @Sendable () -> Void) -> Bool {
         state.withLock { state in
-            if state.finished || state.messages.count < capacity {
+            let limit = awaitingAnswers ? 2 * capacity : capacity
+            if state.finished || state.messages.count < limit {
                 state.resumeReading = nil
                 return true
             }

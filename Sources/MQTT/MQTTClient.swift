@@ -273,9 +273,10 @@ public final class MQTTClient: Sendable {
     // MARK: Publishing
 
     /// QoS 0: returns once written to the connection. QoS 1: returns after PUBACK; QoS 2: after
-    /// PUBCOMP. While disconnected (or while `maxInflightOutgoing` publishes await their acks) the
-    /// call waits, up to `timeout` (nil: forever), to be sent; then throws `MQTTClientError.timeout`.
-    /// Packets larger than `maxPacketSize` are refused (`MQTTClientError.packetTooLarge`).
+    /// PUBCOMP. The call waits up to `timeout` (nil: forever) in all: not yet sent then (while
+    /// disconnected, or while `maxInflightOutgoing` publishes await their acks), it throws
+    /// `MQTTClientError.timeout` and is never sent; sent but not acknowledged, it throws
+    /// `.unacknowledged`. Packets larger than `maxPacketSize` are refused (`.packetTooLarge`).
     /// Once sent, a QoS 1/2 publish stays in the session until acknowledged, resent with DUP after
     /// reconnects. Throws `MQTTClientError.shutdown` if the client stops first.
     nonisolated(nonsending) public func publish(
@@ -293,8 +294,8 @@ public final class MQTTClient: Sendable {
         let eventLoop = eventLoopGroup.any()
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                let queued = session.publish(publish, requestID: requestID, waiter: .publish(continuation))
-                if queued, let timeout {
+                _ = session.publish(publish, requestID: requestID, waiter: .publish(continuation))
+                if let timeout {
                     eventLoop.scheduleTask(in: TimeAmount(timeout)) { session.expire(requestID: requestID) }
                 }
             }
@@ -318,9 +319,9 @@ public final class MQTTClient: Sendable {
 
     /// Publishes `messages` in order, each on its own (a refused one does not stop the others),
     /// and returns each one's outcome (nil: acknowledged) once all completed. A message still
-    /// waiting for a connection or a free slot after `timeout` fails with `.timeout`; one already
-    /// sent waits for its acknowledgement. For many independent publishes that must keep their
-    /// order, such as a run's dead letters.
+    /// waiting for a connection or a free slot after `timeout` fails with `.timeout`; one sent but
+    /// not acknowledged by then fails with `.unacknowledged` (it may still be delivered). For many
+    /// independent publishes that must keep their order, such as a run's dead letters.
     nonisolated(nonsending) public func publishEach(
         contentsOf messages: [MQTTOutgoingMessage], qos: MQTTQoS, timeout: Duration
     ) async -> [(any Error)?] {
@@ -368,8 +369,8 @@ public final class MQTTClient: Sendable {
         return await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<[(any Error)?], Never>) in
                 batch.wait(continuation)
-                let queued = session.publish(contentsOf: items, batch: batch)
-                if queued, let timeout {
+                _ = session.publish(contentsOf: items, batch: batch)
+                if let timeout {
                     eventLoop.scheduleTask(in: TimeAmount(timeout)) {
                         for requestID in requestIDs { session.expire(requestID: requestID) }
                     }

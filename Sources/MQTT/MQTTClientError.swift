@@ -6,6 +6,9 @@ public enum MQTTClientError: Error, Sendable, Hashable, CustomStringConvertible 
     case alreadyRunning
     /// No connection became available within the publish timeout.
     case timeout
+    /// A sent publish was not acknowledged within the publish timeout. It stays in the session
+    /// (resent after a reconnect) and may still be delivered; only the caller stopped waiting.
+    case unacknowledged
     /// The broker answered CONNECT with a refusal.
     case connectionRefused(MQTTConnectReturnCode)
     /// TCP connect or CONNACK took longer than `connectTimeout`.
@@ -34,6 +37,7 @@ public enum MQTTClientError: Error, Sendable, Hashable, CustomStringConvertible 
         case .shutdown: "MQTT client is shut down"
         case .alreadyRunning: "MQTT client run() called twice"
         case .timeout: "timed out waiting for an MQTT connection"
+        case .unacknowledged: "sent, but the broker did not acknowledge it in time (it may still be delivered)"
         case .connectionRefused(let code): "broker refused the connection: \(code)"
         case .connectTimeout: "timed out connecting to the broker"
         case .connectionFailed(let reason): "connection to the broker failed: \(reason)"

@@ -120,15 +120,20 @@ struct SessionState<Waiter> {
     /// The caller of `requestID` gave up (task cancelled). A publish not yet sent is dropped; one in
     /// flight stays in the session (it is delivered anyway) but no longer resumes anybody.
     mutating func cancel(requestID: UInt64) -> SessionEffects<Waiter> {
-        fail(requestID: requestID, with: CancellationError(), detachSent: true)
+        fail(requestID: requestID, with: CancellationError())
     }
 
-    /// The publish `requestID` waited too long for a connection.
+    /// The publish `requestID` waited too long: for a connection (`.timeout`, and it is never
+    /// sent), or for its acknowledgement (`.unacknowledged`: it stays in the session and no longer
+    /// resumes anybody). Without the second, a caller whose acknowledgement could only arrive
+    /// through a read held back until that caller goes on would wait forever.
     mutating func expire(requestID: UInt64) -> SessionEffects<Waiter> {
-        fail(requestID: requestID, with: MQTTClientError.timeout, detachSent: false)
+        fail(requestID: requestID, with: MQTTClientError.timeout, sentWith: MQTTClientError.unacknowledged)
     }
 
-    private mutating func fail(requestID: UInt64, with error: any Error, detachSent: Bool) -> SessionEffects<Waiter> {
+    private mutating func fail(requestID: UInt64, with error: any Error, sentWith sentError: (any Error)? = nil)
+        -> SessionEffects<Waiter>
+    {
         var effects = SessionEffects<Waiter>()
         if let index = queue.firstIndex(where: { $0.requestID == requestID }) {
             let wasHead = index == queue.startIndex
@@ -137,7 +142,7 @@ struct SessionState<Waiter> {
             if wasHead { sendQueued(into: &effects) }
             return effects
         }
-        guard detachSent else { return effects }
+        let error = sentError ?? error
         if let (id, entry) = outgoing.first(where: { $0.value.requestID == requestID }), let waiter = entry.waiter {
             outgoing[id]?.waiter = nil
             effects.completions.append((waiter, .failure(error)))

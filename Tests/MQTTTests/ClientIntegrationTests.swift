@@ -491,6 +491,58 @@ struct ClientIntegrationTests {
         }
     }
 
+    /// A caller that awaits a PUBACK while nobody consumes (ingest awaiting a run's dead letters)
+    /// must get an answer though the inbound buffer is full: the acknowledgement comes through
+    /// the same socket, behind the messages the buffer has no room for.
+    @Test(arguments: [(flood: 12, acknowledged: true), (flood: 300, acknowledged: false)])
+    func aPublisherWaitingBehindAFullBufferGetsAnAnswer(flood: Int, acknowledged: Bool) async throws {
+        try await TestBroker.with { broker in
+            let subscriber = try await RunningClient.connected(
+                makeClient(port: broker.port, id: "held-sub") { $0.inboundBufferSize = 8 })
+            try await subscriber.client.subscribe([("moby/flood", .atMostOnce)])
+            let publisher = try await RunningClient.connected(makeClient(port: broker.port, id: "flooder"))
+            // QoS 0: no in-flight window on the broker's side bounds what it sends.
+            try await publisher.client.publish(
+                contentsOf: (0..<flood).map {
+                    MQTTOutgoingMessage(topic: "moby/flood", payload: ByteBuffer(string: "f\($0)"))
+                },
+                qos: .atMostOnce)
+            try await eventually("the subscriber's buffer to fill") { subscriber.client.session.inbound.count >= 8 }
+            try await Task.sleep(for: .milliseconds(200))
+            // Behind 12 messages the answer is read (reading goes on to twice the capacity while
+            // an answer is awaited); behind 300 it is not, and the wait ends at its timeout.
+            let outcome = await withTaskGroup(of: String?.self) { group in
+                group.addTask {
+                    do {
+                        try await subscriber.client.publish(
+                            topic: "moby/answer", payload: ByteBuffer(string: "a"), qos: .atLeastOnce,
+                            timeout: .seconds(2))
+                        return "acknowledged"
+                    } catch {
+                        return "\(error)"
+                    }
+                }
+                group.addTask {
+                    try? await Task.sleep(for: .seconds(30))
+                    return nil
+                }
+                let first = await group.next() ?? nil
+                group.cancelAll()
+                return first
+            }
+            let expected = acknowledged ? "acknowledged" : "\(MQTTClientError.unacknowledged)"
+            #expect(outcome == expected, "the publisher waited 30 s without an answer")
+            // Nothing was dropped, and the link still works.
+            let collector = Collector(subscriber.client)
+            try await collector.wait(for: flood)
+            #expect(collector.messages.map(\.text) == (0..<flood).map { "f\($0)" })
+            try await subscriber.client.publish(
+                topic: "moby/answer", payload: ByteBuffer(string: "b"), qos: .atLeastOnce, timeout: .seconds(10))
+            await publisher.stop()
+            await subscriber.stop()
+        }
+    }
+
     @Test func tenThousandQoS1Messages() async throws {
         try await TestBroker.with { broker in
             let subscriber = try await RunningClient.connected(

@@ -189,11 +189,15 @@ import Testing
 
         _ = state.connected(sessionPresent: false)
         _ = state.publish(publish("sent", .atLeastOnce), requestID: 3, waiter: 3)
-        // A sent publish cannot expire; cancelling detaches the caller but keeps the message.
-        #expect(state.expire(requestID: 3).completions.isEmpty)
-        #expect(failed(state.cancel(requestID: 3)).map(\.0) == [3])
+        // A sent publish that expires or is cancelled detaches its caller but keeps the message.
+        #expect(failed(state.expire(requestID: 3)).map(\.1) == ["\(MQTTClientError.unacknowledged)"])
+        #expect(state.cancel(requestID: 3).completions.isEmpty)
         #expect(state.outgoing.count == 1)
         #expect(state.pubAck(packetID: 1).completions.isEmpty)
+        _ = state.publish(publish("sent too", .atLeastOnce), requestID: 8, waiter: 8)
+        #expect(failed(state.cancel(requestID: 8)).map(\.0) == [8])
+        #expect(state.outgoing.count == 1 && state.expire(requestID: 8).completions.isEmpty)
+        #expect(state.pubAck(packetID: 2).completions.isEmpty)
 
         _ = state.publish(publish("pending", .atLeastOnce), requestID: 4, waiter: 4)
         _ = state.subscribe([MQTTSubscription(filter: "s", qos: .atMostOnce)], requestID: 5, waiter: 5)

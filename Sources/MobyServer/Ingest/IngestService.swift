@@ -201,7 +201,7 @@ struct IngestService: Service {
             }
             metrics.deadLettersFailed.increment()
             logger.error(
-                "dead letter not published; the message stays unacknowledged for the broker to redeliver",
+                "dead letter not published or not confirmed; the message stays unacknowledged for the broker to redeliver",
                 metadata: ["topic": "\(rejected.0.topic)", "error": "\(failure)"])
             return false
         }
