@@ -32,27 +32,49 @@ struct SensorRun: Service {
     func run() async throws {
         let agents = links.map(\.agent)
         try await withGracefulShutdownHandler {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for (link, linkCount) in zip(links, shares()) {
-                    group.addTask { try await link.client.run() }
-                    group.addTask(executorPreference: link.executor) { try await link.agent.drain() }
+            // Every task reports how it ended: the run is over when the agents finished, and the
+            // first task that fails ends it with its error (a drain that died on an outbox error
+            // once left the agent generating into an outbox nobody published, without a word).
+            try await withThrowingTaskGroup(of: Ended.self) { group in
+                for (index, (link, linkCount)) in zip(links, shares()).enumerated() {
+                    group.addTask {
+                        try await link.client.run()
+                        return .other
+                    }
+                    group.addTask(executorPreference: link.executor) {
+                        do {
+                            try await link.agent.drain()
+                        } catch  where !(error is CancellationError) {
+                            throw SensorRunError.drain(link: index, error)
+                        }
+                        return .other
+                    }
                     if let forwarding {
                         group.addTask(executorPreference: link.executor) {
                             try await link.agent.forward(forwarding.lines, defaultDeviceID: forwarding.defaultDeviceID)
+                            return .other
                         }
                     } else if count == 0 || linkCount > 0 {
                         let linkRate = rate * Double(link.devices.count) / Double(simulatedTotal)
                         group.addTask(executorPreference: link.executor) {
                             try await link.agent.generate(devices: link.devices, rate: linkRate, count: linkCount)
+                            return .other
                         }
                     }
                 }
                 if report {
                     group.addTask {
                         await SensorAgent.report(agents, every: .seconds(10), terminal: terminal, logger: logger)
+                        return .other
                     }
                 }
-                for agent in agents { try await agent.finished() }
+                group.addTask {
+                    for agent in agents { try await agent.finished() }
+                    return .agentsFinished
+                }
+                while let ended = try await group.next() {
+                    if ended == .agentsFinished { break }
+                }
                 for link in links { await link.client.disconnect() }
                 group.cancelAll()
             }
@@ -61,6 +83,8 @@ struct SensorRun: Service {
             for agent in agents { agent.stop() }
         }
     }
+
+    private enum Ended: Sendable { case agentsFinished, other }
 
     private var simulatedTotal: Int { max(1, links.reduce(0) { $0 + $1.devices.count }) }
 
@@ -73,6 +97,20 @@ struct SensorRun: Service {
             let part = index == links.count - 1 ? remaining : Int((Double(count) * share).rounded(.down))
             remaining -= part
             return part
+        }
+    }
+}
+
+/// Why a run of the agent ended with an error.
+enum SensorRunError: Error, CustomStringConvertible {
+    /// Publishing from the outbox failed for good (an outbox that cannot be read or updated):
+    /// the agent stops, so that it is restarted and the next start checks the outbox.
+    case drain(link: Int, any Error)
+
+    var description: String {
+        switch self {
+        case .drain(let link, let error):
+            "publishing from the outbox of link \(link) failed: \(error); stopping (the next start checks the outbox)"
         }
     }
 }
