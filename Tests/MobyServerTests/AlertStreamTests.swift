@@ -246,6 +246,12 @@ import Testing
                     #expect(stream.events.contains { $0.type == "alert.raised" && $0.alert?.deviceID == "lathe-2" })
                     #expect(stream.events.contains { $0.type == "alert.acknowledged" && $0.alert?.id == firstID })
                 }
+                // Nothing missed: a heartbeat at once says the stream is up and caught up (the
+                // periodic one comes only after 15 s here).
+                try await withAlertStream(port: port, query: "?since=\(expected.last!)") { stream in
+                    let first = try await stream.first(timeout: .seconds(10)) { _ in true }
+                    #expect(first.type == "heartbeat" && first.seq == expected.last!)
+                }
                 // A sequence the server never issued: a fresh snapshot, with the reason.
                 try await withAlertStream(port: port, query: "?since=999999") { stream in
                     let snapshot = try await stream.first { $0.type == "snapshot" }

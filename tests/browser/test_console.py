@@ -1017,3 +1017,27 @@ def test_admin_manages_users_and_tokens(console, stack):
     expect(tokens.locator("h2")).to_have_text("API 토큰")
     console.shot(page, "access-ko")
     page.get_by_test_id("language-switch").select_option("en")
+
+
+def test_long_names_are_cut_not_pushing_columns_away(console, stack, publisher):
+    # Device ids may be 128 bytes, locations and lines 64, none with a space to wrap at: each long
+    # name is cut with an ellipsis (whole in its tooltip), so one device cannot widen its column
+    # past the rest of the table.
+    device = "long_" + "x" * 90
+    location = "building-7.hall-b.north-wing.bay-12.by-the-compressor-room-door"  # 64 bytes at most
+    status, body = stack.http(f"/api/v1/devices/{device}", "PUT", {"location": location, "line": "line-1"})
+    assert status == 201, (status, body)
+    publisher.publish(normal_reading(device))
+    page = console.open("#/")
+    wait_live(page)
+    row = page.locator(f'[data-testid="device-row"][data-device-id="{device}"]')
+    expect(row).to_have_count(1, timeout=15_000)
+    cells = {"device": row.locator('th[scope="row"]'), "location": row.locator('td[data-field="location"]')}
+    expect(cells["location"]).to_have_attribute("title", location)
+    expect(cells["device"]).to_have_attribute("title", device)
+    em = page.evaluate("() => parseFloat(getComputedStyle(document.body).fontSize)")
+    for name, limit in (("device", 28), ("location", 16)):
+        size = cells[name].evaluate("(e) => ({width: e.clientWidth, content: e.scrollWidth})")
+        # At most its limit (plus padding), and visibly cut: the whole name is wider than the cell.
+        assert size["width"] <= (limit + 2) * em and size["content"] > size["width"], (name, size, em)
+    console.shot(page, "long-names")

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useState } from 'react';
 import { api } from './api/client';
 import type { Catalog, ConsoleSettings } from './api/types';
 import { useRoute } from './hooks';
@@ -14,7 +14,6 @@ import { DeviceView } from './views/Device';
 import { AlertsView } from './views/Alerts';
 import { PipelineView } from './views/Pipeline';
 import { AccessView } from './views/Access';
-import { alertSummary } from './logic/summary';
 
 function initialTheme(): Theme {
   const stored = remembered('theme');
@@ -25,10 +24,7 @@ function initialTheme(): Theme {
 /** The console of a logged-in user (Root shows the login page otherwise; a new login mounts a
  *  new App, and its stream resumes after the last event the previous one applied). */
 export function App() {
-  const { t, lang } = useI18n();
-  // The stream's handler is installed once: it reads the current language through this ref.
-  const words = useRef({ lang, t });
-  words.current = { lang, t };
+  const { t } = useI18n();
   const route = useRoute();
   const [theme, setTheme] = useState<Theme>(initialTheme);
   const [catalog, setCatalog] = useState<Catalog | null>(null);
@@ -73,7 +69,7 @@ export function App() {
             severity: c.alert.severity,
             deviceId: c.alert.device_id,
             rule: c.alert.rule,
-            summary: alertSummary(c.alert, words.current.lang, words.current.t),
+            alert: c.alert,
           })),
           Date.now(),
         );

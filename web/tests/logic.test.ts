@@ -5,6 +5,7 @@ import { defaultFleetFilter, filterAndSort, fleetRows, scoreCondition, visibleWi
 import { counterRate, parsePrometheus } from '../src/logic/prometheus';
 import { parseRoute, routeHref } from '../src/logic/routes';
 import { conflictSentence } from '../src/logic/conflict';
+import { actionable } from '../src/logic/alertActions';
 import { alertSummary } from '../src/logic/summary';
 import type { Alert } from '../src/api/types';
 import { en } from '../src/i18n/en';
@@ -242,4 +243,17 @@ test('alert summaries are written in the chosen language from the structured fie
   assert.match(korean, /온도 70\.8 °C \(기준값 25보다 45\.8 °C 높음, 위험 한계 60 초과\); 소음 49\.9 dB \(기준값 65보다 15\.1 dB 낮음\)/);
   assert.match(korean, /이상 점수 6\.7, 최고 6\.8 \(판독 3회\)\.$/);
   assert.ok(!/anomaly|nominal|limit|reading/i.test(korean), korean);
+});
+
+test('acknowledge takes pending alerts only; resolve any not yet resolved', () => {
+  const chosen = [
+    { id: 1, status: 'pending' as const },
+    { id: 2, status: 'acknowledged' as const },
+    { id: 3, status: 'resolved' as const },
+  ];
+  assert.deepEqual(actionable(chosen, 'acknowledge').map((a) => a.id), [1]);
+  assert.deepEqual(actionable(chosen, 'resolve').map((a) => a.id), [1, 2]);
+  assert.deepEqual(actionable([chosen[2]], 'resolve'), [], 'a resolved alert: nothing to send');
+  assert.ok(en.nothingToDo('Acknowledge').startsWith('Acknowledge: nothing to do'));
+  assert.ok(ko.nothingToDo('확인').startsWith('확인:'));
 });

@@ -74,8 +74,11 @@ test('heartbeats do not move the sequence', () => {
   assert.equal(after.lastSeq, 5);
 });
 
-test('connection state: reconnecting, then offline after repeated failures, live on open', () => {
+test('connection state: reconnecting, then offline after repeated failures, live on the first message', () => {
+  const heartbeat: StreamMessage = { type: 'heartbeat', seq: 0 };
   let state = streamReducer(initialStreamState, { type: 'opened' });
+  assert.equal(state.connection, 'connecting', 'an accepted upgrade is not yet a live stream');
+  state = apply(state, heartbeat);
   assert.equal(state.connection, 'live');
   state = streamReducer(state, { type: 'closed', retryAt: 1000 });
   assert.equal(state.connection, 'reconnecting');
@@ -83,9 +86,22 @@ test('connection state: reconnecting, then offline after repeated failures, live
   assert.equal(state.connection, 'offline');
   assert.equal(state.failures, OFFLINE_AFTER_FAILURES);
   state = streamReducer(state, { type: 'opened' });
+  assert.equal(state.connection, 'offline');
+  assert.equal(state.failures, OFFLINE_AFTER_FAILURES);
+  state = apply(state, heartbeat);
   assert.equal(state.connection, 'live');
   assert.equal(state.failures, 0);
   assert.equal(streamReducer(state, { type: 'browserOffline' }).connection, 'offline');
+});
+
+test('a server that accepts the upgrade and closes at once goes offline, not live and back', () => {
+  let state = initialStreamState;
+  for (let i = 0; i < OFFLINE_AFTER_FAILURES; i += 1) {
+    state = streamReducer(state, { type: 'opened' });
+    assert.notEqual(state.connection, 'live');
+    state = streamReducer(state, { type: 'closed', retryAt: 1000 });
+  }
+  assert.equal(state.connection, 'offline');
 });
 
 test('fresh events skip what was applied and follow a snapshot in the same batch', () => {
@@ -94,6 +110,46 @@ test('fresh events skip what was applied and follow a snapshot in the same batch
   assert.deepEqual(fresh.map((e) => e.seq), [11]);
   const afterSnapshot = freshEvents(state, [{ type: 'snapshot', seq: 20, alerts: [] }, event('alert.raised', 15), event('alert.raised', 21)]);
   assert.deepEqual(afterSnapshot.map((e) => e.seq), [21]);
+});
+
+test('the first snapshot of a page is silent', () => {
+  const fresh = freshEvents(initialStreamState, [{ type: 'snapshot', seq: 3, alerts: [alert({ id: 1 }), alert({ id: 2 })] }]);
+  assert.deepEqual(fresh, []);
+});
+
+test('a snapshot after a gap yields what changed meanwhile, and toasts follow it', () => {
+  const state = apply(
+    initialStreamState,
+    { type: 'snapshot', seq: 1, alerts: [] },
+    event('alert.raised', 2, { id: 1 }),
+    event('alert.raised', 3, { id: 2, updated_at: '2026-11-27T08:00:00Z' }),
+    event('alert.raised', 4, { id: 3, severity: 'critical' }),
+    event('alert.raised', 5, { id: 5 }),
+  );
+  // The server kept no events after 5: a snapshot instead. Alert 1 is unchanged, 2 turned
+  // critical, 3 was resolved, 4 was raised, 5 was acknowledged, all while the console was away.
+  const snapshot: StreamMessage = {
+    type: 'snapshot',
+    seq: 90,
+    at: '2026-11-27T09:00:00Z',
+    reason: 'events after 5 are not available; here is the current state',
+    alerts: [
+      state.open.get(1)!,
+      alert({ id: 2, severity: 'critical', updated_at: '2026-11-27T08:30:00Z' }),
+      alert({ id: 4, severity: 'critical' }),
+      alert({ id: 5, status: 'acknowledged' }),
+    ],
+  };
+  const fresh = freshEvents(state, [snapshot, event('alert.raised', 91, { id: 6 })]);
+  assert.deepEqual(
+    fresh.map((e) => `${e.type}#${e.alert.id}@${e.seq}`),
+    ['alert.updated#2@90', 'alert.raised#4@90', 'alert.acknowledged#5@90', 'alert.resolved#3@90', 'alert.raised#6@91'],
+  );
+  assert.equal(fresh.find((e) => e.alert.id === 3)?.alert.status, 'resolved');
+  const notable = notableChanges(state.open, fresh).map((n) => `${n.kind}#${n.alert.id}`);
+  assert.deepEqual(notable, ['escalated#2', 'raised#4', 'closed#5', 'closed#3', 'raised#6']);
+  // The reducer lands on the snapshot's state plus the event after it.
+  assert.deepEqual([...apply(state, snapshot, event('alert.raised', 91, { id: 6 })).open.keys()].sort(), [1, 2, 4, 5, 6]);
 });
 
 test('backoff grows exponentially, is capped, and jitters within [half, full]', () => {

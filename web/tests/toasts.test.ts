@@ -11,6 +11,7 @@ import {
   WARNING_TTL_MS,
   type ToastInput,
 } from '../src/logic/toasts';
+import { alert } from './fixtures';
 
 const input = (alertId: number, severity: 'warning' | 'critical' = 'warning'): ToastInput => ({
   alertId,
@@ -18,7 +19,7 @@ const input = (alertId: number, severity: 'warning' | 'critical' = 'warning'): T
   kind: 'raised',
   deviceId: `sensor_${alertId}`,
   rule: 'anomaly',
-  summary: `alert ${alertId}`,
+  alert: alert({ id: alertId, severity }),
 });
 
 test('newest on top, at most three visible, the rest counted', () => {

@@ -57,6 +57,13 @@ struct AlertStreamController<Context: WebSocketRequestContext & RequestContext>:
         if let since, let missed = try await store.events(after: since, limit: feed.bufferLimit * 10) {
             for event in missed { try await outbound.write(.text(event.message)) }
             last.set(missed.last?.sequence ?? since)
+            // Says at once that the stream is up and caught up (with nothing missed, nothing
+            // else would come until an event or the next heartbeat): clients count a connection
+            // as live from its first message, not from the upgrade.
+            try await outbound.write(
+                .text(
+                    StreamMessage(type: "heartbeat", seq: last.value, at: RFC3339.format(WallClock.nanoseconds()))
+                        .encoded()))
         } else {
             let snapshot = try await store.snapshot()
             let reason = since.map { "events after \($0) are not available; here is the current state" }

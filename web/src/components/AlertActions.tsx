@@ -8,6 +8,7 @@ import type { AlertStatus } from '../api/types';
 import { useI18n } from '../i18n';
 import { useUser } from '../state';
 import { deniedReason } from '../logic/permissions';
+import { actionable } from '../logic/alertActions';
 
 export interface ActionTarget {
   id: number;
@@ -17,6 +18,7 @@ export interface ActionTarget {
 /** What the last action did, kept as data and said in the language of the moment. */
 type Result =
   | { kind: 'denied'; action: AlertAction }
+  | { kind: 'nothing'; action: AlertAction }
   | { kind: 'acted'; action: AlertAction; ok: number; failures: { id: number; error: unknown }[]; many: boolean; at: number };
 
 export interface AlertActionsHandle {
@@ -45,8 +47,8 @@ export const AlertActions = forwardRef<AlertActionsHandle, Props>(function Alert
   };
   const reasons = [...new Set([denied.acknowledge, denied.resolve].filter((r): r is string => r !== null))];
   const mayAct = denied.acknowledge === null || denied.resolve === null;
-  const canAck = targets.some((a) => a.status === 'pending') && denied.acknowledge === null;
-  const canResolve = targets.some((a) => a.status !== 'resolved') && denied.resolve === null;
+  const canAck = actionable(targets, 'acknowledge').length > 0 && denied.acknowledge === null;
+  const canResolve = actionable(targets, 'resolve').length > 0 && denied.resolve === null;
   const many = targets.length > 1;
 
   useImperativeHandle(ref, () => ({ run: (action) => void run(action) }));
@@ -59,9 +61,14 @@ export const AlertActions = forwardRef<AlertActionsHandle, Props>(function Alert
       setResult({ kind: 'denied', action });
       return;
     }
+    const chosen = actionable(targets, action);
+    if (chosen.length === 0) {
+      // A shortcut on alerts already past that step: say so rather than send requests bound to fail.
+      setResult({ kind: 'nothing', action });
+      return;
+    }
     setBusy(true);
     setResult(null);
-    const chosen = targets.filter((a) => (action === 'acknowledge' ? a.status !== 'resolved' : true));
     const outcomes = await Promise.allSettled(chosen.map((a) => api.act(a.id, action, { note })));
     const failures = outcomes.flatMap((o, i) => (o.status === 'rejected' ? [{ id: chosen[i].id, error: o.reason as unknown }] : []));
     const ok = outcomes.length - failures.length;
@@ -75,8 +82,9 @@ export const AlertActions = forwardRef<AlertActionsHandle, Props>(function Alert
   const said = result && sayResult(result);
   function sayResult(r: Result): { ok: boolean; text: string; details: string[] } {
     if (r.kind === 'denied') return { ok: false, text: deniedReason(user?.role, r.action, t) ?? '', details: [] };
-    const sentence = (error: unknown) => errorSentence(error, t, (iso) => i18n.relative(iso, r.at));
     const label = r.action === 'acknowledge' ? t.acknowledge : t.resolve;
+    if (r.kind === 'nothing') return { ok: false, text: t.nothingToDo(label), details: [] };
+    const sentence = (error: unknown) => errorSentence(error, t, (iso) => i18n.relative(iso, r.at));
     if (r.failures.length === 0) return { ok: true, text: t.actionDone(label, num(r.ok), r.ok), details: [] };
     if (!r.many) return { ok: false, text: sentence(r.failures[0].error), details: [] };
     return {

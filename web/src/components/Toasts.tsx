@@ -3,6 +3,7 @@ import type { ToastState } from '../logic/toasts';
 import { useI18n } from '../i18n';
 import { routeHref } from '../logic/routes';
 import { SeverityBadge } from './SeverityBadge';
+import { alertSummary } from '../logic/summary';
 
 export function Toasts({
   state,
@@ -13,7 +14,7 @@ export function Toasts({
   onDismiss(alertId: number): void;
   onDismissMore(): void;
 }) {
-  const { t, num } = useI18n();
+  const { t, num, lang } = useI18n();
   return (
     <section className="toasts" aria-label={t.toastRegion} aria-live="polite" aria-relevant="additions" data-testid="toasts">
       {state.visible.map((toast) => (
@@ -31,7 +32,7 @@ export function Toasts({
               {' · '}
               <strong>{toast.deviceId}</strong> · {toast.rule}
             </span>
-            <span className="toast-summary">{toast.summary}</span>
+            <span className="toast-summary">{alertSummary(toast.alert, lang, t)}</span>
           </a>
           <button type="button" className="toast-close" onClick={() => onDismiss(toast.alertId)} aria-label={t.dismiss} title={t.dismiss}>
             ×

@@ -240,6 +240,7 @@ export const en = {
   notePlaceholder: 'What you did or saw',
   actionDone: (action: string, n: string, count: number) => `${action}: ${n} alert${count === 1 ? '' : 's'}.`,
   actionPartly: (ok: string, failed: string) => `${ok} done, ${failed} not done:`,
+  nothingToDo: (action: string) => `${action}: nothing to do; the chosen alerts are already past that step.`,
   alertDetailTitle: (id: string, device: string) => `Alert ${id} on ${device}`,
   alertSelectHint: 'Select an alert to see its summary, contributors and history.',
   alertNarrative: 'For operators',

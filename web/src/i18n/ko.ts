@@ -236,6 +236,7 @@ export const ko: Messages = {
   notePlaceholder: '조치하거나 본 내용',
   actionDone: (action, n, _count) => `${action}: 경보 ${n}건.`,
   actionPartly: (ok, failed) => `${ok}건 완료, ${failed}건 실패:`,
+  nothingToDo: (action) => `${action}: 할 일이 없습니다. 선택한 경보는 이미 그 단계를 지났습니다.`,
   alertDetailTitle: (id, device) => `${device}의 경보 ${id}`,
   alertSelectHint: '경보를 선택하면 요약, 원인 항목과 이력이 보입니다.',
   alertNarrative: '작업자용 설명',

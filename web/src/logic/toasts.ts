@@ -2,7 +2,7 @@
 // "N more alerts" card. Critical toasts stay until dismissed (or the alert is acknowledged or
 // resolved); warnings leave after WARNING_TTL_MS. A burst of hundreds of alerts costs one state
 // update per batch and never more than MAX_VISIBLE + 1 cards.
-import type { Severity } from '../api/types';
+import type { Alert, Severity } from '../api/types';
 
 export const MAX_VISIBLE = 3;
 export const WARNING_TTL_MS = 8_000;
@@ -14,7 +14,9 @@ export interface Toast {
   severity: Severity;
   deviceId: string;
   rule: string;
-  summary: string;
+  /** The alert as it was when the toast was made; its summary is worded when shown, in the
+   *  language of the moment. */
+  alert: Alert;
   createdAt: number;
   /** null: stays until dismissed. */
   expiresAt: number | null;

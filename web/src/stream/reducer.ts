@@ -70,7 +70,9 @@ export function streamReducer(state: StreamState, action: StreamAction): StreamS
     case 'connecting':
       return state.connection === 'live' ? { ...state, connection: 'reconnecting' } : state;
     case 'opened':
-      return { ...state, connection: 'live', failures: 0, retryAt: null };
+      // Not live yet: a server that accepts the upgrade and closes at once (its database
+      // failing) must count as failing. The first message makes the connection live.
+      return state.retryAt === null ? state : { ...state, retryAt: null };
     case 'closed': {
       const failures = state.failures + 1;
       return {
@@ -109,24 +111,69 @@ function applyMessages(state: StreamState, messages: readonly StreamMessage[]): 
     }
     // heartbeat: nothing to apply
   }
-  if (open === null && lastSeq === state.lastSeq && synced === state.synced && state.connection === 'live') {
+  if (
+    open === null &&
+    lastSeq === state.lastSeq &&
+    synced === state.synced &&
+    state.connection === 'live' &&
+    state.failures === 0
+  ) {
     return state;
   }
-  return { ...state, open: open ?? state.open, lastSeq, snapshotReason, synced, connection: 'live' };
+  return { ...state, open: open ?? state.open, lastSeq, snapshotReason, synced, connection: 'live', failures: 0, retryAt: null };
 }
 
-/** Events of `messages` that `state` has not applied yet, in order (what toasts and views react to). */
+/** Events of `messages` that `state` has not applied yet, in order (what toasts and views react to).
+ *  A snapshot that replaces a state the console already had (a reconnect after the server no
+ *  longer kept the missed events) stands for what changed meanwhile: it yields the events that
+ *  explain the difference, so alerts raised during the gap get their toast, closed ones lose
+ *  theirs, and the views refresh. The first snapshot of a page is the starting point: silent. */
 export function freshEvents(state: StreamState, messages: readonly StreamMessage[]): AlertEventMessage[] {
   const fresh: AlertEventMessage[] = [];
   let lastSeq = state.lastSeq;
+  let open: Map<number, Alert> | null = null;
+  const current = () => (open ??= new Map(state.open));
   for (const message of messages) {
-    if (message.type === 'snapshot') lastSeq = message.seq;
-    else if (isEvent(message) && (lastSeq === null || message.seq > lastSeq)) {
+    if (message.type === 'snapshot') {
+      const next = new Map(message.alerts.filter((a) => a.status !== 'resolved').map((a) => [a.id, a]));
+      if (lastSeq !== null) fresh.push(...snapshotChanges(current(), next, message.seq, message.at ?? ''));
+      open = next;
+      lastSeq = message.seq;
+    } else if (isEvent(message) && (lastSeq === null || message.seq > lastSeq)) {
       fresh.push(message);
+      if (message.alert.status === 'resolved') current().delete(message.alert.id);
+      else current().set(message.alert.id, message.alert);
       lastSeq = message.seq;
     }
   }
   return fresh;
+}
+
+/** The events that turn the open alerts `before` into `after` (all stamped with the snapshot's
+ *  sequence): raised for new ones, acknowledged or updated for changed ones, resolved for those
+ *  gone (their last known state, marked resolved). */
+export function snapshotChanges(
+  before: ReadonlyMap<number, Alert>,
+  after: ReadonlyMap<number, Alert>,
+  seq: number,
+  at: string,
+): AlertEventMessage[] {
+  const changes: AlertEventMessage[] = [];
+  for (const [id, alert] of after) {
+    const known = before.get(id);
+    if (!known) {
+      changes.push({ type: alert.status === 'pending' ? 'alert.raised' : 'alert.acknowledged', seq, at, alert });
+    } else if (known.status !== alert.status) {
+      // Acknowledged meanwhile, or open again (pending) after an acknowledgement.
+      changes.push({ type: alert.status === 'acknowledged' ? 'alert.acknowledged' : 'alert.raised', seq, at, alert });
+    } else if (known.updated_at !== alert.updated_at || known.severity !== alert.severity) {
+      changes.push({ type: 'alert.updated', seq, at, alert });
+    }
+  }
+  for (const [id, alert] of before) {
+    if (!after.has(id)) changes.push({ type: 'alert.resolved', seq, at, alert: { ...alert, status: 'resolved' } });
+  }
+  return changes;
 }
 
 export interface OpenCounts {

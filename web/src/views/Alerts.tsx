@@ -231,7 +231,7 @@ export function AlertsView({ alertId }: { alertId: number | null }) {
                       <td>
                         <SeverityBadge severity={alert.severity} />
                       </td>
-                      <td>
+                      <td className="cut" title={alert.device_id}>
                         <a href={routeHref({ page: 'device', deviceId: alert.device_id })} tabIndex={-1}>
                           {alert.device_id}
                         </a>

@@ -274,7 +274,7 @@ const DeviceRow = memo(function DeviceRow({ row, catalog }: { row: FleetRow; cat
       <td>
         <DeviceStatusBadge status={device.status} />
       </td>
-      <th scope="row">
+      <th scope="row" className="cut" title={device.device_id}>
         <a href={href}>{device.device_id}</a>
         {device.name && (
           <span className="device-name" data-testid="device-name" title={device.name}>
@@ -282,8 +282,12 @@ const DeviceRow = memo(function DeviceRow({ row, catalog }: { row: FleetRow; cat
           </span>
         )}
       </th>
-      <td data-field="location">{device.location || unset}</td>
-      <td data-field="line">{device.line || unset}</td>
+      <td data-field="location" className="cut" title={device.location || undefined}>
+        {device.location || unset}
+      </td>
+      <td data-field="line" className="cut" title={device.line || undefined}>
+        {device.line || unset}
+      </td>
       <td data-field="profile">
         {profile === DEFAULT_PROFILE ? <span className="muted">{t.profileDefault}</span> : <span className="profile">{profile}</span>}
       </td>
