@@ -148,6 +148,7 @@ import Testing
             ["--http-idle-timeout-seconds", "5", "--shutdown-timeout-seconds=3"],
             environment: [
                 "MOBY_HTTP_REQUEST_TIMEOUT_SECONDS": "7", "MOBY_HTTP_MAX_CONNECTIONS": "100",
+                "MOBY_HTTP_MAX_CONNECTIONS_PER_ADDRESS": "25",
                 "MOBY_HTTP_MAX_REQUEST_LINE_BYTES": "4096", "MOBY_HTTP_MAX_HEADER_BYTES": "16384",
             ]
         ).http
@@ -155,7 +156,8 @@ import Testing
             limits
                 == HTTPLimits(
                     idleTimeout: .seconds(5), requestTimeout: .seconds(7), maxConnections: 100,
-                    maxRequestLineBytes: 4096, maxHeaderBytes: 16384, shutdownTimeout: .seconds(3)))
+                    maxConnectionsPerAddress: 25, maxRequestLineBytes: 4096, maxHeaderBytes: 16384,
+                    shutdownTimeout: .seconds(3)))
         #expect(throws: ConfigurationError.self) { try configuration(["--http-max-connections", "0"]) }
     }
 

@@ -87,8 +87,8 @@ final class GuardedServer: Sendable {
     }
 
     /// A new raw connection to the server.
-    func connect() async throws -> RawConnection {
-        let connection = try await RawConnection.open(port: port)
+    func connect(from source: String = "127.0.0.1") async throws -> RawConnection {
+        let connection = try await RawConnection.open(port: port, from: source)
         clients.withLock { $0.append(connection) }
         return connection
     }

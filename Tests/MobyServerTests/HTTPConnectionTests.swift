@@ -164,6 +164,45 @@ import Testing
         }
     }
 
+    @Test func oneAddressCannotTakeEveryPlace() async throws {
+        var limits = Self.shortTimeouts
+        limits.maxConnections = 10
+        limits.maxConnectionsPerAddress = 2
+        limits.idleTimeout = .seconds(30)
+        try await GuardedServer.with(limits: limits) { server in
+            var open: [RawConnection] = []
+            for _ in 0..<2 {
+                let connection = try await server.connect(from: "127.0.0.2")
+                try await connection.send("GET /health HTTP/1.1\r\nHost: t\r\n\r\n")
+                #expect(try await connection.readResponse().status == 200)
+                open.append(connection)
+            }
+            let refused = try await server.connect(from: "127.0.0.2")
+            try? await refused.send("GET /health HTTP/1.1\r\nHost: t\r\n\r\n")  // may already be refused
+            let refusal = answer(try await refused.waitForClose(timeout: .seconds(3), "the refusal"))
+            #expect(refusal?.0 == 503)
+            #expect(
+                refusal?.1.contains("too many connections from your address (limit 2)") == true, "\(refusal?.1 ?? "")")
+            // Another client is served as usual.
+            let other = try await server.connect(from: "127.0.0.3")
+            try await other.send("GET /health HTTP/1.1\r\nHost: t\r\n\r\n")
+            #expect(try await other.readResponse().status == 200)
+            // A place given back is the address's again.
+            await open[0].close()
+            let status = try await waitOrFail(timeout: .seconds(3), "/health from the address again") {
+                while true {
+                    let connection = try await server.connect(from: "127.0.0.2")
+                    try? await connection.send("GET /health HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+                    let text = try await connection.waitForClose(timeout: .seconds(3))
+                    if let status = RawConnection.parse(text)?.status, status != 503 { return status }
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+            }
+            #expect(status == 200)
+            for connection in open + [other] { await connection.close() }
+        }
+    }
+
     @Test func shutdownWithIdleClientsEndsWithinTheBound() async throws {
         var limits = Self.shortTimeouts
         limits.idleTimeout = .seconds(60)

@@ -23,9 +23,12 @@ final class RawConnection: Sendable {
     }
 
     /// Connects to 127.0.0.1:`port`.
-    static func open(port: Int) async throws -> RawConnection {
+    /// A connection to 127.0.0.1:`port` from `source` (any 127.x.y.z address is this host, as
+    /// another client would be).
+    static func open(port: Int, from source: String = "127.0.0.1") async throws -> RawConnection {
         let collector = Collector()
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .bind(to: try SocketAddress(ipAddress: source, port: 0))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(collector) }
             }

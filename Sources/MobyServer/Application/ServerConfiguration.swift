@@ -113,6 +113,11 @@ public struct ServerConfiguration: Sendable {
             key: "moby.http.max.connections", defaultValue: "4096",
             help: "Open HTTP and /ws connections at most; beyond it new ones get 503 and are closed"),
         Setting(
+            key: "moby.http.max.connections.per.address", defaultValue: "1024",
+            help:
+                "Open HTTP and /ws connections from one client address at most; beyond it its new ones get 503 and are closed"
+        ),
+        Setting(
             key: "moby.http.max.request.line.bytes", defaultValue: "8192",
             help: "Longest request line (method, URL, version); longer ones get 414"),
         Setting(
@@ -378,6 +383,7 @@ public struct ServerConfiguration: Sendable {
             idleTimeout: .seconds(try int("moby.http.idle.timeout.seconds", in: 1...86_400)),
             requestTimeout: .seconds(try int("moby.http.request.timeout.seconds", in: 1...3_600)),
             maxConnections: try int("moby.http.max.connections", in: 1...1_000_000),
+            maxConnectionsPerAddress: try int("moby.http.max.connections.per.address", in: 1...1_000_000),
             maxRequestLineBytes: try int("moby.http.max.request.line.bytes", in: 256...1_048_576),
             maxHeaderBytes: try int("moby.http.max.header.bytes", in: 1_024...1_048_576),
             shutdownTimeout: .seconds(try int("moby.shutdown.timeout.seconds", in: 0...3_600)))

@@ -26,6 +26,12 @@ struct ConnectionAnswer: Equatable, Sendable {
         Self(status: .serviceUnavailable, message: "too many connections (limit \(limit)); retry later")
     }
 
+    static func tooManyConnectionsFromAddress(limit: Int) -> Self {
+        Self(
+            status: .serviceUnavailable,
+            message: "too many connections from your address (limit \(limit)); close some or retry later")
+    }
+
     /// The answer to a request the HTTP parser refused.
     static func malformed(_ error: HTTPParserError, limits: HTTPLimits) -> Self {
         switch error {

@@ -2,14 +2,16 @@ import NIOCore
 import Synchronization
 
 /// How many HTTP connections are open, and whether one more may be: at most `maximum` are
-/// served; beyond that a connection is refused with a 503 answer, and when many refusals are
-/// still lingering (a flood), closed at once without one.
+/// served, and at most `perAddress` from one client address; beyond that a connection is
+/// refused with a 503 answer, and when many refusals are still lingering (a flood), closed at
+/// once without one.
 final class ConnectionLimit: Sendable {
     /// What happens to a new connection.
     enum Admission: Equatable {
         case admitted
-        /// Answered 503 and closed; call `refusalEnded()` when it is closed.
-        case refused
+        /// Answered 503 and closed; call `refusalEnded()` when it is closed. `fromAddress`: the
+        /// client's own address has its maximum.
+        case refused(fromAddress: Bool)
         /// Closed without an answer.
         case dropped
     }
@@ -18,30 +20,52 @@ final class ConnectionLimit: Sendable {
     static let maximumLingeringRefusals = 256
 
     let maximum: Int
+    let perAddress: Int
     private let open = Atomic<Int>(0)
     private let refusing = Atomic<Int>(0)
+    /// Open connections by client address (only addresses with one or more).
+    private let byAddress = Mutex<[String: Int]>([:])
 
-    init(maximum: Int) {
+    init(maximum: Int, perAddress: Int) {
         self.maximum = maximum
+        self.perAddress = perAddress
     }
 
     /// Connections being served now.
     var openConnections: Int { open.load(ordering: .relaxed) }
 
-    /// Takes a place for a new connection if there is one; `closed()` gives it back.
-    func admit() -> Admission {
-        if open.wrappingAdd(1, ordering: .acquiringAndReleasing).newValue <= maximum { return .admitted }
-        open.wrappingSubtract(1, ordering: .acquiringAndReleasing)
+    /// Takes a place for a new connection from `address` if there is one; `closed(address:)`
+    /// gives it back.
+    func admit(address: String) -> Admission {
+        let ownPlace = byAddress.withLock { counts in
+            let count = counts[address, default: 0]
+            guard count < perAddress else { return false }
+            counts[address] = count + 1
+            return true
+        }
+        if ownPlace {
+            if open.wrappingAdd(1, ordering: .acquiringAndReleasing).newValue <= maximum { return .admitted }
+            open.wrappingSubtract(1, ordering: .acquiringAndReleasing)
+            release(address)
+        }
         if refusing.wrappingAdd(1, ordering: .acquiringAndReleasing).newValue <= Self.maximumLingeringRefusals {
-            return .refused
+            return .refused(fromAddress: !ownPlace)
         }
         refusing.wrappingSubtract(1, ordering: .acquiringAndReleasing)
         return .dropped
     }
 
-    /// An admitted connection closed.
-    func closed() {
+    /// An admitted connection from `address` closed.
+    func closed(address: String) {
         open.wrappingSubtract(1, ordering: .acquiringAndReleasing)
+        release(address)
+    }
+
+    private func release(_ address: String) {
+        byAddress.withLock { counts in
+            let count = counts[address, default: 1] - 1
+            counts[address] = count > 0 ? count : nil
+        }
     }
 
     /// A refused connection closed.

@@ -30,15 +30,23 @@ struct GuardedHTTPChannel: ServerChildChannel {
     let metrics: ServerMetrics
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
-        let admission = connections.admit()
+        // The peer's IP address without the port: one host on many connections is one client.
+        let address = channel.remoteAddress.map { $0.ipAddress ?? "local" } ?? "unknown"
+        let admission = connections.admit(address: address)
         guard admission == .admitted else {
             metrics.httpConnectionsRefused.increment()
-            logger.debug("HTTP connection refused: limit reached", metadata: ["limit": "\(connections.maximum)"])
+            let answer: ConnectionAnswer? =
+                switch admission {
+                case .refused(fromAddress: true): .tooManyConnectionsFromAddress(limit: connections.perAddress)
+                case .refused(fromAddress: false): .tooManyConnections(limit: connections.maximum)
+                case .admitted, .dropped: nil
+                }
+            logger.debug(
+                "HTTP connection refused: limit reached",
+                metadata: ["address": "\(address)", "reason": "\(answer?.message ?? "dropped")"])
             return channel.eventLoop.makeCompletedFuture {
-                let answer =
-                    admission == .refused ? ConnectionAnswer.tooManyConnections(limit: connections.maximum) : nil
                 channel.closeFuture.whenComplete { [connections] _ in
-                    if admission == .refused { connections.refusalEnded() }
+                    if answer != nil { connections.refusalEnded() }
                 }
                 try channel.pipeline.syncOperations.addHandler(
                     ConnectionRefusal(answer: answer, linger: limits.answerLinger))
@@ -47,7 +55,7 @@ struct GuardedHTTPChannel: ServerChildChannel {
         }
         metrics.httpConnections.increment()
         channel.closeFuture.whenComplete { [connections, metrics] _ in
-            connections.closed()
+            connections.closed(address: address)
             metrics.httpConnections.decrement()
         }
         // Child channels are set up on their own event loop, so the pipeline can be built synchronously.
@@ -84,7 +92,8 @@ extension HTTPServerBuilder {
         metrics: ServerMetrics
     ) -> HTTPServerBuilder {
         let webSocketResponder = webSocketRouter.buildResponder()
-        let connections = ConnectionLimit(maximum: limits.maxConnections)
+        let connections = ConnectionLimit(
+            maximum: limits.maxConnections, perAddress: limits.maxConnectionsPerAddress)
         let decoder = HTTP1Channel.Configuration.DecoderConfiguration(
             maxHeaderFieldSize: limits.maxHeaderBytes,
             // The parser counts the URL with the headers; the request line has its own limit.

@@ -8,6 +8,9 @@ public struct HTTPLimits: Sendable, Equatable {
     public var requestTimeout: Duration
     /// Open connections (HTTP and upgraded /ws) at most; one more is answered 503 and closed.
     public var maxConnections: Int
+    /// Open connections from one client address at most, so that one host cannot take every
+    /// place (devices behind one NAT gateway share an address: keep it generous).
+    public var maxConnectionsPerAddress: Int
     /// Longest request line; a longer one is answered 414.
     public var maxRequestLineBytes: Int
     /// Largest header section (the parser's limit); a larger one is answered 431.
@@ -21,11 +24,13 @@ public struct HTTPLimits: Sendable, Equatable {
 
     public init(
         idleTimeout: Duration = .seconds(60), requestTimeout: Duration = .seconds(30), maxConnections: Int = 4_096,
-        maxRequestLineBytes: Int = 8_192, maxHeaderBytes: Int = 32_768, shutdownTimeout: Duration = .seconds(10)
+        maxConnectionsPerAddress: Int = 1_024, maxRequestLineBytes: Int = 8_192, maxHeaderBytes: Int = 32_768,
+        shutdownTimeout: Duration = .seconds(10)
     ) {
         self.idleTimeout = idleTimeout
         self.requestTimeout = requestTimeout
         self.maxConnections = maxConnections
+        self.maxConnectionsPerAddress = maxConnectionsPerAddress
         self.maxRequestLineBytes = maxRequestLineBytes
         self.maxHeaderBytes = maxHeaderBytes
         self.shutdownTimeout = shutdownTimeout
