@@ -47,7 +47,22 @@ public struct FieldErrorList: Sendable {
     /// The kept problems, and one more that says how many were left out.
     public var errors: [FieldError] {
         guard unlisted > 0 else { return kept }
-        return kept + [FieldError(field: "payload", message: "\(unlisted) more problems not listed")]
+        return kept + [Self.unlistedEntry(unlisted)]
+    }
+
+    /// The entry that stands for `count` problems not listed.
+    public static func unlistedEntry(_ count: Int) -> FieldError {
+        FieldError(field: "payload", message: "\(count) more problems not listed")
+    }
+
+    /// The problems `errors` explains or counts: each entry, an `unlistedEntry` for its count.
+    public static func problemCount(_ errors: [FieldError]) -> Int {
+        errors.reduce(0) { count, error in
+            guard error.field == "payload", error.message.hasSuffix(" more problems not listed"),
+                let unlisted = Int(error.message.prefix { $0 != " " })
+            else { return count + 1 }
+            return count + unlisted
+        }
     }
 }
 

@@ -45,6 +45,10 @@ import Testing
             topic: "factory/sensor/data/x", errors: rejection.errors, payload: payload, receivedAt: 0)
         #expect(letter.encoded().count < DeadLetter.maxEncodedBytes)
         #expect(letter.payload == String(decoding: payload, as: UTF8.self), "the payload is kept whole")
+        // Shortened, it still counts every problem: five listed, the rest in one entry.
+        let short = letter.shortened()
+        #expect(short.errors.count == 6)
+        #expect(short.errors.last?.message == "\(keys.count - 5) more problems not listed")
     }
 
     @Test func longFieldNamesAreCut() {

@@ -1,3 +1,4 @@
+import NIOCore
 import Testing
 
 @testable import MobyServer
@@ -21,7 +22,7 @@ import Testing
         let limit = LoginLimit(attemptsPerMinute: 2, maxChecks: 10)
         for _ in 0..<2 {
             let ticket = try #require(admitted(limit.admit(name: "alice", address: "10.0.0.9", now: now)))
-            limit.finish(ticket, failed: true, now: now)
+            limit.finish(ticket, .wrongPassword, now: now)
         }
         #expect(scope(limit.admit(name: "Alice", address: "10.0.0.9", now: now)) == .name)
         // Alice herself, at her own desk, is not locked out by someone else's failures.
@@ -32,12 +33,12 @@ import Testing
 
     @Test func rightPasswordsAndUncheckedOnesGiveTheirTokensBack() throws {
         let limit = LoginLimit(attemptsPerMinute: 1, maxChecks: 10)
-        for failed in [false, false, false] {
+        for outcome in [LoginLimit.Outcome.rightPassword, .unchecked, .rightPassword] {
             let ticket = try #require(admitted(limit.admit(name: "bob", address: "10.0.0.5", now: now)))
-            limit.finish(ticket, failed: failed, now: now)
+            limit.finish(ticket, outcome, now: now)
         }
         let ticket = try #require(admitted(limit.admit(name: "bob", address: "10.0.0.5", now: now)))
-        limit.finish(ticket, failed: true, now: now)
+        limit.finish(ticket, .wrongPassword, now: now)
         #expect(scope(limit.admit(name: "bob", address: "10.0.0.5", now: now)) == .name)
     }
 
@@ -45,7 +46,7 @@ import Testing
         let limit = LoginLimit(attemptsPerMinute: 2, maxChecks: 10)
         for index in 0..<8 {
             let ticket = try #require(admitted(limit.admit(name: "user\(index)", address: "10.0.0.9", now: now)))
-            limit.finish(ticket, failed: true, now: now)
+            limit.finish(ticket, .wrongPassword, now: now)
         }
         #expect(scope(limit.admit(name: "user8", address: "10.0.0.9", now: now)) == .address)
         #expect(admitted(limit.admit(name: "user8", address: "10.0.0.10", now: now)) != nil)
@@ -62,14 +63,49 @@ import Testing
             }
         }
         #expect(limit.checking == 2)
-        limit.finish(first, failed: true, now: now)
+        limit.finish(first, .wrongPassword, now: now)
         // The busy answers took no tokens: "c" still has both of its attempts.
         for _ in 0..<2 {
             let ticket = try #require(admitted(limit.admit(name: "c", address: "10.0.0.3", now: now)))
-            limit.finish(ticket, failed: true, now: now)
+            limit.finish(ticket, .wrongPassword, now: now)
         }
         #expect(scope(limit.admit(name: "c", address: "10.0.0.3", now: now)) == .name)
-        limit.finish(second, failed: false, now: now)
+        limit.finish(second, .unchecked, now: now)
         #expect(limit.checking == 0)
+    }
+
+    @Test func aUserWhoLoggedInFromAnAddressIsNotHeldBackByOthersThere() throws {
+        let limit = LoginLimit(attemptsPerMinute: 1, maxChecks: 10)
+        let right = try #require(admitted(limit.admit(name: "alice", address: "10.0.0.7", now: now)))
+        limit.finish(right, .rightPassword, now: now)
+        // Someone else at the same address (a shared terminal, a NAT) fails on many names.
+        for index in 0..<4 {
+            let ticket = try #require(admitted(limit.admit(name: "guess\(index)", address: "10.0.0.7", now: now)))
+            limit.finish(ticket, .wrongPassword, now: now)
+        }
+        #expect(scope(limit.admit(name: "guess9", address: "10.0.0.7", now: now)) == .address)
+        // Alice still logs in from there.
+        #expect(admitted(limit.admit(name: "Alice", address: "10.0.0.7", now: now)) != nil)
+    }
+
+    @Test func oneNameHasTenTimesTheLimitAcrossAddresses() throws {
+        let limit = LoginLimit(attemptsPerMinute: 1, maxChecks: 100)
+        for index in 0..<10 {
+            let ticket = try #require(admitted(limit.admit(name: "carol", address: "10.0.1.\(index)", now: now)))
+            limit.finish(ticket, .wrongPassword, now: now)
+        }
+        #expect(scope(limit.admit(name: "carol", address: "10.0.1.99", now: now)) == .account)
+        // The refusal took nothing: that address still has its attempt for another name.
+        #expect(admitted(limit.admit(name: "dave", address: "10.0.1.99", now: now)) != nil)
+    }
+
+    @Test func clientsAreKeyedByIPv4AddressOrIPv6Network() throws {
+        #expect(ClientAddress.key(try SocketAddress(ipAddress: "10.1.2.3", port: 4711)) == "10.1.2.3")
+        #expect(ClientAddress.key(try SocketAddress(ipAddress: "::ffff:10.1.2.3", port: 1)) == "10.1.2.3")
+        let a = ClientAddress.key(try SocketAddress(ipAddress: "2001:db8:aa:bb:1:2:3:4", port: 1))
+        let b = ClientAddress.key(try SocketAddress(ipAddress: "2001:db8:aa:bb:ffff::9", port: 2))
+        #expect(a == "2001:db8:aa:bb::/64" && a == b)
+        #expect(ClientAddress.key(try SocketAddress(ipAddress: "2001:db8:aa:bc::1", port: 1)) != a)
+        #expect(ClientAddress.key(nil) == "unknown")
     }
 }

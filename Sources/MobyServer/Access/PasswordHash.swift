@@ -11,9 +11,9 @@ enum PasswordHash {
     /// bcrypt reads at most 72 bytes; a longer password would be silently cut, so it is refused.
     static let maxBytes = 72
     static let minBytes = 8
-    /// Password checks admitted at once (`LoginLimit`): two per thread, so a wave of logins
-    /// waits at most about half a second for a thread, and beyond is told to come back.
-    static let maxChecksAtOnce = 2 * threads
+    /// Password checks admitted at once (`LoginLimit`): a few per thread, so a wave of logins
+    /// waits at most about a second for a thread, and beyond is told to come back.
+    static let maxChecksAtOnce = max(4, 2 * threads)
 
     private static let threads = max(1, System.coreCount / 2)
     /// Started on first use and kept for the life of the process.

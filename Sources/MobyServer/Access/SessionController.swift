@@ -5,8 +5,9 @@ import MobyCore
 
 /// `/api/v1/session`: log in with a user's name and password (a session cookie, `HttpOnly`,
 /// `SameSite=Strict`), say who the current credential is, log out. Failed logins are rate
-/// limited per client address and name, and per address (429 with `Retry-After`), so passwords
-/// cannot be guessed at speed and nobody can lock a colleague out (`LoginLimit`).
+/// limited per client address and name, per address and per name (429 with `Retry-After`;
+/// `LoginLimit`), so passwords cannot be guessed at speed, and a user who logged in from an
+/// address before is not locked out by someone else failing there or with their name.
 struct SessionController<Context: AuthRequestContext<Principal> & RemoteAddressRequestContext>: Sendable {
     let policy: AccessPolicy
 
@@ -56,7 +57,12 @@ struct SessionController<Context: AuthRequestContext<Principal> & RemoteAddressR
             ticket = admitted
         case .limited(let wait, let scope):
             let address = context.clientAddress
-            let whose = scope == .name ? "for '\(name.prefix(64))' from \(address)" : "from \(address)"
+            let whose =
+                switch scope {
+                case .name: "for '\(name.prefix(64))' from \(address)"
+                case .address: "from \(address)"
+                case .account: "for '\(name.prefix(64))'"
+                }
             var error = APIError(
                 .tooManyRequests, "too many failed logins \(whose); try again in \(wait.retryAfterSeconds) s")
             error.headers[.retryAfter] = String(wait.retryAfterSeconds)
@@ -70,10 +76,10 @@ struct SessionController<Context: AuthRequestContext<Principal> & RemoteAddressR
         do {
             principal = try await credentials.verify(name: name, password: password)
         } catch {
-            policy.logins.finish(ticket, failed: false)
+            policy.logins.finish(ticket, .unchecked)
             throw APIError(.serviceUnavailable, "cannot check the password: \(error)")
         }
-        policy.logins.finish(ticket, failed: principal == nil)
+        policy.logins.finish(ticket, principal == nil ? .wrongPassword : .rightPassword)
         guard var principal else { throw APIError.unauthorized("wrong name or password") }
         let session = try await credentials.startSession(for: principal, lifetime: policy.sessionLifetime)
         principal.expiresAt = session.expiresAt

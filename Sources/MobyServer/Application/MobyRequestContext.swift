@@ -23,7 +23,6 @@ public struct MobyRequestContext: WebSocketRequestContext, AuthRequestContext, R
 }
 
 extension RemoteAddressRequestContext {
-    /// The client's address as a limit's key: its IP address without the port (the same host
-    /// on a new connection is the same client).
-    var clientAddress: String { remoteAddress.map { $0.ipAddress ?? "local" } ?? "unknown" }
+    /// The client as a limit's key (`ClientAddress`).
+    var clientAddress: String { ClientAddress.key(remoteAddress) }
 }

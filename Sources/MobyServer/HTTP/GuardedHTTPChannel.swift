@@ -30,8 +30,7 @@ struct GuardedHTTPChannel: ServerChildChannel {
     let metrics: ServerMetrics
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
-        // The peer's IP address without the port: one host on many connections is one client.
-        let address = channel.remoteAddress.map { $0.ipAddress ?? "local" } ?? "unknown"
+        let address = ClientAddress.key(channel.remoteAddress)
         let admission = connections.admit(address: address)
         guard admission == .admitted else {
             metrics.httpConnectionsRefused.increment()

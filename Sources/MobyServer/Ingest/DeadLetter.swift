@@ -89,9 +89,9 @@ struct DeadLetter: Codable, Sendable {
         var letter = self
         letter.topic = cut(topic, 1_024)
         letter.errors = errors.prefix(5).map { FieldError(field: cut($0.field, 100), message: cut($0.message, 512)) }
-        if errors.count > 5 {
-            letter.errors.append(FieldError(field: "payload", message: "\(errors.count - 5) more problems not listed"))
-        }
+        // What the five leave out, counting those the rejection had already only counted.
+        let unlisted = FieldErrorList.problemCount(errors) - FieldErrorList.problemCount(letter.errors)
+        if unlisted > 0 { letter.errors.append(FieldErrorList.unlistedEntry(unlisted)) }
         letter.reason = letter.errors.map(\.description).joined(separator: "; ")
         // The payload's first bytes, as a truncated payload always is (no mark inside it; base64
         // cut at a multiple of 4 stays decodable).

@@ -87,6 +87,11 @@ struct PublishController<Context: AuthRequestContext<Principal>>: Sendable {
         let topic = ReadingTopic.topic(for: reading.deviceID)
         do {
             try await client.publish(topic: topic, payload: body, qos: .atLeastOnce, timeout: .seconds(5))
+        } catch MQTTClientError.unacknowledged {
+            throw APIError(
+                .gatewayTimeout,
+                "the reading was sent to the MQTT broker but not confirmed within 5 s; it may still be stored, so sending it again may store it twice"
+            )
         } catch {
             throw APIError(.serviceUnavailable, "the MQTT broker did not take the reading: \(error)")
         }
