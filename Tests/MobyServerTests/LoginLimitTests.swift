@@ -18,12 +18,17 @@ import Testing
         return nil
     }
 
-    @Test func failuresCountPerAddressAndName() throws {
-        let limit = LoginLimit(attemptsPerMinute: 2, maxChecks: 10)
-        for _ in 0..<2 {
-            let ticket = try #require(admitted(limit.admit(name: "alice", address: "10.0.0.9", now: now)))
+    /// Fails one login per (name, address) pair, each of which must be admitted.
+    func fail(_ limit: LoginLimit, _ attempts: [(name: String, address: String)]) throws {
+        for attempt in attempts {
+            let ticket = try #require(admitted(limit.admit(name: attempt.name, address: attempt.address, now: now)))
             limit.finish(ticket, .wrongPassword, now: now)
         }
+    }
+
+    @Test func failuresCountPerAddressAndName() throws {
+        let limit = LoginLimit(attemptsPerMinute: 2, maxChecks: 10)
+        try fail(limit, Array(repeating: ("alice", "10.0.0.9"), count: 2))
         #expect(scope(limit.admit(name: "Alice", address: "10.0.0.9", now: now)) == .name)
         // Alice herself, at her own desk, is not locked out by someone else's failures.
         #expect(admitted(limit.admit(name: "alice", address: "10.0.0.5", now: now)) != nil)
@@ -44,10 +49,7 @@ import Testing
 
     @Test func oneAddressHasFourTimesTheLimitAcrossNames() throws {
         let limit = LoginLimit(attemptsPerMinute: 2, maxChecks: 10)
-        for index in 0..<8 {
-            let ticket = try #require(admitted(limit.admit(name: "user\(index)", address: "10.0.0.9", now: now)))
-            limit.finish(ticket, .wrongPassword, now: now)
-        }
+        try fail(limit, (0..<8).map { ("user\($0)", "10.0.0.9") })
         #expect(scope(limit.admit(name: "user8", address: "10.0.0.9", now: now)) == .address)
         #expect(admitted(limit.admit(name: "user8", address: "10.0.0.10", now: now)) != nil)
     }
@@ -79,10 +81,7 @@ import Testing
         let right = try #require(admitted(limit.admit(name: "alice", address: "10.0.0.7", now: now)))
         limit.finish(right, .rightPassword, now: now)
         // Someone else at the same address (a shared terminal, a NAT) fails on many names.
-        for index in 0..<4 {
-            let ticket = try #require(admitted(limit.admit(name: "guess\(index)", address: "10.0.0.7", now: now)))
-            limit.finish(ticket, .wrongPassword, now: now)
-        }
+        try fail(limit, (0..<4).map { ("guess\($0)", "10.0.0.7") })
         #expect(scope(limit.admit(name: "guess9", address: "10.0.0.7", now: now)) == .address)
         // Alice still logs in from there.
         #expect(admitted(limit.admit(name: "Alice", address: "10.0.0.7", now: now)) != nil)
@@ -90,10 +89,7 @@ import Testing
 
     @Test func oneNameHasTenTimesTheLimitAcrossAddresses() throws {
         let limit = LoginLimit(attemptsPerMinute: 1, maxChecks: 100)
-        for index in 0..<10 {
-            let ticket = try #require(admitted(limit.admit(name: "carol", address: "10.0.1.\(index)", now: now)))
-            limit.finish(ticket, .wrongPassword, now: now)
-        }
+        try fail(limit, (0..<10).map { ("carol", "10.0.1.\($0)") })
         #expect(scope(limit.admit(name: "carol", address: "10.0.1.99", now: now)) == .account)
         // The refusal took nothing: that address still has its attempt for another name.
         #expect(admitted(limit.admit(name: "dave", address: "10.0.1.99", now: now)) != nil)
