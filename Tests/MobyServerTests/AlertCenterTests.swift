@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import MobyCore
 import MobyTestSupport
+import Synchronization
 import Testing
 
 @testable import MobyServer
@@ -142,14 +143,26 @@ import Testing
         #expect(reopened.count == 1 && reopened.first?.id != id)
     }
 
-    /// A store whose commits take a while, so changes overlap as they do under load.
-    struct SlowCommits: AlertStore {
+    /// The real store with faults put in front of its commits: a delay (so changes overlap as
+    /// they do under load), or failing outright while `failing` is set (a full disk, a lock held).
+    final class InjectedCommits: AlertStore {
         let inner: SQLiteAlertStore
+        let delay: Duration
+        let failing = Mutex(false)
+
+        init(inner: SQLiteAlertStore, delay: Duration = .zero) {
+            self.inner = inner
+            self.delay = delay
+        }
+
+        struct Refused: Error {}
+
         func openAlerts() async throws -> [Alert] { try await inner.openAlerts() }
         func commit(_ alert: Alert, history: AlertHistoryEntry?, event: AlertEventType?) async throws -> (
             Alert, AlertEvent?
         ) {
-            try await Task.sleep(for: .milliseconds(50))
+            if delay > .zero { try await Task.sleep(for: delay) }
+            if failing.withLock({ $0 }) { throw Refused() }
             return try await inner.commit(alert, history: history, event: event)
         }
         func alerts(_ query: AlertQuery) async throws -> AlertPage { try await inner.alerts(query) }
@@ -161,11 +174,74 @@ import Testing
         func snapshot() async throws -> (alerts: [Alert], sequence: Int64) { try await inner.snapshot() }
     }
 
+    /// A center over the real store behind `InjectedCommits`.
+    func faultyCenter(autoResolve: Bool = false, delay: Duration = .zero) throws -> (AlertCenter, InjectedCommits) {
+        let store = InjectedCommits(inner: try SQLiteAlertStore(path: path), delay: delay)
+        let center = AlertCenter(
+            store: store, catalog: catalog, feed: AlertFeed(bufferLimit: 100), autoResolve: autoResolve,
+            updateInterval: .seconds(3600), logger: testLogger())
+        return (center, store)
+    }
+
+    @Test func aRaiseTheStoreRefusedIsStoredAsARaiseLater() async throws {
+        let (center, store) = try faultyCenter()
+        _ = try await center.start()
+        store.failing.withLock { $0 = true }
+        await center.handle(signal(.raised(.critical)))
+        #expect(try await store.inner.openAlerts().isEmpty)
+        store.failing.withLock { $0 = false }
+        // The next reading of the episode (before any flush) stores it: as raised, not updated.
+        await center.handle(signal(.continued, at: 2_000))
+        let alert = try #require(try await store.inner.openAlerts().first)
+        #expect(try await store.inner.history(alertID: alert.id).map(\.action) == ["raised"])
+        #expect(try await store.inner.events(after: 0, limit: 10)?.map(\.type) == [.raised])
+    }
+
+    @Test func anAcknowledgementTheStoreRefusedIsNotAppliedLater() async throws {
+        let (center, store) = try faultyCenter()
+        _ = try await center.start()
+        await center.handle(signal(.raised(.critical)))
+        let id = try #require(try await store.inner.openAlerts().first?.id)
+        store.failing.withLock { $0 = true }
+        await #expect(throws: AlertActionError.self) { try await center.acknowledge(id: id, actor: "alice", note: nil) }
+        store.failing.withLock { $0 = false }
+        await center.flush(force: true)
+        #expect(try await store.inner.alert(id: id)?.status == .pending, "the operator was told it failed")
+        // So trying again works, and the history has it once.
+        #expect(try await center.acknowledge(id: id, actor: "alice", note: nil).status == .acknowledged)
+        #expect(try await store.inner.history(alertID: id).map(\.action) == ["raised", "acknowledged"])
+    }
+
+    @Test func anAutoResolveTheStoreRefusedLeavesTheAlertClearedNotActive() async throws {
+        let (center, store) = try faultyCenter(autoResolve: true)
+        _ = try await center.start()
+        await center.handle(signal(.raised(.critical)))
+        let id = try #require(try await store.inner.openAlerts().first?.id)
+        store.failing.withLock { $0 = true }
+        await center.handle(signal(.cleared, temperature: 20, at: 3_000))
+        store.failing.withLock { $0 = false }
+        await center.flush(force: true)  // as the next due flush does
+        let stored = try #require(try await store.inner.alert(id: id))
+        #expect(stored.status == .pending && stored.clearedAt == 3_000, "cleared, for an operator to resolve")
+        #expect(await center.openAlerts().first?.clearedAt == 3_000)
+    }
+
+    @Test func shutdownStoresEveryCoalescedUpdate() async throws {
+        let (center, store) = try faultyCenter()
+        _ = try await center.start()
+        await center.handle(signal(.raised(.critical)))
+        await center.handle(signal(.continued, at: 2_000))
+        await center.flush()
+        #expect(try await store.inner.openAlerts().first?.readingCount == 1, "not due for an hour")
+        await center.flush(force: true)
+        #expect(try await store.inner.openAlerts().first?.readingCount == 2)
+    }
+
     @Test func overlappingChangesSeeEachOther() async throws {
         let inner = try SQLiteAlertStore(path: path)
         let center = AlertCenter(
-            store: SlowCommits(inner: inner), catalog: catalog, feed: AlertFeed(bufferLimit: 100), autoResolve: false,
-            updateInterval: .zero, logger: testLogger())
+            store: InjectedCommits(inner: inner, delay: .milliseconds(50)), catalog: catalog,
+            feed: AlertFeed(bufferLimit: 100), autoResolve: false, updateInterval: .zero, logger: testLogger())
         _ = try await center.start()
         await center.handle(signal(.raised(.critical)))
         let id = try #require(try await inner.openAlerts().first?.id)

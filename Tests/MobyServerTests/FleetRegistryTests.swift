@@ -86,4 +86,33 @@ import Testing
             _ = try fleet.change("d", to: .init(line: "l3", profile: "default", labels: [:]), allowedLabels: [], at: 4)
         }
     }
+
+    /// A reading at `second` (whole seconds, as the seed's sensors write them), stamped as ingest
+    /// stamps it.
+    static func stamped(_ second: Int64, _ temperature: Double, redelivered: Bool = false) -> FleetState.Observation {
+        var reading = Reading(
+            deviceID: "oven-1", timestamp: second * 1_000_000_000, values: [MetricValue(.temperature, temperature)],
+            timestampInWholeSeconds: true)
+        let stamp = ReadingStamp.disambiguate(&reading, receivedAt: 0, position: 0)
+        return .init(reading: reading, stamp: stamp, redelivered: redelivered)
+    }
+
+    @Test func aReadingSeenAgainIsStoredButCountedOnce() throws {
+        let fleet = FleetState(
+            rules: Hysteresis(raiseAfter: 2, clearAfter: 1), catalog: try SensorCatalog.load(path: TestPaths.catalog))
+        func changes(_ observation: FleetState.Observation) -> [AnomalyEpisode.Change] {
+            let outcome = fleet.observe([observation], receivedAt: 1)
+            #expect(outcome.taken.count == 1, "stored in any case")
+            return outcome.changes.map(\.change)
+        }
+        #expect(changes(Self.stamped(1, 95)).isEmpty)
+        // The same reading again (an agent resending it after a restart): one anomalous reading.
+        #expect(changes(Self.stamped(1, 95)).isEmpty)
+        // A redelivered message newer than the latest was never seen: it counts.
+        #expect(changes(Self.stamped(5, 95, redelivered: true)).count == 1)
+        // A redelivered run older than the latest (after a reconnect) clears nothing again.
+        #expect(changes(Self.stamped(4, 20, redelivered: true)).isEmpty)
+        // A sensor whose clock stepped back is still heard.
+        #expect(changes(Self.stamped(2, 20)) == [.cleared])
+    }
 }

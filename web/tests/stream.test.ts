@@ -174,9 +174,12 @@ test('notable changes: raises, escalation to critical, and closings', () => {
     event('alert.raised', 5, { id: 3, severity: 'warning' }),
     event('alert.updated', 6, { id: 3, severity: 'critical' }),
     event('alert.resolved', 7, { id: 2, status: 'resolved' }),
+    event('alert.raised', 8, { id: 4, severity: 'warning' }),
+    event('alert.acknowledged', 9, { id: 4, severity: 'warning', status: 'acknowledged' }),
+    event('alert.updated', 10, { id: 4, severity: 'critical', status: 'acknowledged' }),
   ]);
   assert.deepEqual(
     notable.map((n) => `${n.kind}:${n.alert.id}`),
-    ['escalated:1', 'raised:2', 'raised:3', 'escalated:3', 'closed:2'],
+    ['escalated:1', 'raised:2', 'raised:3', 'escalated:3', 'closed:2', 'raised:4', 'closed:4', 'escalated:4'],
   );
 });

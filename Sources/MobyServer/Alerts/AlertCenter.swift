@@ -115,28 +115,33 @@ actor AlertCenter {
             alert.clearedAt = signal.readingAt
             alert.updatedAt = now
             if autoResolve {
-                try? alert.resolve(by: Self.systemActor, at: now)
-                await store(
-                    alert, history: entry("resolved", alert, now, note: "condition cleared"), event: .resolved,
+                var resolved = alert
+                try? resolved.resolve(by: Self.systemActor, at: now)
+                let stored = await store(
+                    resolved, history: entry("resolved", resolved, now, note: "condition cleared"), event: .resolved,
                     now: now)
+                if stored == nil {
+                    // Not stored: it stays open and cleared (the next flush stores that), for an
+                    // operator to resolve, rather than open and active for good in memory.
+                    open[key] = alert
+                    dirty.insert(key)
+                }
             } else {
                 await store(alert, history: entry("cleared", alert, now), event: .updated, now: now)
             }
         }
     }
 
-    /// Stores coalesced updates whose interval has passed (called every interval).
-    func flush() async {
+    /// Stores coalesced updates whose interval has passed (called every interval); `force`
+    /// (at shutdown) stores them all.
+    func flush(force: Bool = false) async {
         await beginChange()
         defer { endChange() }
         let now = WallClock.nanoseconds()
         for key in dirty {
-            guard let alert = open[key], now - (lastStored[key] ?? 0) >= updateInterval else { continue }
-            if alert.id == 0 {  // its raise was not stored
-                await store(alert, history: entry("raised", alert, now), event: .raised, now: now)
-            } else {
-                await store(alert, history: nil, event: .updated, now: now)
-            }
+            guard let alert = open[key], force || now - (lastStored[key] ?? 0) >= updateInterval else { continue }
+            // One whose raise was not stored is stored as raised (`store`).
+            await store(alert, history: nil, event: .updated, now: now)
         }
     }
 
@@ -179,9 +184,11 @@ actor AlertCenter {
         } catch {
             throw .conflict(error)
         }
+        // Not kept to retry: the operator is told it failed, so it must not happen later anyway.
         guard
             let stored = await store(
-                alert, history: entry(action, alert, now, actor: actor, note: note), event: event, now: now)
+                alert, history: entry(action, alert, now, actor: actor, note: note), event: event, now: now,
+                retry: false)
         else { throw .unavailable("the alert store did not take the change; try again") }
         return stored
     }
@@ -224,14 +231,23 @@ actor AlertCenter {
     }
 
     /// Commits `alert` with its history entry and event, keeps the open set current, and
-    /// publishes the event. Returns nil (and keeps the change in memory to retry) on failure.
+    /// publishes the event. Returns nil on failure, and keeps the change in memory for `flush` to
+    /// retry unless `retry` is false. An alert whose raise was not stored (id 0) is stored as
+    /// raised whatever the change, so its first event and history entry say so.
     @discardableResult
-    private func store(_ alert: Alert, history: AlertHistoryEntry?, event: AlertEventType, now: Int64) async
-        -> Alert?
-    {
+    private func store(
+        _ alert: Alert, history: AlertHistoryEntry?, event: AlertEventType, now: Int64, retry: Bool = true
+    ) async -> Alert? {
         var alert = alert
         alert.updatedAt = now
         let key = Self.key(alert.deviceID, alert.rule)
+        var history = history
+        var event = event
+        let firstStore = alert.id == 0 && event == .updated
+        if firstStore {
+            event = .raised
+            history = entry("raised", alert, now)
+        }
         do {
             let (stored, logged) = try await store.commit(alert, history: history, event: event)
             lastStored[key] = now
@@ -245,6 +261,7 @@ actor AlertCenter {
                 }
                 outlet(logged, stored)
             }
+            if firstStore { requestNarrative(for: stored) }
             if event == .raised {
                 logger.notice(
                     "alert raised",
@@ -257,7 +274,7 @@ actor AlertCenter {
         } catch {
             logger.error(
                 "alert not stored; will retry", metadata: ["device": "\(alert.deviceID)", "error": "\(error)"])
-            if alert.status.isOpen, alert.id != 0 || open[key] == nil {
+            if retry, alert.status.isOpen, alert.id != 0 || open[key] == nil {
                 open[key] = alert
                 dirty.insert(key)
             }

@@ -25,7 +25,8 @@ struct AlertService: Service {
                 // Not cancelled on graceful shutdown: ingest finishes the stream once it stops.
                 for await signal in signals { await center.handle(signal) }
                 ticker.cancel()
-                await center.flush()
+                // Everything coalesced, not only what is due: the last updates would be lost.
+                await center.flush(force: true)
                 relay.finish()
             }
             group.addTask { await relay.run() }

@@ -64,6 +64,8 @@ final class FleetState: Sendable {
         var position: Int = 0
         /// The reading's own timestamp and content hash (see `ReadingStamp`).
         var stamp: ReadingStamp.Stamp?
+        /// The broker marked the message as sent before (DUP): it may have been observed already.
+        var redelivered = false
         /// Set by `observe`: the device's profile (index into `profiles`) and registry tags.
         var profileIndex: Int = 0
         var tags: [UInt8] = []
@@ -151,11 +153,20 @@ final class FleetState: Sendable {
                     (observation.score, observation.severity) = scorers[device.profileIndex].score(reading)
                     observation.profileIndex = device.profileIndex
                     observation.tags = device.tagBytes
+                    // The same reading again, or one the broker redelivers (DUP) that is not newer
+                    // than the device's latest, is stored (it overwrites its own point) but not
+                    // counted again: a run redelivered after a reconnect must not raise, re-raise
+                    // or clear an alert a second time. A reading merely older than the latest
+                    // (a sensor's clock stepped back) still counts.
+                    let latestBefore = device.lastReadingAt
+                    var repeated = observation.redelivered && sensorTime <= latestBefore
                     if let stamp = observation.stamp {
                         if stamp.sensorTimestamp != device.stamp {
                             device.stamp = stamp.sensorTimestamp
                             device.stampHashes = [stamp.hash]
-                        } else if !device.stampHashes.contains(stamp.hash) {
+                        } else if device.stampHashes.contains(stamp.hash) {
+                            repeated = true
+                        } else {
                             // Same timestamp, other values: apart only if the offsets differ.
                             let offset = ReadingStamp.Stamp.offset(of: stamp.hash)
                             if !stamp.offset
@@ -167,12 +178,13 @@ final class FleetState: Sendable {
                             if device.stampHashes.count < Self.maxSharedStamps { device.stampHashes.append(stamp.hash) }
                         }
                     }
-                    if sensorTime >= device.lastReadingAt {
+                    if sensorTime >= latestBefore {
                         device.lastReadingAt = sensorTime
                         device.values = reading.values
                         device.score = observation.score
                     }
                     device.receivedAt = receivedAt
+                    if repeated { return nil }
                     device.readings += 1
                     if let change = device.episode.observe(observation.severity, rules: rules) {
                         outcome.changes.append(

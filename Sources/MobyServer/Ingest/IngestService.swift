@@ -91,7 +91,9 @@ struct IngestService: Service {
             switch check(message, receivedAt: receivedAt) {
             case .success(var reading):
                 let stamp = ReadingStamp.disambiguate(&reading, receivedAt: receivedAt, position: position)
-                observations.append(FleetState.Observation(reading: reading, position: position, stamp: stamp))
+                observations.append(
+                    FleetState.Observation(
+                        reading: reading, position: position, stamp: stamp, redelivered: message.duplicate))
             case .failure(let rejection):
                 rejections.append((position, rejection))
             }

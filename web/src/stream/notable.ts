@@ -1,5 +1,6 @@
 // Which fresh events deserve a toast: a raise, and an escalation to critical (an update that
-// turns a warning alert critical). Acknowledged and resolved alerts take their toast away.
+// turns a warning alert critical, acknowledged or not). Acknowledging or resolving an alert takes
+// its toast away.
 import type { Alert, AlertEventMessage } from '../api/types';
 
 export type Notable =
@@ -19,8 +20,9 @@ export function notableChanges(open: ReadonlyMap<number, Alert>, events: readonl
         notable.push({ kind: 'raised', alert, seq: event.seq });
         break;
       case 'alert.updated':
-        // Escalated: critical now, and not critical when we last saw it (or never seen).
-        if (alert.severity === 'critical' && before !== 'critical' && alert.status === 'pending') {
+        // Escalated: critical now, and not critical when we last saw it (or never seen). An
+        // acknowledged warning that turns critical is news too: someone is on it, but it got worse.
+        if (alert.severity === 'critical' && before !== 'critical' && alert.status !== 'resolved') {
           notable.push({ kind: 'escalated', alert, seq: event.seq });
         }
         break;
