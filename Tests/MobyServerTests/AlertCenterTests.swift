@@ -226,6 +226,26 @@ import Testing
         #expect(await center.openAlerts().first?.clearedAt == 3_000)
     }
 
+    @Test func aNarrativeOfAnEarlierStateDoesNotReplaceTheCurrentOne() async throws {
+        let (center, store) = try faultyCenter()
+        _ = try await center.start()
+        var warning = signal(.raised(.warning))
+        warning.severity = .warning
+        await center.handle(warning)
+        let raised = try #require(try await store.inner.openAlerts().first)
+        await center.applyNarrative("Press 1 runs a little warm.", to: raised.id, describing: raised)
+        #expect(try await store.inner.alert(id: raised.id)?.narrative == "Press 1 runs a little warm.")
+        // Escalated: the warning's narrative goes (the summary stands in) ...
+        await center.handle(signal(.escalated, temperature: 90, at: 2_000))
+        let escalated = try #require(try await store.inner.alert(id: raised.id))
+        #expect(escalated.severity == .critical && escalated.narrative == nil)
+        // ... and a late answer about the warning is dropped, the one about the escalation kept.
+        await center.applyNarrative("Press 1 runs a little warm.", to: raised.id, describing: raised)
+        #expect(try await store.inner.alert(id: raised.id)?.narrative == nil)
+        await center.applyNarrative("Press 1 is overheating: 90 °C.", to: raised.id, describing: escalated)
+        #expect(try await store.inner.alert(id: raised.id)?.narrative == "Press 1 is overheating: 90 °C.")
+    }
+
     @Test func shutdownStoresEveryCoalescedUpdate() async throws {
         let (center, store) = try faultyCenter()
         _ = try await center.start()

@@ -5,7 +5,7 @@ import { defaultFleetFilter, filterAndSort, fleetRows, scoreCondition, visibleWi
 import { counterRate, parsePrometheus } from '../src/logic/prometheus';
 import { parseRoute, routeHref } from '../src/logic/routes';
 import { conflictSentence } from '../src/logic/conflict';
-import { actionable } from '../src/logic/alertActions';
+import { actionable, latest } from '../src/logic/alertActions';
 import { alertSummary } from '../src/logic/summary';
 import type { Alert } from '../src/api/types';
 import { en } from '../src/i18n/en';
@@ -256,4 +256,13 @@ test('acknowledge takes pending alerts only; resolve any not yet resolved', () =
   assert.deepEqual(actionable([chosen[2]], 'resolve'), [], 'a resolved alert: nothing to send');
   assert.ok(en.nothingToDo('Acknowledge').startsWith('Acknowledge: nothing to do'));
   assert.ok(ko.nothingToDo('확인').startsWith('확인:'));
+});
+
+test('a view shows the later of the stream\'s state and its own action\'s answer', () => {
+  const streamed = alert({ id: 7, status: 'pending', updated_at: '2026-11-27T08:00:03Z' });
+  const answered = alert({ id: 7, status: 'acknowledged', updated_at: '2026-11-27T08:00:09.5Z' });
+  assert.equal(latest(streamed, answered).status, 'acknowledged', 'the stream has not caught up yet');
+  assert.equal(latest({ ...streamed, updated_at: '2026-11-27T08:01:00Z' }, answered).status, 'pending', 'the stream moved on');
+  assert.equal(latest(streamed, undefined), streamed);
+  assert.equal(latest(streamed, alert({ id: 8, updated_at: '2026-11-28T00:00:00Z' })), streamed, 'another alert');
 });

@@ -82,8 +82,11 @@ actor AlertCenter {
                 let reopened = alert.clearedAt != nil
                 alert.absorb(signal.assessment, catalog: profile(of: signal), at: signal.readingAt)
                 alert.severity = max(alert.severity, severity)
-                await store(
+                // A new episode: the old narrative describes the last one.
+                if reopened { alert.narrative = nil }
+                let stored = await store(
                     alert, history: reopened ? entry("reopened", alert, now) : nil, event: .updated, now: now)
+                if reopened, let stored { requestNarrative(for: stored) }
             } else {
                 await raise(signal, severity: severity, now: now)
             }
@@ -94,6 +97,9 @@ actor AlertCenter {
             }
             alert.absorb(signal.assessment, catalog: profile(of: signal), at: signal.readingAt)
             alert.severity = .critical
+            // The narrative of the warning would now understate it; the summary stands in until
+            // the new one arrives.
+            alert.narrative = nil
             if let stored = await store(alert, history: entry("escalated", alert, now), event: .updated, now: now) {
                 requestNarrative(for: stored)
             }
@@ -211,19 +217,24 @@ actor AlertCenter {
 
     // MARK: LLM summaries
 
-    /// Asks the rewriter in the background; the answer becomes an update if the alert is still open.
+    /// Asks the rewriter in the background; the answer becomes an update if the alert is still open
+    /// and still as it was described (same severity, same episode): a slow answer about the raise
+    /// must not replace the one about the escalation.
     private func requestNarrative(for alert: Alert) {
         guard let rewriter else { return }
         Task {
             guard let text = await rewriter.rewrite(alert) else { return }
-            await self.applyNarrative(text, to: alert.id)
+            await self.applyNarrative(text, to: alert.id, describing: alert)
         }
     }
 
-    func applyNarrative(_ text: String, to id: Int64) async {
+    func applyNarrative(_ text: String, to id: Int64, describing described: Alert? = nil) async {
         await beginChange()
         defer { endChange() }
         guard var alert = open.values.first(where: { $0.id == id }) else { return }
+        if let described, alert.severity != described.severity || alert.clearedAt != described.clearedAt {
+            return
+        }
         alert.narrative = text
         await store(
             alert, history: entry("summarized", alert, WallClock.nanoseconds(), actor: "llm"), event: .updated,

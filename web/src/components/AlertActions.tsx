@@ -4,7 +4,7 @@
 import { forwardRef, useId, useImperativeHandle, useState } from 'react';
 import { api, type AlertAction } from '../api/client';
 import { errorSentence } from '../api/errors';
-import type { AlertStatus } from '../api/types';
+import type { Alert, AlertStatus } from '../api/types';
 import { useI18n } from '../i18n';
 import { useUser } from '../state';
 import { deniedReason } from '../logic/permissions';
@@ -27,7 +27,8 @@ export interface AlertActionsHandle {
 
 interface Props {
   targets: ActionTarget[];
-  onDone?(): void;
+  /** After an action, with the alerts as the server answered (those it changed). */
+  onDone?(changed: Alert[]): void;
   compact?: boolean;
 }
 
@@ -75,7 +76,7 @@ export const AlertActions = forwardRef<AlertActionsHandle, Props>(function Alert
     setResult({ kind: 'acted', action, ok, failures, many, at: Date.now() });
     if (failures.length === 0) setNote('');
     setBusy(false);
-    onDone?.();
+    onDone?.(outcomes.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : [])));
   }
 
   // Said at render time, so the sentence follows a change of language.

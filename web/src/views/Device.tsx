@@ -15,10 +15,11 @@ import { SeverityBadge } from '../components/SeverityBadge';
 import { AlertStatusBadge, DeviceStatusBadge } from '../components/StatusBadges';
 import { Empty, ErrorNotice, RelativeTime, Skeleton } from '../components/Feedback';
 import { AlertActions } from '../components/AlertActions';
+import { latest } from '../logic/alertActions';
 import { DeviceEditor } from '../components/DeviceEditor';
 import { alertSummary, metricName } from '../logic/summary';
 import { DEFAULT_PROFILE, hasProfile, profileCatalog } from '../logic/profiles';
-import type { Device } from '../api/types';
+import type { Alert, Device } from '../api/types';
 
 const rangeIds = Object.keys(ranges) as RangeId[];
 const allMetrics = chartGroups.flatMap((g) => g.metrics);
@@ -63,9 +64,16 @@ export function DeviceView({ deviceId }: { deviceId: string }) {
     // A registered device's first readings show at once, not at the next tail refresh.
     device?.readings === 0 ? 'registered' : 'heard',
   );
+  // The answers to this page's own actions, until the stream says the same (it may be reconnecting).
+  const [acted, setActed] = useState<ReadonlyMap<number, Alert>>(new Map());
   const openAlerts = useMemo(
-    () => [...stream.open.values()].filter((a) => a.device_id === deviceId).sort((a, b) => b.id - a.id),
-    [stream.open, deviceId],
+    () =>
+      [...stream.open.values()]
+        .filter((a) => a.device_id === deviceId)
+        .map((a) => latest(a, acted.get(a.id)))
+        .filter((a) => a.status !== 'resolved')
+        .sort((a, b) => b.id - a.id),
+    [stream.open, deviceId, acted],
   );
   // Episodes are reloaded when this device's open alerts change (raised, escalated, closed).
   const openKey = openAlerts.map((a) => `${a.id}${a.severity}${a.status}`).join();
@@ -215,7 +223,11 @@ export function DeviceView({ deviceId }: { deviceId: string }) {
             <a href={routeHref({ page: 'alerts', alertId: alert.id })}>#{alert.id}</a> · <RelativeTime iso={alert.raised_at} />
           </div>
           <p>{alert.narrative ?? alertSummary(alert, lang, t)}</p>
-          <AlertActions targets={[alert]} compact />
+          <AlertActions
+            targets={[alert]}
+            compact
+            onDone={(changed) => setActed((before) => new Map([...before, ...changed.map((a) => [a.id, a] as const)]))}
+          />
         </div>
       ))}
 
