@@ -34,9 +34,7 @@ public enum LineSource {
                                     "command": "\(command)", "status": "\(status)", "stderr": "\(errors.suffix(500))",
                                 ])
                         }
-                        for line in output.split(separator: "\n", omittingEmptySubsequences: true) {
-                            continuation.yield(String(line))
-                        }
+                        for line in lines(of: output) { continuation.yield(line) }
                     } catch {
                         logger.error(
                             "reading command could not run", metadata: ["command": "\(command)", "error": "\(error)"])
@@ -48,6 +46,16 @@ public enum LineSource {
                 continuation.finish()
             }
             continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    /// The non-empty lines of `output`, split at LF bytes with a CR before it dropped (an
+    /// Arduino bridge's `println` ends lines with CRLF, which Swift takes as one character, so
+    /// splitting the string at "\n" would not split them).
+    static func lines(of output: String) -> [String] {
+        output.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true).compactMap { line in
+            let text = line.last == UInt8(ascii: "\r") ? line.dropLast() : line[...]
+            return text.isEmpty ? nil : String(decoding: text, as: UTF8.self)
         }
     }
 

@@ -33,6 +33,10 @@ public final class SensorAgent: Sendable {
 
     public func stop() { state.withLock { $0.stopped = true } }
 
+    /// This agent's connection has nothing to generate (its share of `--count` is 0): it is done
+    /// once its outbox is empty.
+    public func nothingToGenerate() { state.withLock { $0.generationDone = true } }
+
     private var isStopped: Bool { state.withLock { $0.stopped } }
 
     public var summary: Logger.Metadata {
@@ -127,28 +131,52 @@ public final class SensorAgent: Sendable {
         state.withLock { $0.generationDone = true }
     }
 
+    /// The most of a rejected line `rejected.jsonl` keeps (with its size), and the most the file
+    /// may grow to: it sits beside the outbox, outside its limit, and a program printing garbage
+    /// must not fill the disk the outbox needs.
+    static let maxRejectedLineBytes = 4_096
+    static let maxRejectedFileBytes: UInt64 = 64 << 20
+
     private func reject(_ rejection: ForwardRejection) async {
-        state.withLock { $0.rejected += 1 }
+        let first = state.withLock { state in
+            state.rejected += 1
+            return state.rejected == 1
+        }
         logger.warning(
             "reading not forwarded",
             metadata: ["reason": "\(rejection.reason)", "line": "\(rejection.line.prefix(200))"])
-        let entry =
+        let bytes = rejection.line.utf8.count
+        var entry =
             "{\"rejected_at\":\(ForwardedReading.quoted(RFC3339.format(WallClock.nanoseconds()))),"
-            + "\"reason\":\(ForwardedReading.quoted(rejection.reason)),\"line\":\(ForwardedReading.quoted(rejection.line))}\n"
+            + "\"reason\":\(ForwardedReading.quoted(rejection.reason)),"
+        if bytes > Self.maxRejectedLineBytes {
+            let kept = String(decoding: rejection.line.utf8.prefix(Self.maxRejectedLineBytes), as: UTF8.self)
+            entry += "\"line\":\(ForwardedReading.quoted(kept)),\"line_bytes\":\(bytes),\"line_truncated\":true}\n"
+        } else {
+            entry += "\"line\":\(ForwardedReading.quoted(rejection.line))}\n"
+        }
         let path = outbox.spool.directory + "/rejected.jsonl"
+        let limit = Self.maxRejectedFileBytes
+        let record = Data(entry.utf8)
         do {
-            try await DiskThreads.run { () throws(SpoolError) in
+            let kept = try await DiskThreads.run { () throws(SpoolError) -> Bool in
                 if !FileManager.default.fileExists(atPath: path) {
                     _ = FileManager.default.createFile(atPath: path, contents: nil)
                 }
                 guard let handle = FileHandle(forWritingAtPath: path) else { throw .io("open \(path)", EACCES) }
                 defer { try? handle.close() }
                 do {
-                    try handle.seekToEnd()
-                    try handle.write(contentsOf: Data(entry.utf8))
+                    guard try handle.seekToEnd() < limit else { return false }
+                    try handle.write(contentsOf: record)
+                    return true
                 } catch {
                     throw .io("append to \(path): \(error)", EIO)
                 }
+            }
+            if !kept && (first || state.withLock({ $0.rejected }) % 1_000 == 0) {
+                logger.error(
+                    "rejected lines are no longer kept: the file has reached its limit (they are still counted)",
+                    metadata: ["file": "\(path)", "limit_bytes": "\(limit)"])
             }
         } catch {
             logger.error("cannot keep the rejected line", metadata: ["file": "\(path)", "error": "\(error)"])

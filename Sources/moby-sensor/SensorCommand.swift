@@ -122,7 +122,10 @@ struct SensorCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard devices > 0 else { throw ValidationError("--devices must be at least 1") }
-        guard rate > 0 else { throw ValidationError("--rate must be positive") }
+        // At most a day between readings: rates below would overflow the generator's schedule.
+        guard rate >= 1.0 / 86_400, rate.isFinite else {
+            throw ValidationError("--rate must be at least 1/86400 (one reading a day) and finite")
+        }
         guard count >= 0 else { throw ValidationError("--count must not be negative") }
         guard outboxMaxMB > 0 else { throw ValidationError("--outbox-max-mb must be positive") }
         guard interval > 0 else { throw ValidationError("--interval must be positive") }
@@ -131,6 +134,18 @@ struct SensorCommand: AsyncParsableCommand {
         }
         guard pingTimeoutSeconds > 0 else { throw ValidationError("--ping-timeout-seconds must be positive") }
         guard !(stdin && command != nil) else { throw ValidationError("use --stdin or --command, not both") }
+        // Forwarded readings all go over the shared connection: per-device credentials would be
+        // ignored, and a broker that checks them would drop what it refuses (QoS 1 acknowledges
+        // a publish its ACL denies), losing readings without a trace.
+        guard !((stdin || command != nil) && credentials != nil) else {
+            throw ValidationError(
+                "--credentials applies to simulated devices only; forwarded readings use the --mqtt-url credentials")
+        }
+        // The simulated ids are the prefix and a number: the prefix must make valid ids (and
+        // MQTT topics), or every batch would be refused and stay at the head of the outbox.
+        if let problem = ReadingDecoder.deviceIDProblem(prefix + "1") {
+            throw ValidationError("--prefix '\(prefix)' does not make valid device ids: \(problem)")
+        }
         if let device, let problem = ReadingDecoder.deviceIDProblem(device) {
             throw ValidationError("--device \(problem)")
         }

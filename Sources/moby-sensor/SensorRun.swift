@@ -60,6 +60,9 @@ struct SensorRun: Service {
                             try await link.agent.generate(devices: link.devices, rate: linkRate, count: linkCount)
                             return .other
                         }
+                    } else {
+                        // Its share of --count rounded down to nothing: done once its outbox is empty.
+                        link.agent.nothingToGenerate()
                     }
                 }
                 if report {

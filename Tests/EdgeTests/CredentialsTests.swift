@@ -13,25 +13,15 @@ import Testing
     /// each device allowed to write only its own topic.
     func broker() throws -> TestBroker {
         try TestBroker(label: "mosquitto-auth") { directory in
-            let passwords = directory.appendingPathComponent("passwords").path
-            let users = [("admin", "admin-pw"), ("fleet", "fleet-pw"), ("sensor_001", "one"), ("sensor_002", "two")]
-            for (index, (user, password)) in users.enumerated() {
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: "/usr/bin/mosquitto_passwd")
-                process.arguments = (index == 0 ? ["-c"] : []) + ["-b", passwords, user, password]
-                try process.run()
-                process.waitUntilExit()
-                guard process.terminationStatus == 0 else { throw CancellationError() }
-            }
-            let acl = directory.appendingPathComponent("acl")
-            try """
-            user admin
-            topic read #
-            user fleet
-            topic write factory/sensor/data/#
-            pattern write factory/sensor/data/%u
-            """.write(to: acl, atomically: true, encoding: .utf8)
-            return TestBroker.Access(passwordFile: passwords, aclFile: acl.path)
+            try .users(
+                [("admin", "admin-pw"), ("fleet", "fleet-pw"), ("sensor_001", "one"), ("sensor_002", "two")],
+                acl: """
+                    user admin
+                    topic read #
+                    user fleet
+                    topic write factory/sensor/data/#
+                    pattern write factory/sensor/data/%u
+                    """, in: directory)
         }
     }
 

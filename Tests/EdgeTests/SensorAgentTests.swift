@@ -59,9 +59,11 @@ import Testing
     @Test func forwardedLinesArriveOnTheirDeviceTopicsAndBadOnesAreKeptWithTheReason() async throws {
         try await TestBroker.with { broker in
             try await withAgent(broker) { agent, received in
+                // A program's debug output of 100 KB: kept as its first 4 KiB and its size.
+                let chatter = "debug: " + String(repeating: "x", count: 100_000)
                 let lines = [
                     #"{"device_id":"pi-1","temperature":20.5}"#, "not json", #"{"temperature":21}"#, "",
-                    #"{"device_id":"pi-2","humidity":40,"timestamp":"2026-01-01T00:00:00Z"}"#,
+                    #"{"device_id":"pi-2","humidity":40,"timestamp":"2026-01-01T00:00:00Z"}"#, chatter,
                 ]
                 let (stream, continuation) = AsyncStream<String>.makeStream()
                 for line in lines { continuation.yield(line) }
@@ -75,10 +77,13 @@ import Testing
                     ])
                 let defaulted = try #require(messages.first { $0.topic.hasSuffix("pi-default") })
                 #expect(String(buffer: defaulted.payload).hasPrefix(#"{"device_id":"pi-default","timestamp":""#))
-                #expect(agent.counts.rejected == 1 && agent.counts.acknowledged == 3 && agent.counts.generated == 3)
+                #expect(agent.counts.rejected == 2 && agent.counts.acknowledged == 3 && agent.counts.generated == 3)
                 let rejected = try String(
                     contentsOfFile: agent.outbox.spool.directory + "/rejected.jsonl", encoding: .utf8)
                 #expect(rejected.contains(#""line":"not json""#) && rejected.contains("invalid JSON"))
+                let long = try #require(rejected.split(separator: "\n").last)
+                #expect(long.contains(#""line_bytes":100007,"line_truncated":true"#), "\(long.suffix(100))")
+                #expect(long.utf8.count < 5_000)
             }
         }
     }

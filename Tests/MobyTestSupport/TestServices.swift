@@ -55,6 +55,26 @@ public final class TestBroker: Sendable {
             self.aclFile = aclFile
         }
 
+        /// Only the listed users (passwords through `mosquitto_passwd`), with the rights of `acl`.
+        public static func users(_ users: [(name: String, password: String)], acl: String, in directory: URL) throws
+            -> Access
+        {
+            let passwords = directory.appendingPathComponent("passwords").path
+            for (index, user) in users.enumerated() {
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: "/usr/bin/mosquitto_passwd")
+                process.arguments = (index == 0 ? ["-c"] : []) + ["-b", passwords, user.name, user.password]
+                try process.run()
+                process.waitUntilExit()
+                guard process.terminationStatus == 0 else {
+                    throw TestServiceError.notReady("mosquitto_passwd failed for \(user.name)")
+                }
+            }
+            let aclFile = directory.appendingPathComponent("acl")
+            try acl.write(to: aclFile, atomically: true, encoding: .utf8)
+            return Access(passwordFile: passwords, aclFile: aclFile.path)
+        }
+
         /// The shipped configuration opened for anonymous clients with every right, the way the
         /// template's header describes: for the tests of the MQTT client and the pipeline's
         /// internals. tests/mqtt and the Python harness run the shipped credentials and ACL.

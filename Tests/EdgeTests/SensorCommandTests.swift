@@ -1,0 +1,59 @@
+import Foundation
+import MobyTestSupport
+import Testing
+
+@testable import Edge
+
+/// moby-sensor's command line, run as the built binary: settings that would lose readings or
+/// never finish are refused before anything starts, and a `--count` run ends.
+@Suite struct SensorCommandTests {
+    /// Runs moby-sensor with `arguments` until it exits (at most `timeout`); its status and output.
+    func run(_ arguments: [String], timeout: Duration = .seconds(60)) async throws -> (Int32, String) {
+        let folder = try TestPaths.scratch("sensor-command")
+        let process = ServiceProcess(
+            name: "moby-sensor", executable: try TestExecutable.path("moby-sensor"),
+            arguments: arguments + ["--outbox", folder.appendingPathComponent("outbox").path, "--quiet"],
+            logFile: folder.appendingPathComponent("moby-sensor.log"))
+        try process.start()
+        defer { process.stop() }
+        try await eventually("moby-sensor to exit", timeout: timeout) { !process.isRunning }
+        return (process.stop(), process.logTail(bytes: 4_000))
+    }
+
+    @Test(arguments: [
+        (["--prefix", "line#"], "--prefix 'line#' does not make valid device ids"),
+        (["--stdin", "--credentials", "/dev/null"], "--credentials applies to simulated devices only"),
+        (["--rate", "1e-10"], "--rate must be at least 1/86400"),
+    ])
+    func settingsThatWouldLoseReadingsAreRefused(arguments: [String], reason: String) async throws {
+        let (status, output) = try await run(["--mqtt-url", "mqtt://127.0.0.1:1"] + arguments, timeout: .seconds(20))
+        #expect(status == 64, "exit status \(status): \(output)")
+        #expect(output.contains(reason), "\(output)")
+    }
+
+    @Test func aCountRunEndsWhenALinksShareIsNothing() async throws {
+        // A broker with a shared user and one device's own (as the deploy's broker has).
+        let broker = try TestBroker(label: "mosquitto-count") { directory in
+            try .users(
+                [("fleet", "fleet-pw"), ("sensor_002", "secret")],
+                acl: "user fleet\ntopic write factory/sensor/data/#\npattern write factory/sensor/data/%u\n",
+                in: directory)
+        }
+        try await broker.start()
+        defer { broker.stop() }
+        // Three devices, one on its own connection: the shared one's share of 1 is 0.
+        let credentials = try TestPaths.scratch("sensor-credentials").appendingPathComponent("credentials")
+        try "sensor_002 sensor_002 secret\n".write(to: credentials, atomically: true, encoding: .utf8)
+        let (status, output) = try await run([
+            "--mqtt-url", "mqtt://fleet:fleet-pw@127.0.0.1:\(broker.port)", "--devices", "3", "--count", "1",
+            "--rate", "100", "--credentials", credentials.path, "--client-id", "count-share",
+        ])
+        #expect(status == 0, "exit status \(status): \(output)")
+    }
+
+    @Test func commandOutputIsSplitIntoLinesWhateverTheLineEnd() {
+        #expect(LineSource.lines(of: "a\r\nb\n\r\nc") == ["a", "b", "c"])
+        #expect(LineSource.lines(of: "{\"t\":1}\r\n") == ["{\"t\":1}"])
+        #expect(LineSource.lines(of: "") == [])
+    }
+}
