@@ -29,11 +29,21 @@ public struct InfluxConfiguration: Sendable {
         /// An InfluxQL duration (`30d`, `1h30m`) and its length.
         case duration(String, nanoseconds: Int64)
 
-        /// Parses an InfluxQL duration or `INF`; nil when `text` is neither.
+        /// The shortest retention InfluxDB 1.x accepts (but for 0, which means forever).
+        public static let minimum: Int64 = 3_600_000_000_000
+
+        /// Parses an InfluxQL duration or `INF`; nil when `text` is neither, or is shorter than an
+        /// hour (InfluxDB refuses the policy). A duration of 0 (`0s`, as `SHOW RETENTION POLICIES`
+        /// prints INF) is forever.
         public init?(_ text: String) {
             if text.uppercased() == "INF" {
                 self = .forever
             } else if let nanoseconds = InfluxDuration.nanoseconds(text) {
+                guard nanoseconds != 0 else {
+                    self = .forever
+                    return
+                }
+                guard nanoseconds >= Self.minimum else { return nil }
                 self = .duration(text, nanoseconds: nanoseconds)
             } else {
                 return nil

@@ -1,7 +1,8 @@
 /// InfluxQL durations (`30d`, `1h30m`, `4w`, `INF`), for checking readings against the
 /// retention period before InfluxDB silently drops them.
 public enum InfluxDuration {
-    /// Nanoseconds in `text`; nil for `INF` (keep forever) or text that is not a duration.
+    /// Nanoseconds in `text`; nil for `INF` (keep forever) or text that is not a duration (or
+    /// is longer than an Int64 of nanoseconds holds, about 292 years).
     public static func nanoseconds(_ text: String) -> Int64? {
         if text.uppercased() == "INF" || text.isEmpty { return nil }
         var total: Int64 = 0
@@ -13,7 +14,11 @@ public enum InfluxDuration {
         while index < characters.count - 1 {
             let character = characters[index]
             if let digit = character.wholeNumberValue, character.isASCII {
-                number = number * 10 + Int64(digit)
+                // Beyond Int64's 292 years: not a duration we can hold (nil, not a trap).
+                let (tens, overflowed) = number.multipliedReportingOverflow(by: 10)
+                let (sum, overflowedAgain) = tens.addingReportingOverflow(Int64(digit))
+                guard !overflowed, !overflowedAgain else { return nil }
+                number = sum
                 sawDigit = true
                 index += 1
                 continue
@@ -35,7 +40,10 @@ public enum InfluxDuration {
             case "w": unit = 604_800_000_000_000
             default: return nil
             }
-            total += number * unit
+            let (part, overflowed) = number.multipliedReportingOverflow(by: unit)
+            let (sum, overflowedAgain) = total.addingReportingOverflow(part)
+            guard !overflowed, !overflowedAgain else { return nil }
+            total = sum
             number = 0
             sawDigit = false
             index += 1

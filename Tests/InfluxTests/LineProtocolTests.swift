@@ -83,6 +83,18 @@ import Testing
         #expect(InfluxDuration.nanoseconds("30") == nil)
         #expect(InfluxDuration.nanoseconds("d") == nil)
         #expect(InfluxDuration.nanoseconds("3x") == nil)
+        // Longer than an Int64 of nanoseconds holds: not a duration, never a trap.
+        #expect(InfluxDuration.nanoseconds("110000d") == nil)
+        #expect(InfluxDuration.nanoseconds("99999999999999999999s") == nil)
+        #expect(InfluxDuration.nanoseconds("16000w") == nil)
+    }
+
+    @Test func retentionsAreAtLeastAnHourAndZeroIsForever() {
+        #expect(InfluxConfiguration.Retention("0s") == .forever)
+        #expect(InfluxConfiguration.Retention("INF") == .forever)
+        #expect(InfluxConfiguration.Retention("30m") == nil, "InfluxDB refuses a policy shorter than 1h")
+        #expect(InfluxConfiguration.Retention("1h")?.nanoseconds == 3_600_000_000_000)
+        #expect(InfluxConfiguration.Retention("110000d") == nil)
     }
 
     @Test func formatsDurationsAsInfluxDBPrintsThem() {

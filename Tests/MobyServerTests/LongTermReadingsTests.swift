@@ -30,6 +30,8 @@ import Testing
         let tiered = Self.configuration()
         // An hour and just under a day: raw, buckets as asked.
         #expect(plan(now - 3_600 * Self.second, 300, tiered) == (.raw, 12))
+        // Never more buckets than points asked for: 599 s in 300 points are 2 s buckets.
+        #expect(plan(now - 599 * Self.second, 300, tiered) == (.raw, 2))
         #expect(plan(now - Self.day + 300 * Self.second, 300, tiered) == (.raw, 287))
         // A day: long-term, buckets rounded up to whole minutes.
         #expect(plan(now - Self.day, 300, tiered) == (.longTerm, 300))
@@ -153,6 +155,30 @@ import Testing
                 try await client.execute(uri: uri, method: .get) { response in
                     #expect(response.status == .ok)
                 }
+            }
+        }
+    }
+
+    @Test func aSchemaInfluxDBRefusesHoldsReadingsInsteadOfRefusingThem() async throws {
+        try await PipelineFixture.with { fixture in
+            // The database made with 30-day raw retention (1-day shards), then the server set to
+            // 12 h: InfluxDB refuses to shorten a policy below its shard duration.
+            let first = InfluxClient(configuration: try fixture.configuration().influx)
+            try await first.ensureDatabase()
+            let configuration = try fixture.configuration(["moby.influx.retention": "12h"])
+            let store = ReadingStore(client: InfluxClient(configuration: configuration.influx), logger: testLogger())
+            let line = "sensors,device_id=press-9 temperature=20 \(WallClock.nanoseconds())\n"
+            do throws(InfluxError) {
+                try await store.write(ByteBuffer(string: line))
+                Issue.record("the write went through a schema InfluxDB refused")
+            } catch {
+                // Unavailable: the writer holds or spools the batch; a refusal would dead-letter it.
+                guard case .unavailable(let reason, _) = error else {
+                    Issue.record("not unavailable: \(error)")
+                    return
+                }
+                #expect(reason.contains("shard duration"), "\(reason)")
+                #expect(error.isRetryable)
             }
         }
     }

@@ -327,12 +327,16 @@ public struct ServerConfiguration: Sendable {
         mqttTopic = string("moby.mqtt.topic")
         deadLetterTopic = string("moby.mqtt.dead.letter.topic")
         guard let retention = InfluxConfiguration.Retention(string("moby.influx.retention")) else {
-            throw invalid("moby.influx.retention", "must be an InfluxQL duration like 30d, 12w or INF")
+            throw invalid(
+                "moby.influx.retention", "must be an InfluxQL duration like 30d, 12w or INF (at least 1h; 0s is INF)")
         }
         var downsampling: InfluxConfiguration.Downsampling?
         if string("moby.influx.downsample.retention").lowercased() != "off" {
             guard let longTerm = InfluxConfiguration.Retention(string("moby.influx.downsample.retention")) else {
-                throw invalid("moby.influx.downsample.retention", "must be an InfluxQL duration like 365d, INF or off")
+                throw invalid(
+                    "moby.influx.downsample.retention",
+                    "must be an InfluxQL duration like 365d, INF or off (at least 1h)"
+                )
             }
             guard
                 let tier = InfluxConfiguration.Downsampling(

@@ -11,6 +11,8 @@ import Synchronization
 final class ReadingStore: Sendable {
     let client: InfluxClient
     private let databaseReady = Mutex(false)
+    /// The schema's failure was logged (once until it works).
+    private let notReadyLogged = Mutex(false)
     private let logger: Logger
 
     init(client: InfluxClient, logger: Logger) {
@@ -39,7 +41,21 @@ final class ReadingStore: Sendable {
     }
 
     func write(_ body: ByteBuffer) async throws(InfluxError) {
-        try await ensureReady()
+        do {
+            try await ensureReady()
+        } catch {
+            // Whatever InfluxDB said about the schema, it says nothing about these lines: hold
+            // or spool them (a refusal here once sent every reading to the dead-letter topic).
+            if !notReadyLogged.withLock({ logged in
+                defer { logged = true }
+                return logged
+            }) {
+                logger.error(
+                    "InfluxDB database not set up; readings are held or spooled until it is (check the retention settings if this lasts)",
+                    metadata: ["error": "\(error)"])
+            }
+            throw .unavailable("the database is not set up: \(error)", retryAfter: nil)
+        }
         do {
             try await client.write(body)
         } catch .databaseNotFound(let message) {
@@ -54,6 +70,7 @@ final class ReadingStore: Sendable {
             try await client.ensureDatabase()
             let downsampling = try await client.ensureDownsampling(of: Reading.measurement)
             databaseReady.withLock { $0 = true }
+            notReadyLogged.withLock { $0 = false }
             logger.info(
                 "InfluxDB database ready",
                 metadata: [

@@ -50,7 +50,10 @@ struct ReadingsController<Context: RequestContext>: Sendable {
     static func plan(from: Int64, span: Int64, points: Int, now: Int64, configuration: InfluxConfiguration)
         -> (Tier, Int64)
     {
-        let bucket = max(1, span / Int64(points) / 1_000_000_000)
+        // Rounded up, so a range never comes back as more than `points` buckets (599 s in 300
+        // points are 2 s buckets, not 599 of 1 s).
+        let perBucket = Int64(points) * 1_000_000_000
+        let bucket = max(1, span / perBucket + (span % perBucket == 0 ? 0 : 1))
         guard case .v1 = configuration.api, let tier = configuration.downsampling else { return (.raw, bucket) }
         let rawStart = configuration.retention.nanoseconds.map { clampedTime(now, minus: $0) } ?? RFC3339.earliest
         guard span >= longTermFrom || from < rawStart else { return (.raw, bucket) }
