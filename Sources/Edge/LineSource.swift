@@ -4,16 +4,10 @@ import Logging
 /// Where forwarded readings come from: standard input (a sensor program piping JSON lines into
 /// the agent) or a command the agent runs every interval (each line it prints is a reading).
 public enum LineSource {
-    /// Lines of standard input until it closes. Read on a thread of its own, since reading
-    /// blocks.
+    /// Lines of standard input until it closes, each read when the agent asks for it
+    /// (`LineReader`: the pipe holds back a faster writer, and no line takes more than 64 KiB).
     public static func standardInput() -> AsyncStream<String> {
-        let (stream, continuation) = AsyncStream<String>.makeStream()
-        let thread = Thread {
-            while let line = readLine(strippingNewline: true) { continuation.yield(line) }
-            continuation.finish()
-        }
-        thread.start()
-        return stream
+        LineReader().lines
     }
 
     /// Runs `command` with `/bin/sh -c` every `interval` (measured start to start) and yields
