@@ -159,6 +159,11 @@ import Testing
                     maxConnectionsPerAddress: 25, maxRequestLineBytes: 4096, maxHeaderBytes: 16384,
                     shutdownTimeout: .seconds(3)))
         #expect(throws: ConfigurationError.self) { try configuration(["--http-max-connections", "0"]) }
+        for bad in ["0", "-5", "99999999999999999999", "ten", "1\u{0}"] {
+            #expect(throws: ConfigurationError.self, "\(bad.debugDescription)") {
+                try configuration(["--http-max-connections-per-address", bad])
+            }
+        }
     }
 
     @Test func badValuesAreExplained() {
