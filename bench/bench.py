@@ -125,14 +125,20 @@ class Influx:
             response.read()
 
 
-def metric(http_port, name):
+def metrics(http_port):
+    """Every sample of moby-server's `/metrics`, by name with labels, from one request."""
     request = urllib.request.Request(f"http://127.0.0.1:{http_port}/metrics", headers=api_token.headers())
     with urllib.request.urlopen(request, timeout=10) as response:
+        samples = {}
         for line in response.read().decode().splitlines():
             parts = line.split()
-            if len(parts) == 2 and parts[0] == name:
-                return float(parts[1])
-    return 0.0
+            if len(parts) == 2 and not line.startswith("#"):
+                samples[parts[0]] = float(parts[1])
+        return samples
+
+
+def metric(http_port, name):
+    return metrics(http_port).get(name, 0.0)
 
 
 def rfc3339(ns):
@@ -485,11 +491,8 @@ def paced_run(a, run):
         finally:
             client.loop_stop()
             client.disconnect()
-        received = metric(a.http_port, "moby_mqtt_messages_received_total")
-        batches = metric(a.http_port, "moby_influx_batches_total")
-        lines = metric(a.http_port, "moby_influx_batch_lines_sum")
-        fast_writes = metric(a.http_port, 'moby_influx_write_seconds_bucket{le="0.01"}')
-        all_writes = metric(a.http_port, "moby_influx_write_seconds_count")
+        # The server's CPU is read between the two `/metrics` requests, which it does not count.
+        before = metrics(a.http_port)
         cpu = cpu_seconds(a.server_pid)
         steal, pressure, snapshots = steal_seconds(), pressure_seconds(), influx.snapshot_ms()
         compactions = influx.compaction_ms()
@@ -506,6 +509,7 @@ def paced_run(a, run):
             sent = json.loads(output.strip().splitlines()[-1])
             time.sleep(1)  # the last batches
             elapsed = time.perf_counter() - started
+            server_cpu = cpu_seconds(a.server_pid) - cpu
             meter.terminate()
             host = json.loads(meter.communicate(timeout=10)[0])
         finally:
@@ -527,15 +531,19 @@ def paced_run(a, run):
         if now - ns > 20_000_000:
             over_20ms[min(a.paced_seconds, (ns - first) // 1_000_000_000)] += 1
     stored["over_20ms_by_second"] = over_20ms
-    readings = metric(a.http_port, "moby_mqtt_messages_received_total") - received
-    written = metric(a.http_port, "moby_influx_batches_total") - batches
-    batch_lines = metric(a.http_port, "moby_influx_batch_lines_sum") - lines
+    after = metrics(a.http_port)
+
+    def grown(name):
+        return after.get(name, 0.0) - before.get(name, 0.0)
+
+    readings = grown("moby_mqtt_messages_received_total")
+    written = grown("moby_influx_batches_total")
+    batch_lines = grown("moby_influx_batch_lines_sum")
     # InfluxDB's own share of the tail: writes that took longer than 10 ms to be accepted.
-    slow_writes = (metric(a.http_port, "moby_influx_write_seconds_count") - all_writes) - (
-        metric(a.http_port, 'moby_influx_write_seconds_bucket{le="0.01"}') - fast_writes)
+    slow_writes = grown("moby_influx_write_seconds_count") - grown('moby_influx_write_seconds_bucket{le="0.01"}')
     return {
         "publisher": sent, "readings": int(readings),
-        "server_cpu_us_per_reading": round((cpu_seconds(a.server_pid) - cpu) * 1e6 / max(readings, 1), 1),
+        "server_cpu_us_per_reading": round(server_cpu * 1e6 / max(readings, 1), 1),
         "batches_per_s": round(written / elapsed, 1), "lines_per_batch": round(batch_lines / max(written, 1), 1),
         "publish_to_stored_ms": stored, "writes_over_10ms": int(slow_writes), "host": host,
     }

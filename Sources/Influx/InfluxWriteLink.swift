@@ -83,12 +83,12 @@ final class InfluxWriteLink: Sendable {
 
     /// The current connection, or a new one.
     private func connection() -> EventLoopFuture<any Channel> {
-        link.withLock { link in
+        let (future, isNew) = link.withLock { link -> (EventLoopFuture<any Channel>, Bool) in
             switch link {
             case .connected(let channel) where channel.isActive:
-                return channel.eventLoop.makeSucceededFuture(channel)
+                return (channel.eventLoop.makeSucceededFuture(channel), false)
             case .connecting(let future):
-                return future
+                return (future, false)
             case .connected, .none:
                 break
             }
@@ -103,13 +103,18 @@ final class InfluxWriteLink: Sendable {
                 }
                 .connect(host: host, port: port)
             link = .connecting(connecting)
-            connecting.whenSuccess { [weak self] channel in
+            return (connecting, true)
+        }
+        // Outside the lock: when the connection is made at once (the future already succeeded on
+        // the calling event loop) these callbacks run right here, and they take the lock.
+        if isNew {
+            future.whenSuccess { [weak self] channel in
                 guard let self else { return }
-                self.connected(channel, by: connecting)
+                self.connected(channel, by: future)
                 channel.closeFuture.whenComplete { [weak self] _ in self?.forget(channel) }
             }
-            return connecting
         }
+        return future
     }
 
     private func connected(_ channel: any Channel, by future: EventLoopFuture<any Channel>) {

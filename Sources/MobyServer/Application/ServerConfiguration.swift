@@ -85,7 +85,7 @@ public struct ServerConfiguration: Sendable {
         Setting(
             key: "moby.batch.max.lines", defaultValue: "5000", help: "Write a batch once it holds this many readings"),
         Setting(
-            key: "moby.ingest.gather.ms", defaultValue: "10",
+            key: "moby.ingest.gather.ms", defaultValue: "12",
             help:
                 "At light traffic a message waits up to this long to be handled with the next ones (fewer wake-ups and InfluxDB writes); busy traffic never waits; 0 = at once"
         ),
