@@ -11,24 +11,23 @@ public enum LineSource {
     }
 
     /// Runs `command` with `/bin/sh -c` every `interval` (measured start to start) and yields
-    /// each line it prints, until the stream's consumer stops. A failing run is logged with
-    /// its exit status and error output; the lines it printed are still used.
-    public static func command(_ command: String, every interval: Duration, logger: Logger) -> AsyncStream<String> {
+    /// each line it prints, until the stream's consumer stops. A run still going after `timeout`
+    /// is killed with every process it started (`CommandRun`). A failing, killed or overlong run
+    /// is logged with the reason and its error output; the whole lines it printed are still used.
+    public static func command(
+        _ command: String, every interval: Duration, timeout: Duration, logger: Logger
+    ) -> AsyncStream<String> {
         AsyncStream { continuation in
             let task = Task {
                 let clock = ContinuousClock()
                 var next = clock.now
+                let run = CommandRun(command, timeout: timeout)
                 while !Task.isCancelled {
                     do {
-                        let (output, status, errors) = try await run(command)
-                        if status != 0 {
-                            logger.warning(
-                                "reading command failed",
-                                metadata: [
-                                    "command": "\(command)", "status": "\(status)", "stderr": "\(errors.suffix(500))",
-                                ])
-                        }
-                        for line in lines(of: output) { continuation.yield(line) }
+                        let outcome = try await run.run()
+                        if Task.isCancelled { break }
+                        log(outcome, of: run, logger: logger)
+                        for line in outcome.lines { continuation.yield(line) }
                     } catch {
                         logger.error(
                             "reading command could not run", metadata: ["command": "\(command)", "error": "\(error)"])
@@ -43,35 +42,37 @@ public enum LineSource {
         }
     }
 
-    /// The non-empty lines of `output`, split at LF bytes with a CR before it dropped (an
-    /// Arduino bridge's `println` ends lines with CRLF, which Swift takes as one character, so
-    /// splitting the string at "\n" would not split them).
-    static func lines(of output: String) -> [String] {
-        output.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true).compactMap { line in
-            let text = line.last == UInt8(ascii: "\r") ? line.dropLast() : line[...]
-            return text.isEmpty ? nil : String(decoding: text, as: UTF8.self)
+    private static func log(_ outcome: CommandRun.Outcome, of run: CommandRun, logger: Logger) {
+        var metadata: Logger.Metadata = ["command": "\(run.command)", "lines": "\(outcome.lines.count)"]
+        if !outcome.errors.isEmpty { metadata["stderr"] = "\(outcome.errors.suffix(500))" }
+        switch outcome.ending {
+        case .exited(0): break
+        case .exited(let status):
+            metadata["status"] = "\(status)"
+            logger.warning("reading command failed", metadata: metadata)
+        case .signalled(let signal):
+            metadata["signal"] = "\(signal)"
+            logger.warning("reading command was killed", metadata: metadata)
+        case .timedOut:
+            metadata["timeout"] = "\(run.timeout)"
+            logger.error(
+                "reading command did not finish in time: killed with the processes it started", metadata: metadata)
+        }
+        if outcome.outputCut {
+            logger.warning(
+                "reading command printed more than \(run.maxOutput >> 20) MiB in one run: the rest was dropped",
+                metadata: metadata)
         }
     }
 
-    /// Runs `command` to completion; its standard output, exit status and standard error.
-    static func run(_ command: String) async throws -> (String, Int32, String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", command]
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        // Drain both pipes while the command runs, so a chatty command never blocks on a full pipe.
-        async let out = Task.detached { output.fileHandleForReading.readDataToEndOfFile() }.value
-        async let err = Task.detached { errors.fileHandleForReading.readDataToEndOfFile() }.value
-        let (outData, errData) = await (out, err)
-        process.waitUntilExit()
-        return (
-            String(decoding: outData, as: UTF8.self), process.terminationStatus,
-            String(decoding: errData, as: UTF8.self)
-        )
+    /// The non-empty lines of `output`, split at LF bytes with a CR before it dropped (an
+    /// Arduino bridge's `println` ends lines with CRLF, which Swift takes as one character, so
+    /// splitting the string at "\n" would not split them). A line is cut at `LineReader.maxLine`
+    /// bytes, which still shows it is too long for a reading.
+    static func lines(of output: some Collection<UInt8>) -> [String] {
+        output.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true).compactMap { line in
+            let text = line.last == UInt8(ascii: "\r") ? line.dropLast() : line[...]
+            return text.isEmpty ? nil : String(decoding: text.prefix(LineReader.maxLine), as: UTF8.self)
+        }
     }
 }

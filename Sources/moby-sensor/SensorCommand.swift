@@ -101,6 +101,9 @@ struct SensorCommand: AsyncParsableCommand {
     @Option(help: "Seconds between runs of --command")
     var interval: Double = 1
 
+    @Option(help: "Seconds a run of --command may take; then it is killed with every process it started")
+    var commandTimeout: Double = 30
+
     @Option(help: "Device id for forwarded lines that have no device_id")
     var device: String?
 
@@ -128,7 +131,12 @@ struct SensorCommand: AsyncParsableCommand {
         }
         guard count >= 0 else { throw ValidationError("--count must not be negative") }
         guard outboxMaxMB > 0 else { throw ValidationError("--outbox-max-mb must be positive") }
-        guard interval > 0 else { throw ValidationError("--interval must be positive") }
+        guard interval > 0, interval <= 86_400 else {
+            throw ValidationError("--interval must be in (0, 86400] seconds")
+        }
+        guard commandTimeout > 0, commandTimeout <= 86_400 else {
+            throw ValidationError("--command-timeout must be in (0, 86400] seconds")
+        }
         guard (0...65_535).contains(keepaliveSeconds) else {
             throw ValidationError("--keepalive-seconds must be in 0...65535")
         }
@@ -209,7 +217,11 @@ struct SensorCommand: AsyncParsableCommand {
         let source: AsyncStream<String>? =
             stdin
             ? LineSource.standardInput()
-            : command.map { LineSource.command($0, every: .milliseconds(Int64(interval * 1000)), logger: logger) }
+            : command.map {
+                LineSource.command(
+                    $0, every: .milliseconds(Int64(interval * 1000)),
+                    timeout: .milliseconds(Int64(commandTimeout * 1000)), logger: logger)
+            }
         let run = SensorRun(
             links: agents.map { SensorRun.Link(agent: $0.0, client: $0.1, executor: $0.2, devices: $0.3.devices) },
             count: count,

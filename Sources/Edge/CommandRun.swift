@@ -1,0 +1,223 @@
+import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// One run of `--command`: `/bin/sh -c <command>` in a process group of its own, so that a run
+/// that outlives its `timeout` is ended with everything it started (a shell's children outlive a
+/// kill of the shell alone). Its standard output is kept up to `maxOutput` bytes (the rest is read
+/// and dropped, so the command never blocks on a full pipe), its standard error's first 4 KiB.
+/// The blocking calls (poll, read, waitpid) run on a thread of their own, never on Swift's shared
+/// threads: a command that hangs cannot stall the agent.
+public struct CommandRun: Sendable {
+    /// How the command ended.
+    public enum Ending: Sendable, Equatable {
+        case exited(Int32)
+        case signalled(Int32)
+        /// Killed (with its process group) once the timeout had passed.
+        case timedOut
+    }
+
+    /// What a run printed and how it ended.
+    public struct Outcome: Sendable {
+        /// The complete lines of its standard output (see `LineSource.lines(of:)`); a line cut
+        /// short by the end of a killed or overlong output is dropped.
+        public var lines: [String]
+        public var ending: Ending
+        /// The first 4 KiB of its standard error.
+        public var errors: String
+        /// True when the output passed `maxOutput` and the rest was dropped.
+        public var outputCut: Bool
+    }
+
+    /// Per run, far more than a command printing readings needs (250,000 lines of 64 bytes).
+    public static let defaultMaxOutput = 16 << 20
+    static let maxErrors = 4_096
+    /// After a kill, how long the pipes may stay open (a process that left the group holds them).
+    static let grace: Duration = .seconds(1)
+
+    public let command: String
+    public let timeout: Duration
+    public let maxOutput: Int
+
+    public init(_ command: String, timeout: Duration, maxOutput: Int = Self.defaultMaxOutput) {
+        self.command = command
+        self.timeout = timeout
+        self.maxOutput = maxOutput
+    }
+
+    /// Runs the command to its end, its timeout, or the task's cancellation (which kills its
+    /// process group at once and returns what it printed so far).
+    public func run() async throws -> Outcome {
+        let child = try Child.spawn(["/bin/sh", "-c", command])
+        let deadline = ContinuousClock.now + timeout
+        let maxOutput = maxOutput
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Outcome, Never>) in
+                let thread = Thread {
+                    continuation.resume(returning: child.collect(until: deadline, maxOutput: maxOutput))
+                }
+                thread.name = "moby-sensor.command"
+                thread.start()
+            }
+        } onCancel: {
+            child.kill()
+        }
+    }
+}
+
+/// A spawned command: its pid (also its process group), the read ends of its output pipes.
+private final class Child: Sendable {
+    let pid: pid_t
+    let output: Int32
+    let errors: Int32
+    private let killed = Atomic<Bool>(false)
+
+    private init(pid: pid_t, output: Int32, errors: Int32) {
+        self.pid = pid
+        self.output = output
+        self.errors = errors
+    }
+
+    static func spawn(_ arguments: [String]) throws -> Child {
+        var out: [Int32] = [-1, -1]
+        var err: [Int32] = [-1, -1]
+        guard pipe(&out) == 0 else { throw CommandRunError.spawn("pipe", errno) }
+        guard pipe(&err) == 0 else {
+            let code = errno
+            close(out[0])
+            close(out[1])
+            throw CommandRunError.spawn("pipe", code)
+        }
+        // Not inherited by the command (its copies are the dup2s below), nor by anything else
+        // the agent starts.
+        for descriptor in out + err { _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, out[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, err[1], 2)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        // A group of its own (pgid = pid), default handling of the signals the agent ignores or
+        // handles (ignored ones would be inherited), no blocked signals.
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        for signal in [SIGPIPE, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2] { sigaddset(&signals, signal) }
+        posix_spawnattr_setsigdefault(&attributes, &signals)
+        var none = sigset_t()
+        sigemptyset(&none)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(
+            &attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+        let argv = arguments.map { strdup($0) } + [nil]
+        defer { for argument in argv { free(argument) } }
+        var pid = pid_t()
+        let status = posix_spawn(&pid, arguments[0], &actions, &attributes, argv, environ)
+        close(out[1])
+        close(err[1])
+        guard status == 0 else {
+            close(out[0])
+            close(err[0])
+            throw CommandRunError.spawn("posix_spawn \(arguments[0])", status)
+        }
+        return Child(pid: pid, output: out[0], errors: err[0])
+    }
+
+    /// Kills the whole process group (once).
+    func kill() {
+        guard !killed.exchange(true, ordering: .relaxed) else { return }
+        _ = Glibc.kill(-pid, SIGKILL)
+    }
+
+    var wasKilled: Bool { killed.load(ordering: .relaxed) }
+
+    /// On its own thread: reads both pipes until they close, killing the group at `deadline`;
+    /// then reaps the shell.
+    func collect(until deadline: ContinuousClock.Instant, maxOutput: Int) -> CommandRun.Outcome {
+        var printed: [UInt8] = []
+        var errorText: [UInt8] = []
+        var outputCut = false
+        var open: [Int32?] = [output, errors]
+        var timedOut = false
+        var giveUp: ContinuousClock.Instant?
+        var chunk = [UInt8](repeating: 0, count: 65_536)
+        while open.contains(where: { $0 != nil }) {
+            let now = ContinuousClock.now
+            if !timedOut, now >= deadline {
+                timedOut = !wasKilled
+                kill()
+            }
+            if wasKilled, giveUp == nil { giveUp = now + CommandRun.grace }
+            if let giveUp, now >= giveUp { break }
+            let until = giveUp ?? deadline
+            var fds = open.compactMap { $0 }.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+            let wait = Swift.max(0, Swift.min(Int((until - now) / .milliseconds(1)) + 1, 100))
+            let ready = poll(&fds, nfds_t(fds.count), Int32(wait))
+            guard ready > 0 else { continue }
+            for descriptor in fds where descriptor.revents != 0 {
+                let count = chunk.withUnsafeMutableBytes { read(descriptor.fd, $0.baseAddress, $0.count) }
+                if count < 0, errno == EINTR || errno == EAGAIN { continue }
+                guard count > 0 else {
+                    if let index = open.firstIndex(of: descriptor.fd) { open[index] = nil }
+                    continue
+                }
+                if descriptor.fd == self.output {
+                    let room = maxOutput - printed.count
+                    if count > room { outputCut = true }
+                    printed += chunk[..<Swift.min(count, Swift.max(room, 0))]
+                } else {
+                    errorText += chunk[..<Swift.min(count, Swift.max(CommandRun.maxErrors - errorText.count, 0))]
+                }
+            }
+        }
+        close(output)
+        close(errors)
+        // The shell may still run with its output closed: it has until the deadline too.
+        var status: Int32 = 0
+        while true {
+            let reaped = waitpid(pid, &status, WNOHANG)
+            if reaped == pid || (reaped < 0 && errno != EINTR) { break }
+            if !wasKilled, ContinuousClock.now >= deadline {
+                timedOut = true
+                kill()
+            }
+            usleep(5_000)
+        }
+        // waitpid's status: the low 7 bits are the signal that ended it (0: it exited), the next
+        // byte its exit status.
+        let ending: CommandRun.Ending
+        if timedOut {
+            ending = .timedOut
+        } else if status & 0x7f == 0 {
+            ending = .exited((status >> 8) & 0xff)
+        } else {
+            ending = .signalled(status & 0x7f)
+        }
+        // Output that ended early (killed, cut) may end inside a line: that line is not whole.
+        if wasKilled || outputCut, let lastNewline = printed.lastIndex(of: UInt8(ascii: "\n")) {
+            printed.removeSubrange(printed.index(after: lastNewline)...)
+        } else if wasKilled || outputCut {
+            printed.removeAll()
+        }
+        return CommandRun.Outcome(
+            lines: LineSource.lines(of: printed), ending: ending, errors: String(decoding: errorText, as: UTF8.self),
+            outputCut: outputCut)
+    }
+}
+
+/// A command that could not be started.
+public enum CommandRunError: Error, CustomStringConvertible {
+    case spawn(String, Int32)
+
+    public var description: String {
+        switch self {
+        case .spawn(let what, let code): "\(what) failed: \(String(cString: strerror(code)))"
+        }
+    }
+}

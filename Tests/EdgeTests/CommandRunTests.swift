@@ -1,0 +1,109 @@
+import Foundation
+import MobyTestSupport
+import Testing
+
+@testable import Edge
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `--command`'s runs: what a command prints and how it ended, and that no run can stop
+/// forwarding or take the agent's memory: a run past its timeout is killed with everything it
+/// started, and its output is bounded.
+@Suite(.timeLimit(.minutes(1))) struct CommandRunTests {
+    @Test func linesErrorsAndStatusOfARun() async throws {
+        let outcome = try await CommandRun("printf 'a\\r\\nb\\n'; echo oops >&2; exit 3", timeout: .seconds(20)).run()
+        #expect(outcome.lines == ["a", "b"])
+        #expect(outcome.ending == .exited(3))
+        #expect(outcome.errors == "oops\n")
+        #expect(!outcome.outputCut)
+    }
+
+    @Test func aRunPastItsTimeoutIsKilledWithWhatItStarted() async throws {
+        let pidFile = try TestPaths.scratch("command-run").appendingPathComponent("child").path
+        let started = ContinuousClock.now
+        let outcome = try await CommandRun(
+            "echo first; sleep 600 & echo $! > \(pidFile); wait; echo never", timeout: .milliseconds(500)
+        ).run()
+        #expect(ContinuousClock.now - started < .seconds(5))
+        #expect(outcome.ending == .timedOut)
+        #expect(outcome.lines == ["first"])
+        let text = try String(contentsOfFile: pidFile, encoding: .utf8)
+        let child = try #require(Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)))
+        try await eventually("the command's background child to be killed") { Self.hasEnded(child) }
+    }
+
+    @Test func aCommandThatClosesItsOutputAndHangsIsEndedToo() async throws {
+        let started = ContinuousClock.now
+        let outcome = try await CommandRun("echo one; exec >&- 2>&-; sleep 600", timeout: .milliseconds(500)).run()
+        #expect(ContinuousClock.now - started < .seconds(5))
+        #expect(outcome.ending == .timedOut)
+        #expect(outcome.lines == ["one"])
+    }
+
+    @Test func outputPastTheLimitIsDroppedAndTheRunStillEnds() async throws {
+        let outcome = try await CommandRun(
+            "yes 0123456789 | head -n 100000", timeout: .seconds(20), maxOutput: 1_000
+        ).run()
+        #expect(outcome.outputCut)
+        // 1,000 bytes hold 90 whole lines of 11 bytes; the 91st is cut short and dropped.
+        #expect(outcome.lines.count == 90)
+        #expect(outcome.lines.allSatisfy { $0 == "0123456789" })
+        #expect(outcome.ending == .exited(0))
+    }
+
+    @Test func aLongLineIsCutWhereItShowsItIsTooLong() async throws {
+        let outcome = try await CommandRun(
+            "head -c 200000 /dev/zero | tr '\\0' x; echo; echo next", timeout: .seconds(20)
+        )
+        .run()
+        #expect(outcome.lines.map(\.utf8.count) == [LineReader.maxLine, 4])
+    }
+
+    @Test func cancellingARunKillsItAtOnce() async throws {
+        let started = ContinuousClock.now
+        let run = Task { try await CommandRun("sleep 600", timeout: .seconds(600)).run() }
+        try await Task.sleep(for: .milliseconds(300))
+        run.cancel()
+        let outcome = try await run.value
+        #expect(outcome.ending == .signalled(SIGKILL))
+        #expect(ContinuousClock.now - started < .seconds(5))
+    }
+
+    /// The agent ignores SIGPIPE (and its signal handling ignores SIGTERM); ignored signals are
+    /// inherited across exec, and a command ignoring SIGPIPE would spin on a closed pipe.
+    @Test func theCommandDoesNotInheritIgnoredSignals() async throws {
+        let pipe = signal(SIGPIPE, SIG_IGN)
+        let term = signal(SIGTERM, SIG_IGN)
+        defer {
+            signal(SIGPIPE, pipe)
+            signal(SIGTERM, term)
+        }
+        let outcome = try await CommandRun("grep '^SigIgn' /proc/self/status", timeout: .seconds(20)).run()
+        let line = try #require(outcome.lines.first)
+        let mask = try #require(UInt64(line.split(separator: "\t").last ?? "", radix: 16), "\(line)")
+        #expect(mask & (1 << (UInt64(SIGPIPE) - 1)) == 0, "\(line)")
+        #expect(mask & (1 << (UInt64(SIGTERM) - 1)) == 0, "\(line)")
+    }
+
+    /// A run that hangs no longer stops forwarding for good: it is killed, and the next run's
+    /// lines arrive.
+    @Test func forwardingGoesOnAfterARunThatHung() async throws {
+        let marker = try TestPaths.scratch("command-source").appendingPathComponent("ran").path
+        let command = "if [ -e \(marker) ]; then echo second; else touch \(marker); echo first; sleep 600; fi"
+        let lines = LineSource.command(
+            command, every: .milliseconds(100), timeout: .milliseconds(500), logger: testLogger("command"))
+        var iterator = lines.makeAsyncIterator()
+        #expect(await iterator.next() == "first")
+        #expect(await iterator.next() == "second")
+    }
+
+    /// Gone, or a zombie that only waits for its reaper.
+    static func hasEnded(_ pid: Int32) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return true }
+        return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).hasPrefix("Z")
+    }
+}
