@@ -112,7 +112,7 @@ public struct InfluxClient: Sendable {
         let (status, headers, text) = try await send(request)
         guard (200..<300).contains(status) else {
             if case .rejected(_, let message, _) = Self.classify(status: status, headers: headers, body: text) {
-                throw .query(message)
+                throw InfluxError.query(error: message)
             }
             throw Self.classify(status: status, headers: headers, body: text)
         }
@@ -122,12 +122,15 @@ public struct InfluxClient: Sendable {
         } catch {
             throw .query("unreadable response: \(text.prefix(200))")
         }
-        if let error = response.error {
-            throw InfluxError.isDatabaseNotFound(error) ? .databaseNotFound(error) : .query(error)
-        }
+        if let error = response.error { throw InfluxError.query(error: error) }
         let results = response.results ?? []
         if let failed = results.first(where: { $0.error != nil }), let error = failed.error {
-            throw InfluxError.isDatabaseNotFound(error) ? .databaseNotFound(error) : .query(error)
+            throw InfluxError.query(error: error)
+        }
+        // A series cut short by InfluxDB's `max-row-limit` (we never ask for chunks): an answer
+        // that looks whole but is not would be worse than an error.
+        if results.contains(where: { $0.partial || $0.series.contains(where: \.partial) }) {
+            throw .overLimit("the answer was cut short (max-row-limit)", busy: false)
         }
         return results
     }

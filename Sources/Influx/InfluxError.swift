@@ -12,6 +12,11 @@ public enum InfluxError: Error, Sendable, CustomStringConvertible {
     /// The database or its retention policy (or the v2 bucket) does not exist: a write is held
     /// and retried once it is created; a query has no data yet.
     case databaseNotFound(String)
+    /// InfluxDB would not answer a query in full under one of its configured limits. `busy`: it
+    /// ran too many queries at once, or this one ran out of time (worth retrying); otherwise the
+    /// query reads or returns more points, series, buckets or rows than allowed (a shorter range
+    /// or fewer points may pass).
+    case overLimit(String, busy: Bool)
 
     public var description: String {
         switch self {
@@ -22,6 +27,7 @@ public enum InfluxError: Error, Sendable, CustomStringConvertible {
                 + (badLines.isEmpty ? "" : " [\(badLines.count) bad line(s)]")
         case .query(let message): "InfluxQL error: \(message)"
         case .databaseNotFound(let message): "InfluxDB: \(message)"
+        case .overLimit(let message, _): "InfluxDB's limits: \(message)"
         }
     }
 
@@ -29,8 +35,24 @@ public enum InfluxError: Error, Sendable, CustomStringConvertible {
     public var isRetryable: Bool {
         switch self {
         case .unavailable, .databaseNotFound: true
+        case .overLimit(_, let busy): busy
         case .rejected, .query: false
         }
+    }
+
+    /// A query's error by what InfluxDB's words say it is; the one place they are read (InfluxDB
+    /// 1.x spells one of them "exceeed", so only the limit's name is matched).
+    static func query(error message: String) -> InfluxError {
+        if isDatabaseNotFound(message) { return .databaseNotFound(message) }
+        if message.contains("max-concurrent-queries limit") || message.contains("query-timeout limit") {
+            return .overLimit(message, busy: true)
+        }
+        if ["max-select-point limit", "max-select-series limit", "max-select-buckets limit"].contains(where: {
+            message.contains($0)
+        }) {
+            return .overLimit(message, busy: false)
+        }
+        return .query(message)
     }
 
     /// InfluxDB's words for a missing database or retention policy (1.x) or bucket (2.x); the

@@ -3,11 +3,14 @@ public struct QueryResult: Sendable, Decodable {
     public var statementID: Int?
     public var series: [Series]
     public var error: String?
+    /// More of the answer follows (chunked answers, which we do not ask for).
+    public var partial: Bool
 
     enum CodingKeys: String, CodingKey {
         case statementID = "statement_id"
         case series
         case error
+        case partial
     }
 
     public init(from decoder: any Decoder) throws {
@@ -15,6 +18,7 @@ public struct QueryResult: Sendable, Decodable {
         statementID = try container.decodeIfPresent(Int.self, forKey: .statementID)
         series = try container.decodeIfPresent([Series].self, forKey: .series) ?? []
         error = try container.decodeIfPresent(String.self, forKey: .error)
+        partial = try container.decodeIfPresent(Bool.self, forKey: .partial) ?? false
     }
 }
 
@@ -24,6 +28,8 @@ public struct Series: Sendable, Decodable {
     public var tags: [String: String]?
     public var columns: [String]
     public var values: [[QueryValue]]
+    /// InfluxDB cut the series short (its `max-row-limit`).
+    public var partial: Bool
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -31,9 +37,10 @@ public struct Series: Sendable, Decodable {
         tags = try container.decodeIfPresent([String: String].self, forKey: .tags)
         columns = try container.decodeIfPresent([String].self, forKey: .columns) ?? []
         values = try container.decodeIfPresent([[QueryValue]].self, forKey: .values) ?? []
+        partial = try container.decodeIfPresent(Bool.self, forKey: .partial) ?? false
     }
 
-    enum CodingKeys: String, CodingKey { case name, tags, columns, values }
+    enum CodingKeys: String, CodingKey { case name, tags, columns, values, partial }
 
     /// Rows as column-name → value dictionaries.
     public var rows: [[String: QueryValue]] {

@@ -165,3 +165,27 @@ import Testing
         }
     }
 }
+
+/// A query's error is told apart by InfluxDB 1.x's words (as its source spells them).
+@Suite struct QueryErrorTests {
+    func kind(_ message: String) -> String {
+        switch InfluxError.query(error: message) {
+        case .databaseNotFound: "missing"
+        case .overLimit(_, let busy): busy ? "busy" : "too much"
+        case .query: "query"
+        case .unavailable, .rejected: "other"
+        }
+    }
+
+    @Test func limitsAreToldApartFromMistakes() {
+        #expect(kind("max-concurrent-queries limit exceeded(4, 4)") == "busy")
+        #expect(kind("query-timeout limit exceeded") == "busy")
+        #expect(kind("max-select-point limit exceeed: (6/5)") == "too much")
+        #expect(kind("max-select-series limit exceeded: (2/1)") == "too much")
+        #expect(kind("max-select-buckets limit exceeded: (61/10)") == "too much")
+        #expect(kind("database not found: moby") == "missing")
+        #expect(kind("error parsing query: found EOF, expected FROM at line 1, char 9") == "query")
+        #expect(InfluxError.query(error: "query-timeout limit exceeded").isRetryable)
+        #expect(!InfluxError.query(error: "max-select-point limit exceeed: (6/5)").isRetryable)
+    }
+}

@@ -90,6 +90,16 @@ import Testing
         #expect(run([.warning, .warning, .warning, .warning]) == [nil, nil, .raised(.warning), .continued])
     }
 
+    @Test func countsAnomalousReadingsInARow() {
+        var episode = AnomalyEpisode()
+        let severities: [Severity?] = [.warning, .critical, nil, .warning, .warning, .warning, .warning]
+        let runs = severities.map { severity in
+            _ = episode.observe(severity, rules: rules)
+            return episode.anomalousRun
+        }
+        #expect(runs == [1, 2, 0, 1, 2, 3, 4])
+    }
+
     @Test func isolatedSpikesNeverRaise() {
         #expect(run([.critical, nil, .critical, .critical, nil, .warning]).allSatisfy { $0 == nil })
     }

@@ -54,6 +54,36 @@ import Testing
         #expect(await center.openAlerts().first?.readingCount == 4, "each later reading adds one")
     }
 
+    /// An operator resolved the alert while its episode was still open (the device recovering,
+    /// its normal readings not yet enough to close it): one relapsing reading does not raise a
+    /// new alert. It takes as many anomalous readings in a row as opening an episode, and the new
+    /// alert counts them.
+    @Test func anEpisodeGoingOnAfterAResolveRaisesAfterAFullRunOnly() async throws {
+        let (center, store) = try center()
+        _ = try await center.start()
+        func going(on run: Int, at time: Int64) -> AnomalySignal {
+            var next = signal(.continued, at: time)
+            next.openingReadings = run
+            next.raiseAfter = 3
+            return next
+        }
+        var raise = signal(.raised(.critical))
+        raise.openingReadings = 3
+        raise.raiseAfter = 3
+        await center.handle(raise)
+        let first = try #require(try await store.openAlerts().first)
+        _ = try await center.resolve(id: first.id, actor: "bob", note: "checked, recovering")
+        await center.handle(going(on: 1, at: 2_000))
+        await center.handle(going(on: 1, at: 3_000))
+        await center.handle(going(on: 2, at: 4_000))
+        #expect(try await store.openAlerts().isEmpty, "a relapse of one or two readings raises nothing")
+        await center.handle(going(on: 3, at: 5_000))
+        let second = try #require(try await store.openAlerts().first)
+        #expect(second.id != first.id)
+        #expect(second.readingCount == 3)
+        #expect(second.summary.hasSuffix("over 3 readings."), "\(second.summary)")
+    }
+
     @Test func streamClientsDroppedForBeingSlowAreCounted() async throws {
         let feed = AlertFeed(bufferLimit: 2)
         let metrics = ServerMetrics()
@@ -167,7 +197,9 @@ import Testing
         }
         func alerts(_ query: AlertQuery) async throws -> AlertPage { try await inner.alerts(query) }
         func alert(id: Int64) async throws -> Alert? { try await inner.alert(id: id) }
-        func history(alertID: Int64) async throws -> [AlertHistoryEntry] { try await inner.history(alertID: alertID) }
+        func history(alertID: Int64, latest: Int) async throws -> (entries: [AlertHistoryEntry], total: Int) {
+            try await inner.history(alertID: alertID, latest: latest)
+        }
         func events(after sequence: Int64, limit: Int) async throws -> [AlertEvent]? {
             try await inner.events(after: sequence, limit: limit)
         }

@@ -39,10 +39,11 @@ struct PipelineFixture {
     /// Starts both services, runs `body`, stops them. `brokerSizeLimit: false` runs Mosquitto
     /// without the shipped `max_packet_size`; `maxValuesPerTag` sets InfluxDB's series limit.
     static func with<T>(
-        brokerSizeLimit: Bool = true, maxValuesPerTag: Int? = nil, _ body: (PipelineFixture) async throws -> T
+        brokerSizeLimit: Bool = true, maxValuesPerTag: Int? = nil, influxSettings: [String: [String]] = [:],
+        _ body: (PipelineFixture) async throws -> T
     ) async throws -> T {
         try await TestBroker.with(sizeLimit: brokerSizeLimit) { broker in
-            try await TestInflux.with(maxValuesPerTag: maxValuesPerTag) { influx in
+            try await TestInflux.with(maxValuesPerTag: maxValuesPerTag, settings: influxSettings) { influx in
                 try await body(PipelineFixture(broker: broker, influx: influx, database: "moby_test"))
             }
         }

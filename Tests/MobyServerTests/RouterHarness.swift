@@ -31,15 +31,19 @@ struct RouterHarness {
         try await Application(router: buildRouter(parts)).test(.router) { client in try await body(client) }
     }
 
-    /// Raises an alert on `device` (as three anomalous readings would) and returns its id.
-    func raiseAlert(device: String, temperature: Double = 95) async throws -> Int64 {
+    /// What a reading of `device` at `temperature` did to its episode, as ingest reports it.
+    func signal(_ change: AnomalyEpisode.Change, device: String, temperature: Double = 95) -> AnomalySignal {
         let reading = Reading(
             deviceID: device, timestamp: WallClock.nanoseconds(), values: [MetricValue(.temperature, temperature)])
-        await parts.center.handle(
-            AnomalySignal(
-                deviceID: device, change: .raised(.critical), severity: .critical,
-                assessment: AnomalyScorer(catalog: parts.configuration.catalog).assess(reading),
-                readingAt: reading.timestamp))
+        return AnomalySignal(
+            deviceID: device, change: change, severity: change == .cleared ? nil : .critical,
+            assessment: AnomalyScorer(catalog: parts.configuration.catalog).assess(reading),
+            readingAt: reading.timestamp)
+    }
+
+    /// Raises an alert on `device` (as three anomalous readings would) and returns its id.
+    func raiseAlert(device: String, temperature: Double = 95) async throws -> Int64 {
+        await parts.center.handle(signal(.raised(.critical), device: device, temperature: temperature))
         guard let alert = await parts.center.openAlerts().first(where: { $0.deviceID == device }) else {
             throw ConfigurationError("no alert was raised for \(device)")
         }

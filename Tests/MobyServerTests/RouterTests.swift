@@ -126,6 +126,32 @@ import Testing
         }
     }
 
+    /// A flapping device (its condition clearing and coming back, auto-resolve off) adds two
+    /// history entries a cycle to one alert: its detail holds the latest ones and the count.
+    @Test func aFlappingAlertsDetailHoldsItsLatestHistoryAndTheCount() async throws {
+        let harness = try await RouterHarness()
+        let id = try await harness.raiseAlert(device: "press-7")
+        for _ in 0..<110 {
+            await harness.parts.center.handle(harness.signal(.cleared, device: "press-7", temperature: 20))
+            await harness.parts.center.handle(harness.signal(.raised(.critical), device: "press-7"))
+        }
+        try await harness.test { client in
+            let detail = try await client.answer("/api/v1/alerts/\(id)")
+            #expect(detail.status == .ok)
+            #expect(detail.json["history_total"] as? Int == 221)
+            let history = try #require(detail.json["history"] as? [[String: Any]])
+            #expect(history.count == 200)
+            #expect(history.first?["action"] as? String == "cleared", "the oldest 21 (the raise first) are left out")
+            #expect(history.last?["action"] as? String == "reopened", "the latest comes last")
+            let few = try await client.answer("/api/v1/alerts/\(id)?history=3")
+            #expect(
+                (few.json["history"] as? [[String: Any]])?.map { $0["action"] as? String } == [
+                    "reopened", "cleared", "reopened",
+                ])
+            #expect(try await client.answer("/api/v1/alerts/\(id)?history=0").fieldsInError == ["history"])
+        }
+    }
+
     @Test func lifecycleThroughTheAPIWithConflictsAndBadBodies() async throws {
         let harness = try await RouterHarness()
         let id = try await harness.raiseAlert(device: "press-8")

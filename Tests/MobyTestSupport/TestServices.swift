@@ -153,9 +153,11 @@ public final class TestInflux: Sendable {
     /// a low value a test can make InfluxDB refuse new series. `authEnabled`: InfluxDB's users
     /// on, as shipped (tests of other things leave them off).
     /// `https`: serve HTTPS only, with the server certificate of these test certificates.
+    /// `settings`: more lines by section (`["coordinator": ["max-select-point = 10"]]`), added to
+    /// the section or, when the template has none, in a new one.
     public init(
         label: String = "influxd", maxValuesPerTag: Int? = nil, authEnabled: Bool = false,
-        https: TestCertificates? = nil
+        https: TestCertificates? = nil, settings: [String: [String]] = [:]
     ) throws {
         secure = https != nil
         directory = try TestPaths.scratch(label)
@@ -184,6 +186,14 @@ public final class TestInflux: Sendable {
 
                     """, at: section.upperBound)
         }
+        for (section, lines) in settings.sorted(by: { $0.key < $1.key }) {
+            let text = lines.map { "  \($0)\n" }.joined()
+            if let header = conf.range(of: "[\(section)]\n") {
+                conf.insert(contentsOf: text, at: header.upperBound)
+            } else {
+                conf += "\n[\(section)]\n" + text
+            }
+        }
         let confURL = directory.appendingPathComponent("influxdb.conf")
         try conf.write(to: confURL, atomically: true, encoding: .utf8)
         process = ServiceProcess(
@@ -208,9 +218,10 @@ public final class TestInflux: Sendable {
 
     /// Starts influxd, runs `body`, stops it whatever happens.
     public static func with<T>(
-        maxValuesPerTag: Int? = nil, authEnabled: Bool = false, _ body: (TestInflux) async throws -> T
+        maxValuesPerTag: Int? = nil, authEnabled: Bool = false, settings: [String: [String]] = [:],
+        _ body: (TestInflux) async throws -> T
     ) async throws -> T {
-        let influx = try TestInflux(maxValuesPerTag: maxValuesPerTag, authEnabled: authEnabled)
+        let influx = try TestInflux(maxValuesPerTag: maxValuesPerTag, authEnabled: authEnabled, settings: settings)
         try await influx.start()
         let result: T
         do {

@@ -30,7 +30,8 @@ public struct AnomalyEpisode: Sendable, Equatable {
 
     /// The open episode's severity; nil while the device is normal.
     public private(set) var severity: Severity?
-    private var anomalousRun = 0
+    /// Anomalous readings in a row, the last one observed included (0 after a normal one).
+    public private(set) var anomalousRun = 0
     private var criticalRun = 0
     private var normalRun = 0
 

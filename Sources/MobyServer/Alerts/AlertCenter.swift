@@ -105,8 +105,12 @@ actor AlertCenter {
             }
         case .continued:
             guard var alert = open[key] else {
-                // The operator resolved the alert while the condition goes on: a new alert.
-                await raise(signal, severity: signal.severity ?? .warning, now: now)
+                // The operator resolved the alert while the episode goes on: a new alert once the
+                // condition has lasted as many readings in a row as opening an episode takes (a
+                // recovering device's single relapse is not one).
+                if signal.openingReadings >= signal.raiseAfter {
+                    await raise(signal, severity: signal.severity ?? .warning, now: now)
+                }
                 return
             }
             alert.absorb(signal.assessment, catalog: profile(of: signal), at: signal.readingAt)

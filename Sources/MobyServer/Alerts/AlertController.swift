@@ -18,7 +18,15 @@ struct AlertController<Context: AuthRequestContext<Principal>>: Sendable {
 
     struct AlertDetail: ResponseEncodable {
         var alert: AlertDocument
+        /// The latest entries (`?history=`, 200 by default), oldest first.
         var history: [AlertHistoryDocument]?
+        /// How many entries the alert has in all (a flapping alert can have thousands).
+        var historyTotal: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case alert, history
+            case historyTotal = "history_total"
+        }
     }
 
     /// The optional body of acknowledge and resolve (the actor is whoever is logged in).
@@ -29,7 +37,7 @@ struct AlertController<Context: AuthRequestContext<Principal>>: Sendable {
     var routes: RouteCollection<Context> {
         let routes = RouteCollection(context: Context.self)
         routes.get("/api/v1/alerts") { request, _ in try await list(request) }
-        routes.get("/api/v1/alerts/{id}") { _, context in try await detail(try id(context)) }
+        routes.get("/api/v1/alerts/{id}") { request, context in try await detail(try id(context), request) }
         return routes
     }
 
@@ -72,17 +80,22 @@ struct AlertController<Context: AuthRequestContext<Principal>>: Sendable {
             alerts: page.alerts.map(AlertDocument.init), total: page.total, limit: query.limit, offset: query.offset)
     }
 
-    private func detail(_ id: Int64) async throws -> AlertDetail {
+    private func detail(_ id: Int64, _ request: Request) async throws -> AlertDetail {
+        var parameters = QueryParameters(request)
+        let latest = parameters.int("history", default: 200, in: 1...10_000)
+        try parameters.check()
         let alert: Alert?
-        let history: [AlertHistoryEntry]
+        let history: (entries: [AlertHistoryEntry], total: Int)
         do {
             alert = try await store.alert(id: id)
-            history = try await store.history(alertID: id)
+            history = try await store.history(alertID: id, latest: latest)
         } catch {
             throw APIError(.serviceUnavailable, "the alert store is unavailable: \(error)")
         }
         guard let alert else { throw APIError(.notFound, "no alert with id \(id)") }
-        return AlertDetail(alert: AlertDocument(alert), history: history.map(AlertHistoryDocument.init))
+        return AlertDetail(
+            alert: AlertDocument(alert), history: history.entries.map(AlertHistoryDocument.init),
+            historyTotal: history.total)
     }
 
     private func act(

@@ -13,12 +13,20 @@ protocol AlertStore: Sendable {
     )
     func alerts(_ query: AlertQuery) async throws -> AlertPage
     func alert(id: Int64) async throws -> Alert?
-    func history(alertID: Int64) async throws -> [AlertHistoryEntry]
+    /// The alert's latest `latest` history entries, oldest first, and how many it has in all.
+    func history(alertID: Int64, latest: Int) async throws -> (entries: [AlertHistoryEntry], total: Int)
     /// Events after `sequence`, oldest first; nil when they are no longer all kept (or the
     /// sequence is from another store), so the client needs a fresh snapshot.
     func events(after sequence: Int64, limit: Int) async throws -> [AlertEvent]?
     /// Open alerts and the last event's sequence, read together (the WebSocket snapshot).
     func snapshot() async throws -> (alerts: [Alert], sequence: Int64)
+}
+
+extension AlertStore {
+    /// The alert's whole history, oldest first.
+    func history(alertID: Int64) async throws -> [AlertHistoryEntry] {
+        try await history(alertID: alertID, latest: Int(Int32.max)).entries
+    }
 }
 
 /// What happened to an alert, as sent on the WebSocket and logged for replay.

@@ -13,6 +13,10 @@ struct AnomalySignal: Sendable {
     var readingAt: Int64
     /// When the server received the reading (ns), for the raise latency metric.
     var receivedAt: Int64 = WallClock.nanoseconds()
-    /// Anomalous readings in a row that opened the episode (for `raised`): the alert counts them.
+    /// Anomalous readings in a row, this one included (for `raised`, those that opened the
+    /// episode): an alert raised by this signal counts them.
     var openingReadings = 1
+    /// How many anomalous readings in a row open an episode (`Hysteresis.raiseAfter`): a
+    /// condition going on after an operator resolved its alert raises a new one only as late.
+    var raiseAfter = 1
 }

@@ -223,16 +223,22 @@ final class SQLiteAlertStore: AlertStore {
         }
     }
 
-    func history(alertID: Int64) async throws -> [AlertHistoryEntry] {
+    func history(alertID: Int64, latest: Int) async throws -> (entries: [AlertHistoryEntry], total: Int) {
         try await pool.read { db in
-            try Row.fetchAll(
-                db, sql: "SELECT * FROM alert_history WHERE alert_id = ? ORDER BY id", arguments: [alertID]
+            let total =
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM alert_history WHERE alert_id = ?", arguments: [alertID])
+                ?? 0
+            let entries = try Row.fetchAll(
+                db, sql: "SELECT * FROM alert_history WHERE alert_id = ? ORDER BY id DESC LIMIT ?",
+                arguments: [alertID, max(latest, 0)]
             )
+            .reversed()
             .map { row in
                 AlertHistoryEntry(
                     action: row["action"], actor: row["actor"], at: row["at"], note: row["note"],
                     status: AlertStatus(rawValue: row["status"]) ?? .pending)
             }
+            return (entries, total)
         }
     }
 

@@ -101,6 +101,8 @@ final class FleetState: Sendable {
         var observation: Observation
         var change: AnomalyEpisode.Change
         var severity: Severity?
+        /// Anomalous readings in a row, this one included.
+        var run: Int
     }
 
     /// Records a run of readings in order, under one lock: registers new devices (default
@@ -188,7 +190,9 @@ final class FleetState: Sendable {
                     device.readings += 1
                     if let change = device.episode.observe(observation.severity, rules: rules) {
                         outcome.changes.append(
-                            EpisodeChange(observation: observation, change: change, severity: device.episode.severity))
+                            EpisodeChange(
+                                observation: observation, change: change, severity: device.episode.severity,
+                                run: device.episode.anomalousRun))
                     }
                     return nil
                 }

@@ -129,7 +129,7 @@ struct IngestService: Service {
                     deviceID: reading.deviceID, change: change.change, severity: change.severity,
                     assessment: fleet.scorers[profile].assess(reading), profile: fleet.profiles[profile].profileName,
                     readingAt: change.observation.stamp?.sensorTimestamp ?? reading.timestamp, receivedAt: receivedAt,
-                    openingReadings: fleet.rules.raiseAfter))
+                    openingReadings: change.run, raiseAfter: fleet.rules.raiseAfter))
         }
         // Dead letters go out (each acknowledged by the broker) before any message of the run
         // may be acknowledged. A message whose dead letter could not be

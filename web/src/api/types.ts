@@ -52,7 +52,10 @@ export interface AlertHistoryEntry {
 /** GET /api/v1/alerts/{id} and the answer of acknowledge/resolve (without history). */
 export interface AlertDetail {
   alert: Alert;
+  /** The latest entries (200), oldest first. */
   history?: AlertHistoryEntry[];
+  /** How many entries the alert has in all. */
+  history_total?: number;
 }
 
 export interface AlertList {

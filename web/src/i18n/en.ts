@@ -247,6 +247,7 @@ export const en = {
   alertSummary: 'Summary',
   alertContributors: 'Contributors',
   alertHistory: 'History',
+  alertHistoryLatest: (shown: string, total: string) => `The latest ${shown} of ${total} entries.`,
   alertScore: (score: string, peak: string) => `score ${score}, peak ${peak}`,
   alertReadings: (n: string) => (n === '1' ? '1 reading' : `${n} readings`),
   alertCleared: (when: string) => `condition cleared ${when}`,

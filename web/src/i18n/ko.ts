@@ -243,6 +243,7 @@ export const ko: Messages = {
   alertSummary: '요약',
   alertContributors: '원인 항목',
   alertHistory: '이력',
+  alertHistoryLatest: (shown, total) => `전체 ${total}건 중 최근 ${shown}건입니다.`,
   alertScore: (score, peak) => `점수 ${score}, 최고 ${peak}`,
   alertReadings: (n) => `측정 ${n}회`,
   alertCleared: (when) => `${when} 조건 해소`,

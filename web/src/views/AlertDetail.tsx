@@ -14,7 +14,7 @@ export function AlertDetailPanel({ id, tick, onChanged }: { id: number; tick: nu
   const detail = useLoad((signal) => api.alert(id, signal), `alert/${id}`, undefined, tick);
   if (detail.error != null) return <ErrorNotice error={detail.error} onRetry={detail.reload} />;
   if (!detail.data) return <Skeleton rows={5} />;
-  const { alert, history = [] } = detail.data;
+  const { alert, history = [], history_total: historyTotal = history.length } = detail.data;
   const actionLabel = (action: string) => {
     const key = `action_${action}` as keyof typeof t;
     return typeof t[key] === 'string' ? (t[key] as string) : action;
@@ -83,6 +83,11 @@ export function AlertDetailPanel({ id, tick, onChanged }: { id: number; tick: nu
       </section>
       <section>
         <h3>{t.alertHistory}</h3>
+        {historyTotal > history.length && (
+          <p className="muted" data-testid="alert-history-latest">
+            {t.alertHistoryLatest(num(history.length, 0), num(historyTotal, 0))}
+          </p>
+        )}
         <table className="compact" data-testid="alert-history">
           <thead>
             <tr>
