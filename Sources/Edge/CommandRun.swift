@@ -7,10 +7,11 @@ import Synchronization
 
 /// One run of `--command`: `/bin/sh -c <command>` in a process group of its own, so that a run
 /// that outlives its `timeout` is ended with everything it started (a shell's children outlive a
-/// kill of the shell alone). Its standard output is kept up to `maxOutput` bytes (the rest is read
-/// and dropped, so the command never blocks on a full pipe), its standard error's first 4 KiB.
-/// The blocking calls (poll, read, waitpid) run on a thread of their own, never on Swift's shared
-/// threads: a command that hangs cannot stall the agent.
+/// kill of the shell alone). Its standard output is kept up to `maxOutput` bytes (a command
+/// printing more is ended there), its standard error's first 4 KiB. The blocking calls (poll,
+/// read, waitpid) run on a thread of their own, never on Swift's shared threads, and a run returns
+/// at most a grace period after its deadline even when its process cannot be ended (stuck in the
+/// kernel on a hung device): a command that hangs cannot stall the agent.
 public struct CommandRun: Sendable {
     /// How the command ended.
     public enum Ending: Sendable, Equatable {
@@ -18,6 +19,9 @@ public struct CommandRun: Sendable {
         case signalled(Int32)
         /// Killed (with its process group) once the timeout had passed.
         case timedOut
+        /// Still there a grace period after it was killed (stuck in the kernel), or reaped by
+        /// someone else: a thread of its own waits to reap it.
+        case unknown
     }
 
     /// What a run printed and how it ended.
@@ -69,11 +73,17 @@ public struct CommandRun: Sendable {
 }
 
 /// A spawned command: its pid (also its process group), the read ends of its output pipes.
+/// Killing and reaping share a lock, so the group is never signalled once the shell was reaped
+/// (its pid may then belong to another process).
 private final class Child: Sendable {
     let pid: pid_t
     let output: Int32
     let errors: Int32
-    private let killed = Atomic<Bool>(false)
+    private struct Life {
+        var killed = false
+        var reaped = false
+    }
+    private let life = Mutex(Life())
 
     private init(pid: pid_t, output: Int32, errors: Int32) {
         self.pid = pid
@@ -103,11 +113,13 @@ private final class Child: Sendable {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
-        // A group of its own (pgid = pid), default handling of the signals the agent ignores or
-        // handles (ignored ones would be inherited), no blocked signals.
+        // A group of its own (pgid = pid), default handling of every signal (ignored ones, such as
+        // SIGPIPE and the SIGTERM the agent's signal handling ignores, would be inherited), no
+        // blocked signals.
         var signals = sigset_t()
-        sigemptyset(&signals)
-        for signal in [SIGPIPE, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2] { sigaddset(&signals, signal) }
+        sigfillset(&signals)
+        sigdelset(&signals, SIGKILL)
+        sigdelset(&signals, SIGSTOP)
         posix_spawnattr_setsigdefault(&attributes, &signals)
         var none = sigset_t()
         sigemptyset(&none)
@@ -129,13 +141,37 @@ private final class Child: Sendable {
         return Child(pid: pid, output: out[0], errors: err[0])
     }
 
-    /// Kills the whole process group (once).
+    /// Kills the whole process group (once, and never after the shell was reaped).
     func kill() {
-        guard !killed.exchange(true, ordering: .relaxed) else { return }
-        _ = Glibc.kill(-pid, SIGKILL)
+        life.withLock { life in
+            guard !life.killed, !life.reaped else { return }
+            life.killed = true
+            _ = Glibc.kill(-pid, SIGKILL)
+        }
     }
 
-    var wasKilled: Bool { killed.load(ordering: .relaxed) }
+    var wasKilled: Bool { life.withLock { $0.killed } }
+
+    /// Reaps the shell if it has ended: its wait status, nil while it runs, `.max` when it is not
+    /// ours to reap (ECHILD).
+    private func reap() -> Int32? {
+        life.withLock { life in
+            var status: Int32 = 0
+            while true {
+                let reaped = waitpid(pid, &status, WNOHANG)
+                if reaped == pid {
+                    life.reaped = true
+                    return status
+                }
+                if reaped < 0, errno == EINTR { continue }
+                if reaped < 0 {
+                    life.reaped = true
+                    return .max
+                }
+                return nil
+            }
+        }
+    }
 
     /// On its own thread: reads both pipes until they close, killing the group at `deadline`;
     /// then reaps the shell.
@@ -169,8 +205,13 @@ private final class Child: Sendable {
                 }
                 if descriptor.fd == self.output {
                     let room = maxOutput - printed.count
-                    if count > room { outputCut = true }
                     printed += chunk[..<Swift.min(count, Swift.max(room, 0))]
+                    if count > room, !outputCut {
+                        // More than any reading command prints: a runaway, ended here rather
+                        // than read and dropped until its deadline.
+                        outputCut = true
+                        kill()
+                    }
                 } else {
                     errorText += chunk[..<Swift.min(count, Swift.max(CommandRun.maxErrors - errorText.count, 0))]
                 }
@@ -178,26 +219,39 @@ private final class Child: Sendable {
         }
         close(output)
         close(errors)
-        // The shell may still run with its output closed: it has until the deadline too.
-        var status: Int32 = 0
+        // The shell may still run with its output closed: it has until the deadline too, and a
+        // grace period after a kill; one that outlives that (stuck in the kernel) is left to a
+        // thread that reaps it whenever it ends.
+        var status: Int32?
+        var reapBy: ContinuousClock.Instant?
         while true {
-            let reaped = waitpid(pid, &status, WNOHANG)
-            if reaped == pid || (reaped < 0 && errno != EINTR) { break }
-            if !wasKilled, ContinuousClock.now >= deadline {
+            status = reap()
+            if status != nil { break }
+            let now = ContinuousClock.now
+            if !wasKilled, now >= deadline {
                 timedOut = true
                 kill()
             }
+            if wasKilled, reapBy == nil { reapBy = now + CommandRun.grace }
+            if let reapBy, now >= reapBy { break }
             usleep(5_000)
+        }
+        if status == nil {
+            let pid = pid
+            Thread.detachNewThread {
+                var ignored: Int32 = 0
+                while waitpid(pid, &ignored, 0) < 0 && errno == EINTR {}
+            }
         }
         // waitpid's status: the low 7 bits are the signal that ended it (0: it exited), the next
         // byte its exit status.
         let ending: CommandRun.Ending
         if timedOut {
             ending = .timedOut
-        } else if status & 0x7f == 0 {
-            ending = .exited((status >> 8) & 0xff)
+        } else if let status, status != .max {
+            ending = status & 0x7f == 0 ? .exited((status >> 8) & 0xff) : .signalled(status & 0x7f)
         } else {
-            ending = .signalled(status & 0x7f)
+            ending = .unknown
         }
         // Output that ended early (killed, cut) may end inside a line: that line is not whole.
         if wasKilled || outputCut, let lastNewline = printed.lastIndex(of: UInt8(ascii: "\n")) {

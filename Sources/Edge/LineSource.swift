@@ -57,6 +57,10 @@ public enum LineSource {
             metadata["timeout"] = "\(run.timeout)"
             logger.error(
                 "reading command did not finish in time: killed with the processes it started", metadata: metadata)
+        case .unknown:
+            logger.error(
+                "reading command could not be ended or its exit was not seen (stuck on a device?); the next run starts anyway",
+                metadata: metadata)
         }
         if outcome.outputCut {
             logger.warning(

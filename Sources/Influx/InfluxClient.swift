@@ -130,7 +130,7 @@ public struct InfluxClient: Sendable {
         // A series cut short by InfluxDB's `max-row-limit` (we never ask for chunks): an answer
         // that looks whole but is not would be worse than an error.
         if results.contains(where: { $0.partial || $0.series.contains(where: \.partial) }) {
-            throw .overLimit("the answer was cut short (max-row-limit)", busy: false)
+            throw .overLimit("the answer was cut short (max-row-limit)", .points)
         }
         return results
     }

@@ -12,11 +12,22 @@ public enum InfluxError: Error, Sendable, CustomStringConvertible {
     /// The database or its retention policy (or the v2 bucket) does not exist: a write is held
     /// and retried once it is created; a query has no data yet.
     case databaseNotFound(String)
-    /// InfluxDB would not answer a query in full under one of its configured limits. `busy`: it
-    /// ran too many queries at once, or this one ran out of time (worth retrying); otherwise the
-    /// query reads or returns more points, series, buckets or rows than allowed (a shorter range
-    /// or fewer points may pass).
-    case overLimit(String, busy: Bool)
+    /// InfluxDB would not answer a query in full under one of its configured limits; which one
+    /// says what may pass instead.
+    case overLimit(String, QueryLimit)
+
+    /// What a query over InfluxDB's limits should change.
+    public enum QueryLimit: Sendable, Equatable {
+        /// InfluxDB runs as many queries as it allows (`max-concurrent-queries`): the same query
+        /// may pass shortly.
+        case busy
+        /// It reads too many points or series, or takes too long (`max-select-point`,
+        /// `max-select-series`, `query-timeout`): a shorter range may pass.
+        case range
+        /// It makes too many buckets or rows (`max-select-buckets`, an answer cut at
+        /// `max-row-limit`): fewer points may pass.
+        case points
+    }
 
     public var description: String {
         switch self {
@@ -35,7 +46,7 @@ public enum InfluxError: Error, Sendable, CustomStringConvertible {
     public var isRetryable: Bool {
         switch self {
         case .unavailable, .databaseNotFound: true
-        case .overLimit(_, let busy): busy
+        case .overLimit(_, let limit): limit == .busy
         case .rejected, .query: false
         }
     }
@@ -44,14 +55,12 @@ public enum InfluxError: Error, Sendable, CustomStringConvertible {
     /// 1.x spells one of them "exceeed", so only the limit's name is matched).
     static func query(error message: String) -> InfluxError {
         if isDatabaseNotFound(message) { return .databaseNotFound(message) }
-        if message.contains("max-concurrent-queries limit") || message.contains("query-timeout limit") {
-            return .overLimit(message, busy: true)
-        }
-        if ["max-select-point limit", "max-select-series limit", "max-select-buckets limit"].contains(where: {
-            message.contains($0)
-        }) {
-            return .overLimit(message, busy: false)
-        }
+        let limits: [(String, QueryLimit)] = [
+            ("max-concurrent-queries limit", .busy), ("query-timeout limit", .range),
+            ("max-select-point limit", .range), ("max-select-series limit", .range),
+            ("max-select-buckets limit", .points),
+        ]
+        if let (_, limit) = limits.first(where: { message.contains($0.0) }) { return .overLimit(message, limit) }
         return .query(message)
     }
 

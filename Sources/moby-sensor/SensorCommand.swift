@@ -131,11 +131,11 @@ struct SensorCommand: AsyncParsableCommand {
         }
         guard count >= 0 else { throw ValidationError("--count must not be negative") }
         guard outboxMaxMB > 0 else { throw ValidationError("--outbox-max-mb must be positive") }
-        guard interval > 0, interval <= 86_400 else {
-            throw ValidationError("--interval must be in (0, 86400] seconds")
+        guard interval >= 0.001, interval <= 86_400 else {
+            throw ValidationError("--interval must be in 0.001...86400 seconds")
         }
-        guard commandTimeout > 0, commandTimeout <= 86_400 else {
-            throw ValidationError("--command-timeout must be in (0, 86400] seconds")
+        guard commandTimeout >= 0.001, commandTimeout <= 86_400 else {
+            throw ValidationError("--command-timeout must be in 0.001...86400 seconds")
         }
         guard (0...65_535).contains(keepaliveSeconds) else {
             throw ValidationError("--keepalive-seconds must be in 0...65535")

@@ -42,14 +42,24 @@ import Testing
         #expect(outcome.lines == ["one"])
     }
 
-    @Test func outputPastTheLimitIsDroppedAndTheRunStillEnds() async throws {
-        let outcome = try await CommandRun(
-            "yes 0123456789 | head -n 100000", timeout: .seconds(20), maxOutput: 1_000
-        ).run()
+    @Test func aCommandPrintingPastTheLimitIsEndedThere() async throws {
+        let started = ContinuousClock.now
+        let outcome = try await CommandRun("yes 0123456789", timeout: .seconds(20), maxOutput: 1_000).run()
+        #expect(ContinuousClock.now - started < .seconds(5), "ended at the limit, not at its deadline")
         #expect(outcome.outputCut)
         // 1,000 bytes hold 90 whole lines of 11 bytes; the 91st is cut short and dropped.
         #expect(outcome.lines.count == 90)
         #expect(outcome.lines.allSatisfy { $0 == "0123456789" })
+        #expect(outcome.ending == .signalled(SIGKILL))
+    }
+
+    @Test func errorOutputIsKeptUpTo4KiB() async throws {
+        let outcome = try await CommandRun(
+            "head -c 100000 /dev/zero | tr '\\0' e >&2; echo done", timeout: .seconds(20)
+        )
+        .run()
+        #expect(outcome.errors.utf8.count == 4_096)
+        #expect(outcome.lines == ["done"])
         #expect(outcome.ending == .exited(0))
     }
 

@@ -171,7 +171,9 @@ import Testing
     func kind(_ message: String) -> String {
         switch InfluxError.query(error: message) {
         case .databaseNotFound: "missing"
-        case .overLimit(_, let busy): busy ? "busy" : "too much"
+        case .overLimit(_, .busy): "busy"
+        case .overLimit(_, .range): "range"
+        case .overLimit(_, .points): "points"
         case .query: "query"
         case .unavailable, .rejected: "other"
         }
@@ -179,13 +181,13 @@ import Testing
 
     @Test func limitsAreToldApartFromMistakes() {
         #expect(kind("max-concurrent-queries limit exceeded(4, 4)") == "busy")
-        #expect(kind("query-timeout limit exceeded") == "busy")
-        #expect(kind("max-select-point limit exceeed: (6/5)") == "too much")
-        #expect(kind("max-select-series limit exceeded: (2/1)") == "too much")
-        #expect(kind("max-select-buckets limit exceeded: (61/10)") == "too much")
+        #expect(kind("query-timeout limit exceeded") == "range")
+        #expect(kind("max-select-point limit exceeed: (6/5)") == "range")
+        #expect(kind("max-select-series limit exceeded: (2/1)") == "range")
+        #expect(kind("max-select-buckets limit exceeded: (61/10)") == "points")
         #expect(kind("database not found: moby") == "missing")
         #expect(kind("error parsing query: found EOF, expected FROM at line 1, char 9") == "query")
-        #expect(InfluxError.query(error: "query-timeout limit exceeded").isRetryable)
+        #expect(InfluxError.query(error: "max-concurrent-queries limit exceeded(4, 4)").isRetryable)
         #expect(!InfluxError.query(error: "max-select-point limit exceeed: (6/5)").isRetryable)
     }
 }

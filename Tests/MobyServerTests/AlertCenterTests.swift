@@ -54,15 +54,15 @@ import Testing
         #expect(await center.openAlerts().first?.readingCount == 4, "each later reading adds one")
     }
 
-    /// An operator resolved the alert while its episode was still open (the device recovering,
-    /// its normal readings not yet enough to close it): one relapsing reading does not raise a
-    /// new alert. It takes as many anomalous readings in a row as opening an episode, and the new
-    /// alert counts them.
+    /// An operator resolved the alert while its episode was still open: the condition going on
+    /// raises a new alert only after as many anomalous readings in a row since the resolve as
+    /// opening an episode takes, counting those. Readings before the resolve (the alert counted
+    /// them) do not count, and a recovering device's single relapse raises nothing.
     @Test func anEpisodeGoingOnAfterAResolveRaisesAfterAFullRunOnly() async throws {
         let (center, store) = try center()
         _ = try await center.start()
-        func going(on run: Int, at time: Int64) -> AnomalySignal {
-            var next = signal(.continued, at: time)
+        func going(on run: Int, at time: Int64, _ change: AnomalyEpisode.Change = .continued) -> AnomalySignal {
+            var next = signal(change, at: time)
             next.openingReadings = run
             next.raiseAfter = 3
             return next
@@ -71,17 +71,29 @@ import Testing
         raise.openingReadings = 3
         raise.raiseAfter = 3
         await center.handle(raise)
-        let first = try #require(try await store.openAlerts().first)
-        _ = try await center.resolve(id: first.id, actor: "bob", note: "checked, recovering")
-        await center.handle(going(on: 1, at: 2_000))
-        await center.handle(going(on: 1, at: 3_000))
-        await center.handle(going(on: 2, at: 4_000))
-        #expect(try await store.openAlerts().isEmpty, "a relapse of one or two readings raises nothing")
-        await center.handle(going(on: 3, at: 5_000))
+        for run in 4...6 { await center.handle(going(on: run, at: 1_000 + Int64(run))) }
+        let first = try #require(await center.openAlerts().first)
+        #expect(first.readingCount == 6)
+        // Resolved while the condition goes on without a break: readings 7 and 8 are not enough.
+        _ = try await center.resolve(id: first.id, actor: "bob", note: "bearing greased")
+        await center.handle(going(on: 7, at: 2_000))
+        await center.handle(going(on: 8, at: 2_001))
+        #expect(try await store.openAlerts().isEmpty, "two readings since the resolve raise nothing")
+        await center.handle(going(on: 9, at: 2_002, .escalated))
         let second = try #require(try await store.openAlerts().first)
         #expect(second.id != first.id)
-        #expect(second.readingCount == 3)
+        #expect(second.readingCount == 3, "the readings since the resolve, not the whole run")
         #expect(second.summary.hasSuffix("over 3 readings."), "\(second.summary)")
+
+        // Resolved while recovering: relapses of one and two readings raise nothing.
+        _ = try await center.resolve(id: second.id, actor: "bob", note: "checked")
+        await center.handle(going(on: 1, at: 3_000))
+        await center.handle(going(on: 1, at: 3_002))
+        await center.handle(going(on: 2, at: 3_003))
+        #expect(try await store.openAlerts().isEmpty, "a relapse of one or two readings raises nothing")
+        await center.handle(going(on: 3, at: 3_004))
+        let third = try #require(try await store.openAlerts().first)
+        #expect(third.id != second.id && third.readingCount == 3)
     }
 
     @Test func streamClientsDroppedForBeingSlowAreCounted() async throws {

@@ -31,6 +31,9 @@ actor AlertCenter {
     /// Alerts changed in memory but not yet stored (coalesced updates, failed writes).
     private var dirty: Set<String> = []
     private var lastStored: [String: Int64] = [:]
+    /// Episodes going on after an operator resolved their alert: the last run ingest reported
+    /// and how many readings of it came since the resolve (see `relapse`).
+    private var relapses: [String: (run: Int, count: Int)] = [:]
     /// Changes run one at a time. Each reads an alert, awaits the store, then updates `open`;
     /// the actor alone would let a second change run during that wait on a stale copy (two
     /// operators both resolving one alert, an update overwriting an acknowledgement).
@@ -78,6 +81,7 @@ actor AlertCenter {
         let now = WallClock.nanoseconds()
         switch signal.change {
         case .raised(let severity):
+            relapses[key] = nil
             if var alert = open[key] {
                 let reopened = alert.clearedAt != nil
                 alert.absorb(signal.assessment, catalog: profile(of: signal), at: signal.readingAt)
@@ -92,7 +96,7 @@ actor AlertCenter {
             }
         case .escalated:
             guard var alert = open[key] else {
-                await raise(signal, severity: .critical, now: now)
+                await relapse(signal, key: key, severity: .critical, now: now)
                 return
             }
             alert.absorb(signal.assessment, catalog: profile(of: signal), at: signal.readingAt)
@@ -105,12 +109,7 @@ actor AlertCenter {
             }
         case .continued:
             guard var alert = open[key] else {
-                // The operator resolved the alert while the episode goes on: a new alert once the
-                // condition has lasted as many readings in a row as opening an episode takes (a
-                // recovering device's single relapse is not one).
-                if signal.openingReadings >= signal.raiseAfter {
-                    await raise(signal, severity: signal.severity ?? .warning, now: now)
-                }
+                await relapse(signal, key: key, severity: signal.severity ?? .warning, now: now)
                 return
             }
             alert.absorb(signal.assessment, catalog: profile(of: signal), at: signal.readingAt)
@@ -121,6 +120,7 @@ actor AlertCenter {
                 dirty.insert(key)
             }
         case .cleared:
+            relapses[key] = nil
             guard var alert = open[key] else { return }
             alert.clearedAt = signal.readingAt
             alert.updatedAt = now
@@ -200,6 +200,8 @@ actor AlertCenter {
                 alert, history: entry(action, alert, now, actor: actor, note: note), event: event, now: now,
                 retry: false)
         else { throw .unavailable("the alert store did not take the change; try again") }
+        // A resolve starts the count of an episode that goes on afresh.
+        if event == .resolved { relapses[Self.key(alert.deviceID, alert.rule)] = nil }
         return stored
     }
 
@@ -209,6 +211,23 @@ actor AlertCenter {
     }
 
     // MARK: Storing and publishing
+
+    /// A reading of an episode that goes on after an operator resolved its alert: a new alert
+    /// once the condition has shown as many anomalous readings in a row since the resolve as
+    /// opening an episode takes, counting those (a recovering device's single relapse raises
+    /// nothing, and readings the resolved alert already counted are not counted again).
+    private func relapse(_ signal: AnomalySignal, key: String, severity: Severity, now: Int64) async {
+        let run = signal.openingReadings
+        let count = relapses[key].map { run == $0.run + 1 ? $0.count + 1 : 1 } ?? 1
+        guard count >= signal.raiseAfter else {
+            relapses[key] = (run, count)
+            return
+        }
+        relapses[key] = nil
+        var raising = signal
+        raising.openingReadings = count
+        await raise(raising, severity: severity, now: now)
+    }
 
     private func raise(_ signal: AnomalySignal, severity: Severity, now: Int64) async {
         let alert = Alert(

@@ -127,14 +127,14 @@ struct ReadingsController<Context: RequestContext>: Sendable {
         } catch .databaseNotFound {
             // Nothing was ever written: no data, not an error.
             results = []
-        } catch .overLimit(let message, busy: true) {
+        } catch .overLimit(let message, .busy) {
             var busy = APIError(.serviceUnavailable, "InfluxDB is too busy to answer (\(message)); try again shortly")
             busy.headers[.retryAfter] = "1"
             throw busy
-        } catch .overLimit(let message, busy: false) {
+        } catch .overLimit(let message, let limit) {
             // The request is valid, but more than this InfluxDB is set to answer in one query.
-            let field = message.contains("point") || message.contains("series") ? "from" : "points"
-            let advice = field == "from" ? "ask for a shorter range" : "ask for fewer points"
+            let (field, advice) =
+                limit == .points ? ("points", "ask for fewer points") : ("from", "ask for a shorter range")
             throw APIError(
                 .unprocessableContent, "more than InfluxDB's limits allow in one query",
                 errors: [FieldError(field: field, message: "over InfluxDB's limits (\(message)): \(advice)")])
