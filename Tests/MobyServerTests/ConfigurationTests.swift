@@ -177,6 +177,7 @@ import Testing
             (["--influx-url", "broker:8086"], ["MOBY_INFLUX_URL", "http://", "broker:8086"]),
             (["--influx-url", "http://"], ["MOBY_INFLUX_URL", "with a host"]),
             (["--llm-url", "ftp://llm"], ["MOBY_LLM_URL", "http://", "ftp://llm"]),
+            (["--llm-url", "http://llm/v1", "--llm-language", "fr"], ["MOBY_LLM_LANGUAGE", "en or ko", "fr"]),
             (["--log-level", "loud"], ["MOBY_LOG_LEVEL", "trace, debug, info", "loud"]),
             (["--influx-retention", "30 days"], ["MOBY_INFLUX_RETENTION", "30d, 12w or INF", "30 days"]),
             (["--alert-auto-resolve", "maybe"], ["MOBY_ALERT_AUTO_RESOLVE", "true or false", "maybe"]),

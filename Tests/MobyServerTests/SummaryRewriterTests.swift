@@ -46,13 +46,15 @@ import Testing
         try await app.test(.live) { client in try await body(try #require(client.port), requests) }
     }
 
-    func center(_ url: String, timeout: Duration = .seconds(3), metrics: ServerMetrics) throws -> (
-        AlertCenter, SQLiteAlertStore
-    ) {
+    func center(
+        _ url: String, timeout: Duration = .seconds(3), language: SummaryEndpoint.Language = .en,
+        metrics: ServerMetrics
+    ) throws -> (AlertCenter, SQLiteAlertStore) {
         let store = try SQLiteAlertStore(
             path: try TestPaths.scratch("llm").appendingPathComponent("alerts.sqlite").path)
         let rewriter = SummaryRewriter(
-            endpoint: SummaryEndpoint(url: URL(string: url)!, model: "test-model", apiKey: "k", timeout: timeout),
+            endpoint: SummaryEndpoint(
+                url: URL(string: url)!, model: "test-model", apiKey: "k", timeout: timeout, language: language),
             metrics: metrics,
             logger: testLogger())
         let center = AlertCenter(
@@ -92,6 +94,29 @@ import Testing
             #expect(history.map(\.action) == ["raised", "summarized"] && history.last?.actor == "llm")
             let request = try #require(requests.bodies.withLock { $0.first })
             #expect(request.contains(#""model":"test-model""#) && request.contains("Critical anomaly on press-1"))
+        }
+    }
+
+    /// Korean operators get a Korean narrative: the model is told so, in the system message.
+    @Test func theNarrativeIsAskedForInTheOperatorsLanguage() async throws {
+        try await withStandIn(delay: .zero) { port, requests in
+            let (center, store) = try center(
+                "http://127.0.0.1:\(port)/ok/", timeout: .seconds(20), language: .ko, metrics: ServerMetrics())
+            _ = try await center.start()
+            await center.handle(raised)
+            _ = try await waitForAlert(store) { $0.narrative != nil }
+            struct Chat: Decodable {
+                struct Message: Decodable {
+                    var role: String
+                    var content: String
+                }
+                var messages: [Message]
+            }
+            let body = try #require(requests.bodies.withLock { $0.first })
+            let chat = try JSONDecoder().decode(Chat.self, from: Data(body.utf8))
+            let system = try #require(chat.messages.first { $0.role == "system" })
+            #expect(system.content.contains("Write in Korean (한국어)"), "\(system.content)")
+            #expect(!system.content.contains("Write in English"))
         }
     }
 

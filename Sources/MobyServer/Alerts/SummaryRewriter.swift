@@ -88,7 +88,7 @@ final class SummaryRewriter: Sendable {
         let chat = ChatRequest(
             model: endpoint.model,
             messages: [
-                .init(role: "system", content: Self.instructions),
+                .init(role: "system", content: Self.instructions + " " + endpoint.language.instruction),
                 .init(role: "user", content: "\(alert.summary)\n\nDetails (JSON): \(details)"),
             ])
         var request = HTTPClientRequest(url: endpoint.url.absoluteString.trimmingSuffix("/") + "/chat/completions")

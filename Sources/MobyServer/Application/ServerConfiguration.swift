@@ -207,6 +207,9 @@ public struct ServerConfiguration: Sendable {
         Setting(
             key: "moby.llm.timeout.ms", defaultValue: "3000",
             help: "Give up on a summary rewrite after this long (the template stays)"),
+        Setting(
+            key: "moby.llm.language", defaultValue: "en",
+            help: "Language the rewritten summaries are written in, the operators': en or ko"),
         Setting(key: "moby.log.level", defaultValue: "info", help: "trace, debug, info, notice, warning, error"),
     ]
 
@@ -444,9 +447,12 @@ public struct ServerConfiguration: Sendable {
         webSocketBuffer = try int("moby.ws.buffer", in: 1...1_000_000)
         webSocketMaxClients = try int("moby.ws.max.clients", in: 1...1_000_000)
         if optional("moby.llm.url") != nil {
+            guard let language = SummaryEndpoint.Language(rawValue: string("moby.llm.language").lowercased()) else {
+                throw invalid("moby.llm.language", "must be en or ko")
+            }
             summaryEndpoint = SummaryEndpoint(
                 url: try httpURL("moby.llm.url"), model: string("moby.llm.model"), apiKey: optional("moby.llm.key"),
-                timeout: .milliseconds(try int("moby.llm.timeout.ms", in: 1...600_000)))
+                timeout: .milliseconds(try int("moby.llm.timeout.ms", in: 1...600_000)), language: language)
         }
         // Set by systemd, not by an operator: NOTIFY_SOCKET, WATCHDOG_USEC, WATCHDOG_PID.
         if let socket = optional("notify.socket") {
@@ -532,6 +538,23 @@ public struct SummaryEndpoint: Sendable {
     public var model: String
     public var apiKey: String?
     public var timeout: Duration
+    /// The operators' language: the console words everything else in each browser's language,
+    /// but a narrative is one text, written once.
+    public var language: Language = .en
+
+    /// The languages the console speaks.
+    public enum Language: String, Sendable {
+        case en, ko
+
+        /// What the model is told, in the system message.
+        var instruction: String {
+            switch self {
+            case .en: "Write in English."
+            case .ko:
+                "Write in Korean (한국어). Keep machine names, metric names, numbers and units exactly as given."
+            }
+        }
+    }
 }
 
 /// A setting with a value that cannot work; the message names the setting and what it expects.
