@@ -26,8 +26,9 @@ public struct CommandRun: Sendable {
 
     /// What a run printed and how it ended.
     public struct Outcome: Sendable {
-        /// The complete lines of its standard output (see `LineSource.lines(of:)`); a line cut
-        /// short by the end of a killed or overlong output is dropped.
+        /// The lines of its standard output (`LineSplitter`), each also handed to `run`'s
+        /// `onLine` as it arrived; a line cut short by the end of a killed or overlong output is
+        /// dropped.
         public var lines: [String]
         public var ending: Ending
         /// The first 4 KiB of its standard error.
@@ -53,15 +54,18 @@ public struct CommandRun: Sendable {
     }
 
     /// Runs the command to its end, its timeout, or the task's cancellation (which kills its
-    /// process group at once and returns what it printed so far).
-    public func run() async throws -> Outcome {
+    /// process group at once and returns what it printed so far). Each line goes to `onLine` as
+    /// soon as it is printed (on the run's own thread), so a reading is not held until the run
+    /// ends.
+    public func run(onLine: @escaping @Sendable (String) -> Void = { _ in }) async throws -> Outcome {
         let child = try Child.spawn(["/bin/sh", "-c", command])
         let deadline = ContinuousClock.now + timeout
         let maxOutput = maxOutput
         return await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Outcome, Never>) in
                 let thread = Thread {
-                    continuation.resume(returning: child.collect(until: deadline, maxOutput: maxOutput))
+                    continuation.resume(
+                        returning: child.collect(until: deadline, maxOutput: maxOutput, onLine: onLine))
                 }
                 thread.name = "moby-sensor.command"
                 thread.start()
@@ -175,8 +179,16 @@ private final class Child: Sendable {
 
     /// On its own thread: reads both pipes until they close, killing the group at `deadline`;
     /// then reaps the shell.
-    func collect(until deadline: ContinuousClock.Instant, maxOutput: Int) -> CommandRun.Outcome {
-        var printed: [UInt8] = []
+    func collect(
+        until deadline: ContinuousClock.Instant, maxOutput: Int, onLine: (String) -> Void
+    ) -> CommandRun.Outcome {
+        var printed = 0
+        var splitter = LineSplitter()
+        var lines: [String] = []
+        let emit = { (line: String) in
+            lines.append(line)
+            onLine(line)
+        }
         var errorText: [UInt8] = []
         var outputCut = false
         var open: [Int32?] = [output, errors]
@@ -204,8 +216,10 @@ private final class Child: Sendable {
                     continue
                 }
                 if descriptor.fd == self.output {
-                    let room = maxOutput - printed.count
-                    printed += chunk[..<Swift.min(count, Swift.max(room, 0))]
+                    let room = maxOutput - printed
+                    let kept = chunk[..<Swift.min(count, Swift.max(room, 0))]
+                    printed += kept.count
+                    splitter.feed(kept, emit)
                     if count > room, !outputCut {
                         // More than any reading command prints: a runaway, ended here rather
                         // than read and dropped until its deadline.
@@ -254,13 +268,9 @@ private final class Child: Sendable {
             ending = .unknown
         }
         // Output that ended early (killed, cut) may end inside a line: that line is not whole.
-        if wasKilled || outputCut, let lastNewline = printed.lastIndex(of: UInt8(ascii: "\n")) {
-            printed.removeSubrange(printed.index(after: lastNewline)...)
-        } else if wasKilled || outputCut {
-            printed.removeAll()
-        }
+        splitter.finish(whole: !(wasKilled || outputCut), emit)
         return CommandRun.Outcome(
-            lines: LineSource.lines(of: printed), ending: ending, errors: String(decoding: errorText, as: UTF8.self),
+            lines: lines, ending: ending, errors: String(decoding: errorText, as: UTF8.self),
             outputCut: outputCut)
     }
 }

@@ -17,8 +17,11 @@ public final class LineReader: Sendable {
 
     private let fd: Int32
     private let queue = DispatchQueue(label: "moby-sensor.line-reader")
-    /// Bytes read but not yet returned; only touched on `queue`.
-    nonisolated(unsafe) private var buffer: [UInt8] = []
+    /// Lines split but not yet returned (from `head` on), the splitter, and whether the input
+    /// ended; only touched on `queue`.
+    nonisolated(unsafe) private var ready: [String] = []
+    nonisolated(unsafe) private var head = 0
+    nonisolated(unsafe) private var splitter = LineSplitter()
     nonisolated(unsafe) private var ended = false
 
     public init(fd: Int32 = STDIN_FILENO) {
@@ -37,34 +40,27 @@ public final class LineReader: Sendable {
         }
     }
 
-    /// On `queue`.
+    /// On `queue`: reads a chunk at a time (at most 64 KiB of lines ahead of the reader).
     private func readLine() -> String? {
-        var skipping = false
-        var line: [UInt8] = []
         while true {
-            if let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
-                if !skipping { line += buffer[..<newline].prefix(Self.maxLine - line.count) }
-                buffer.removeSubrange(...newline)
-                if line.last == UInt8(ascii: "\r") { line.removeLast() }
-                return String(decoding: line, as: UTF8.self)
+            if head < ready.count {
+                defer { head += 1 }
+                return ready[head]
             }
-            if !skipping {
-                line += buffer.prefix(Self.maxLine - line.count)
-                // Too long: keep what shows it is too long, drop the rest up to the next newline.
-                if line.count >= Self.maxLine { skipping = true }
-            }
-            buffer.removeAll(keepingCapacity: true)
-            if ended { return line.isEmpty ? nil : String(decoding: line, as: UTF8.self) }
+            ready.removeAll(keepingCapacity: true)
+            head = 0
+            if ended { return nil }
             var chunk = [UInt8](repeating: 0, count: 65_536)
             let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
             if count > 0 {
-                buffer += chunk[..<count]
+                splitter.feed(chunk[..<count]) { ready.append($0) }
             } else if count < 0 && errno == EAGAIN {
                 // A non-blocking descriptor: wait until there is something to read.
                 var ready = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
                 _ = poll(&ready, 1, -1)
             } else if count == 0 || errno != EINTR {
                 ended = true
+                splitter.finish(whole: true) { ready.append($0) }
             }
         }
     }

@@ -11,7 +11,7 @@ public enum LineSource {
     }
 
     /// Runs `command` with `/bin/sh -c` every `interval` (measured start to start) and yields
-    /// each line it prints, until the stream's consumer stops. A run still going after `timeout`
+    /// each line as it is printed, until the stream's consumer stops. A run still going after `timeout`
     /// is killed with every process it started (`CommandRun`). A failing, killed or overlong run
     /// is logged with the reason and its error output; the whole lines it printed are still used.
     public static func command(
@@ -24,10 +24,9 @@ public enum LineSource {
                 let run = CommandRun(command, timeout: timeout)
                 while !Task.isCancelled {
                     do {
-                        let outcome = try await run.run()
+                        let outcome = try await run.run { continuation.yield($0) }
                         if Task.isCancelled { break }
                         log(outcome, of: run, logger: logger)
-                        for line in outcome.lines { continuation.yield(line) }
                     } catch {
                         logger.error(
                             "reading command could not run", metadata: ["command": "\(command)", "error": "\(error)"])
@@ -69,14 +68,4 @@ public enum LineSource {
         }
     }
 
-    /// The non-empty lines of `output`, split at LF bytes with a CR before it dropped (an
-    /// Arduino bridge's `println` ends lines with CRLF, which Swift takes as one character, so
-    /// splitting the string at "\n" would not split them). A line is cut at `LineReader.maxLine`
-    /// bytes, which still shows it is too long for a reading.
-    static func lines(of output: some Collection<UInt8>) -> [String] {
-        output.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true).compactMap { line in
-            let text = line.last == UInt8(ascii: "\r") ? line.dropLast() : line[...]
-            return text.isEmpty ? nil : String(decoding: text.prefix(LineReader.maxLine), as: UTF8.self)
-        }
-    }
 }

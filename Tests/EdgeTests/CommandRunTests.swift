@@ -109,6 +109,18 @@ import Testing
         #expect(await iterator.next() == "second")
     }
 
+    /// Lines are handed on as they are printed, not when the run ends: a reading without a
+    /// timestamp is stamped when it was printed, and one printed before a hang is not held until
+    /// the deadline.
+    @Test func linesArriveAsTheyArePrinted() async throws {
+        let started = ContinuousClock.now
+        let lines = LineSource.command(
+            "echo first; sleep 30", every: .seconds(60), timeout: .seconds(45), logger: testLogger("command"))
+        var iterator = lines.makeAsyncIterator()
+        #expect(await iterator.next() == "first")
+        #expect(ContinuousClock.now - started < .seconds(10), "handed on while the run still went on")
+    }
+
     /// Gone, or a zombie that only waits for its reaper.
     static func hasEnded(_ pid: Int32) -> Bool {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),

@@ -54,8 +54,21 @@ import Testing
     }
 
     @Test func commandOutputIsSplitIntoLinesWhateverTheLineEnd() {
-        #expect(LineSource.lines(of: "a\r\nb\n\r\nc".utf8) == ["a", "b", "c"])
-        #expect(LineSource.lines(of: "{\"t\":1}\r\n".utf8) == ["{\"t\":1}"])
-        #expect(LineSource.lines(of: "".utf8) == [])
+        func lines(_ text: String, in pieces: Int = 1, whole: Bool = true) -> [String] {
+            var splitter = LineSplitter()
+            var lines: [String] = []
+            let bytes = Array(text.utf8)
+            let size = max(1, (bytes.count + pieces - 1) / pieces)
+            for start in stride(from: 0, to: bytes.count, by: size) {
+                splitter.feed(bytes[start..<min(start + size, bytes.count)]) { lines.append($0) }
+            }
+            splitter.finish(whole: whole) { lines.append($0) }
+            return lines
+        }
+        #expect(lines("a\r\nb\n\r\nc") == ["a", "b", "c"])
+        #expect(lines("a\r\nb\n\r\nc", in: 9) == ["a", "b", "c"], "a CR and its LF in different pieces")
+        #expect(lines("{\"t\":1}\r\n") == ["{\"t\":1}"])
+        #expect(lines("") == [])
+        #expect(lines("a\nbeginning of a line", whole: false) == ["a"], "cut off: the last piece is not a line")
     }
 }
