@@ -26,10 +26,10 @@ public struct CommandRun: Sendable {
 
     /// What a run printed and how it ended.
     public struct Outcome: Sendable {
-        /// The lines of its standard output (`LineSplitter`), each also handed to `run`'s
-        /// `onLine` as it arrived; a line cut short by the end of a killed or overlong output is
-        /// dropped.
-        public var lines: [String]
+        /// How many lines of its standard output (`LineSplitter`) were handed to `run`'s
+        /// `onLine`, each as it arrived; a line cut short by the end of a killed or overlong
+        /// output is dropped.
+        public var lineCount: Int
         public var ending: Ending
         /// The first 4 KiB of its standard error.
         public var errors: String
@@ -184,9 +184,9 @@ private final class Child: Sendable {
     ) -> CommandRun.Outcome {
         var printed = 0
         var splitter = LineSplitter()
-        var lines: [String] = []
+        var lineCount = 0
         let emit = { (line: String) in
-            lines.append(line)
+            lineCount += 1
             onLine(line)
         }
         var errorText: [UInt8] = []
@@ -270,7 +270,7 @@ private final class Child: Sendable {
         // Output that ended early (killed, cut) may end inside a line: that line is not whole.
         splitter.finish(whole: !(wasKilled || outputCut), emit)
         return CommandRun.Outcome(
-            lines: lines, ending: ending, errors: String(decoding: errorText, as: UTF8.self),
+            lineCount: lineCount, ending: ending, errors: String(decoding: errorText, as: UTF8.self),
             outputCut: outputCut)
     }
 }

@@ -42,7 +42,7 @@ public enum LineSource {
     }
 
     private static func log(_ outcome: CommandRun.Outcome, of run: CommandRun, logger: Logger) {
-        var metadata: Logger.Metadata = ["command": "\(run.command)", "lines": "\(outcome.lines.count)"]
+        var metadata: Logger.Metadata = ["command": "\(run.command)", "lines": "\(outcome.lineCount)"]
         if !outcome.errors.isEmpty { metadata["stderr"] = "\(outcome.errors.suffix(500))" }
         switch outcome.ending {
         case .exited(0): break

@@ -1,7 +1,7 @@
 /// Splits bytes into lines as they arrive: at LF, with a CR before it dropped (an Arduino
 /// bridge's `println` ends lines with CRLF) and empty lines skipped. A line longer than
-/// `LineReader.maxLine` bytes is cut there, still too long for a reading so that it is rejected
-/// as such, and the rest of it skipped: no line takes more memory than that.
+/// `LineReader.maxLine` bytes (its CR not counted) is cut there, still too long for a reading so
+/// that it is rejected as such, and the rest of it skipped: no line takes more memory than that.
 struct LineSplitter {
     private var line: [UInt8] = []
     private var skipping = false
@@ -28,15 +28,17 @@ struct LineSplitter {
         }
     }
 
+    /// Keeps one byte more than a line may have: a CR there may be the line's end, to drop
+    /// before the line is cut (else a CR at the cut would shorten a too-long line to a valid one).
     private mutating func take(_ bytes: some Collection<UInt8>) {
         guard !skipping else { return }
-        line += bytes.prefix(LineReader.maxLine - line.count)
-        if line.count >= LineReader.maxLine { skipping = true }
+        line += bytes.prefix(LineReader.maxLine + 1 - line.count)
+        if line.count > LineReader.maxLine { skipping = true }
     }
 
     private mutating func end(_ emit: (String) -> Void) {
         if line.last == UInt8(ascii: "\r") { line.removeLast() }
-        if !line.isEmpty { emit(String(decoding: line, as: UTF8.self)) }
+        if !line.isEmpty { emit(String(decoding: line.prefix(LineReader.maxLine), as: UTF8.self)) }
         line.removeAll(keepingCapacity: true)
         skipping = false
     }

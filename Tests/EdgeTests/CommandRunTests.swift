@@ -1,5 +1,6 @@
 import Foundation
 import MobyTestSupport
+import Synchronization
 import Testing
 
 @testable import Edge
@@ -13,8 +14,10 @@ import Testing
 /// started, and its output is bounded.
 @Suite(.timeLimit(.minutes(1))) struct CommandRunTests {
     @Test func linesErrorsAndStatusOfARun() async throws {
-        let outcome = try await CommandRun("printf 'a\\r\\nb\\n'; echo oops >&2; exit 3", timeout: .seconds(20)).run()
-        #expect(outcome.lines == ["a", "b"])
+        let (outcome, lines) = try await CommandRun(
+            "printf 'a\\r\\nb\\n'; echo oops >&2; exit 3", timeout: .seconds(20)
+        ).runCollecting()
+        #expect(lines == ["a", "b"])
         #expect(outcome.ending == .exited(3))
         #expect(outcome.errors == "oops\n")
         #expect(!outcome.outputCut)
@@ -23,12 +26,12 @@ import Testing
     @Test func aRunPastItsTimeoutIsKilledWithWhatItStarted() async throws {
         let pidFile = try TestPaths.scratch("command-run").appendingPathComponent("child").path
         let started = ContinuousClock.now
-        let outcome = try await CommandRun(
+        let (outcome, lines) = try await CommandRun(
             "echo first; sleep 600 & echo $! > \(pidFile); wait; echo never", timeout: .milliseconds(500)
-        ).run()
+        ).runCollecting()
         #expect(ContinuousClock.now - started < .seconds(5))
         #expect(outcome.ending == .timedOut)
-        #expect(outcome.lines == ["first"])
+        #expect(lines == ["first"])
         let text = try String(contentsOfFile: pidFile, encoding: .utf8)
         let child = try #require(Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)))
         try await eventually("the command's background child to be killed") { Self.hasEnded(child) }
@@ -36,44 +39,44 @@ import Testing
 
     @Test func aCommandThatClosesItsOutputAndHangsIsEndedToo() async throws {
         let started = ContinuousClock.now
-        let outcome = try await CommandRun("echo one; exec >&- 2>&-; sleep 600", timeout: .milliseconds(500)).run()
+        let (outcome, lines) = try await CommandRun("echo one; exec >&- 2>&-; sleep 600", timeout: .milliseconds(500))
+            .runCollecting()
         #expect(ContinuousClock.now - started < .seconds(5))
         #expect(outcome.ending == .timedOut)
-        #expect(outcome.lines == ["one"])
+        #expect(lines == ["one"])
     }
 
     @Test func aCommandPrintingPastTheLimitIsEndedThere() async throws {
         let started = ContinuousClock.now
-        let outcome = try await CommandRun("yes 0123456789", timeout: .seconds(20), maxOutput: 1_000).run()
+        let (outcome, lines) = try await CommandRun("yes 0123456789", timeout: .seconds(20), maxOutput: 1_000)
+            .runCollecting()
         #expect(ContinuousClock.now - started < .seconds(5), "ended at the limit, not at its deadline")
         #expect(outcome.outputCut)
         // 1,000 bytes hold 90 whole lines of 11 bytes; the 91st is cut short and dropped.
-        #expect(outcome.lines.count == 90)
-        #expect(outcome.lines.allSatisfy { $0 == "0123456789" })
+        #expect(lines.count == 90)
+        #expect(lines.allSatisfy { $0 == "0123456789" })
         #expect(outcome.ending == .signalled(SIGKILL))
     }
 
     @Test func errorOutputIsKeptUpTo4KiB() async throws {
-        let outcome = try await CommandRun(
+        let (outcome, lines) = try await CommandRun(
             "head -c 100000 /dev/zero | tr '\\0' e >&2; echo done", timeout: .seconds(20)
-        )
-        .run()
+        ).runCollecting()
         #expect(outcome.errors.utf8.count == 4_096)
-        #expect(outcome.lines == ["done"])
+        #expect(lines == ["done"])
         #expect(outcome.ending == .exited(0))
     }
 
     @Test func aLongLineIsCutWhereItShowsItIsTooLong() async throws {
-        let outcome = try await CommandRun(
+        let (_, lines) = try await CommandRun(
             "head -c 200000 /dev/zero | tr '\\0' x; echo; echo next", timeout: .seconds(20)
-        )
-        .run()
-        #expect(outcome.lines.map(\.utf8.count) == [LineReader.maxLine, 4])
+        ).runCollecting()
+        #expect(lines.map(\.utf8.count) == [LineReader.maxLine, 4])
     }
 
     @Test func cancellingARunKillsItAtOnce() async throws {
         let started = ContinuousClock.now
-        let run = Task { try await CommandRun("sleep 600", timeout: .seconds(600)).run() }
+        let run = Task { try await CommandRun("sleep 600", timeout: .seconds(600)).runCollecting().outcome }
         try await Task.sleep(for: .milliseconds(300))
         run.cancel()
         let outcome = try await run.value
@@ -90,8 +93,9 @@ import Testing
             signal(SIGPIPE, pipe)
             signal(SIGTERM, term)
         }
-        let outcome = try await CommandRun("grep '^SigIgn' /proc/self/status", timeout: .seconds(20)).run()
-        let line = try #require(outcome.lines.first)
+        let (_, lines) = try await CommandRun("grep '^SigIgn' /proc/self/status", timeout: .seconds(20))
+            .runCollecting()
+        let line = try #require(lines.first)
         let mask = try #require(UInt64(line.split(separator: "\t").last ?? "", radix: 16), "\(line)")
         #expect(mask & (1 << (UInt64(SIGPIPE) - 1)) == 0, "\(line)")
         #expect(mask & (1 << (UInt64(SIGTERM) - 1)) == 0, "\(line)")
@@ -121,11 +125,30 @@ import Testing
         #expect(ContinuousClock.now - started < .seconds(10), "handed on while the run still went on")
     }
 
+    @Test func aKilledRunsUnfinishedLastLineIsDroppedAndAnEndedRunsKept() async throws {
+        let (killed, cut) = try await CommandRun("printf 'a\\nbeg'; sleep 600", timeout: .milliseconds(500))
+            .runCollecting()
+        #expect(killed.ending == .timedOut)
+        #expect(cut == ["a"], "'beg' may be the beginning of a line only")
+        let (ended, whole) = try await CommandRun("printf 'a\\nb'", timeout: .seconds(20)).runCollecting()
+        #expect(ended.ending == .exited(0) && ended.lineCount == 2)
+        #expect(whole == ["a", "b"])
+    }
+
     /// Gone, or a zombie that only waits for its reaper.
     static func hasEnded(_ pid: Int32) -> Bool {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
             let close = stat.lastIndex(of: ")")
         else { return true }
         return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).hasPrefix("Z")
+    }
+}
+
+extension CommandRun {
+    /// Runs the command and collects the lines it hands on.
+    func runCollecting() async throws -> (outcome: Outcome, lines: [String]) {
+        let lines = Mutex<[String]>([])
+        let outcome = try await run { line in lines.withLock { $0.append(line) } }
+        return (outcome, lines.withLock { $0 })
     }
 }

@@ -70,5 +70,11 @@ import Testing
         #expect(lines("{\"t\":1}\r\n") == ["{\"t\":1}"])
         #expect(lines("") == [])
         #expect(lines("a\nbeginning of a line", whole: false) == ["a"], "cut off: the last piece is not a line")
+        // The cap: a CR at the cut is not the line's end, so a line too long stays too long.
+        let fits = String(repeating: "x", count: LineReader.maxLine - 1)
+        #expect(
+            lines(fits + "\r\n", in: 3).map(\.utf8.count) == [LineReader.maxLine - 1], "a reading of the maximum size")
+        #expect(lines(fits + "\ryz\nnext\n", in: 3).map(\.utf8.count) == [LineReader.maxLine, 4], "still too long")
+        #expect(lines(fits + "y\r\n").map(\.utf8.count) == [LineReader.maxLine], "too long, its CR dropped")
     }
 }
