@@ -26,6 +26,9 @@ import Testing
         (["--rate", "1e-10"], "--rate must be at least 1/86400"),
         (["--command", "true", "--command-timeout", "0.0004"], "--command-timeout must be in 0.001...86400 seconds"),
         (["--command", "true", "--interval", "1e300"], "--interval must be in 0.001...86400 seconds"),
+        (["--command", "true", "--interval", "nan"], "--interval must be in 0.001...86400 seconds"),
+        (["--command", "true", "--command-timeout=-1"], "--command-timeout must be in 0.001...86400 seconds"),
+        (["--command", "true", "--command-timeout", "inf"], "--command-timeout must be in 0.001...86400 seconds"),
     ])
     func settingsThatWouldLoseReadingsAreRefused(arguments: [String], reason: String) async throws {
         let (status, output) = try await run(["--mqtt-url", "mqtt://127.0.0.1:1"] + arguments, timeout: .seconds(20))

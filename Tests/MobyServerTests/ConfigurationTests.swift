@@ -178,6 +178,11 @@ import Testing
             (["--influx-url", "http://"], ["MOBY_INFLUX_URL", "with a host"]),
             (["--llm-url", "ftp://llm"], ["MOBY_LLM_URL", "http://", "ftp://llm"]),
             (["--llm-url", "http://llm/v1", "--llm-language", "fr"], ["MOBY_LLM_LANGUAGE", "en or ko", "fr"]),
+            (["--llm-url", "http://llm/v1", "--llm-language", "ko\u{0}"], ["MOBY_LLM_LANGUAGE", "en or ko"]),
+            (
+                ["--llm-url", "http://llm/v1", "--llm-language", String(repeating: "k", count: 100_000)],
+                ["MOBY_LLM_LANGUAGE"]
+            ),
             (["--log-level", "loud"], ["MOBY_LOG_LEVEL", "trace, debug, info", "loud"]),
             (["--influx-retention", "30 days"], ["MOBY_INFLUX_RETENTION", "30d, 12w or INF", "30 days"]),
             (["--alert-auto-resolve", "maybe"], ["MOBY_ALERT_AUTO_RESOLVE", "true or false", "maybe"]),

@@ -148,7 +148,15 @@ import Testing
                 (few.json["history"] as? [[String: Any]])?.map { $0["action"] as? String } == [
                     "reopened", "cleared", "reopened",
                 ])
-            #expect(try await client.answer("/api/v1/alerts/\(id)?history=0").fieldsInError == ["history"])
+            for hostile in ["0", "-1", "10001", "99999999999999999999", "abc", "1e3", "%00", "3%0A"] {
+                let refused = try await client.answer("/api/v1/alerts/\(id)?history=\(hostile)")
+                #expect(
+                    refused.status == .badRequest && refused.fieldsInError == ["history"],
+                    "\(hostile): \(refused.status)")
+            }
+            // An empty value is no value: the default.
+            let empty = try await client.answer("/api/v1/alerts/\(id)?history=")
+            #expect((empty.json["history"] as? [Any])?.count == 200)
         }
     }
 
