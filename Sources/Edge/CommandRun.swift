@@ -193,17 +193,22 @@ private final class Child: Sendable {
         var outputCut = false
         var open: [Int32?] = [output, errors]
         var timedOut = false
-        var giveUp: ContinuousClock.Instant?
+        var graceEnds: ContinuousClock.Instant?
+        /// Kills the group once the deadline has passed; returns how long the run may still
+        /// wait: until the deadline, or after any kill, a grace period for the group to go.
+        func limit(at now: ContinuousClock.Instant) -> ContinuousClock.Instant {
+            if !wasKilled, now >= deadline {
+                timedOut = true
+                kill()
+            }
+            if wasKilled, graceEnds == nil { graceEnds = now + CommandRun.grace }
+            return graceEnds ?? deadline
+        }
         var chunk = [UInt8](repeating: 0, count: 65_536)
         while open.contains(where: { $0 != nil }) {
             let now = ContinuousClock.now
-            if !timedOut, now >= deadline {
-                timedOut = !wasKilled
-                kill()
-            }
-            if wasKilled, giveUp == nil { giveUp = now + CommandRun.grace }
-            if let giveUp, now >= giveUp { break }
-            let until = giveUp ?? deadline
+            let until = limit(at: now)
+            if graceEnds != nil, now >= until { break }
             var fds = open.compactMap { $0 }.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
             let wait = Swift.max(0, Swift.min(Int((until - now) / .milliseconds(1)) + 1, 100))
             let ready = poll(&fds, nfds_t(fds.count), Int32(wait))
@@ -233,21 +238,16 @@ private final class Child: Sendable {
         }
         close(output)
         close(errors)
-        // The shell may still run with its output closed: it has until the deadline too, and a
-        // grace period after a kill; one that outlives that (stuck in the kernel) is left to a
-        // thread that reaps it whenever it ends.
+        // The shell may still run with its output closed: it has the same deadline and grace;
+        // one that outlives them (stuck in the kernel) is left to a thread that reaps it
+        // whenever it ends.
         var status: Int32?
-        var reapBy: ContinuousClock.Instant?
         while true {
             status = reap()
             if status != nil { break }
             let now = ContinuousClock.now
-            if !wasKilled, now >= deadline {
-                timedOut = true
-                kill()
-            }
-            if wasKilled, reapBy == nil { reapBy = now + CommandRun.grace }
-            if let reapBy, now >= reapBy { break }
+            let until = limit(at: now)
+            if graceEnds != nil, now >= until { break }
             usleep(5_000)
         }
         if status == nil {

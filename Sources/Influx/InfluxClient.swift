@@ -111,10 +111,9 @@ public struct InfluxClient: Sendable {
         addAuthorization(to: &request)
         let (status, headers, text) = try await send(request)
         guard (200..<300).contains(status) else {
-            if case .rejected(_, let message, _) = Self.classify(status: status, headers: headers, body: text) {
-                throw InfluxError.query(error: message)
-            }
-            throw Self.classify(status: status, headers: headers, body: text)
+            let error = Self.classify(status: status, headers: headers, body: text)
+            if case .rejected(_, let message, _) = error { throw InfluxError.answering(query: message) }
+            throw error
         }
         let response: QueryResponse
         do {
@@ -122,10 +121,10 @@ public struct InfluxClient: Sendable {
         } catch {
             throw .query("unreadable response: \(text.prefix(200))")
         }
-        if let error = response.error { throw InfluxError.query(error: error) }
+        if let error = response.error { throw InfluxError.answering(query: error) }
         let results = response.results ?? []
         if let failed = results.first(where: { $0.error != nil }), let error = failed.error {
-            throw InfluxError.query(error: error)
+            throw InfluxError.answering(query: error)
         }
         // A series cut short by InfluxDB's `max-row-limit` (we never ask for chunks): an answer
         // that looks whole but is not would be worse than an error.

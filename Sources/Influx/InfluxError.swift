@@ -53,7 +53,7 @@ public enum InfluxError: Error, Sendable, CustomStringConvertible {
 
     /// A query's error by what InfluxDB's words say it is; the one place they are read (InfluxDB
     /// 1.x spells one of them "exceeed", so only the limit's name is matched).
-    static func query(error message: String) -> InfluxError {
+    static func answering(query message: String) -> InfluxError {
         if isDatabaseNotFound(message) { return .databaseNotFound(message) }
         let limits: [(String, QueryLimit)] = [
             ("max-concurrent-queries limit", .busy), ("query-timeout limit", .range),

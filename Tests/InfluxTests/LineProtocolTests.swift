@@ -169,7 +169,7 @@ import Testing
 /// A query's error is told apart by InfluxDB 1.x's words (as its source spells them).
 @Suite struct QueryErrorTests {
     func kind(_ message: String) -> String {
-        switch InfluxError.query(error: message) {
+        switch InfluxError.answering(query: message) {
         case .databaseNotFound: "missing"
         case .overLimit(_, .busy): "busy"
         case .overLimit(_, .range): "range"
@@ -187,7 +187,7 @@ import Testing
         #expect(kind("max-select-buckets limit exceeded: (61/10)") == "points")
         #expect(kind("database not found: moby") == "missing")
         #expect(kind("error parsing query: found EOF, expected FROM at line 1, char 9") == "query")
-        #expect(InfluxError.query(error: "max-concurrent-queries limit exceeded(4, 4)").isRetryable)
-        #expect(!InfluxError.query(error: "max-select-point limit exceeed: (6/5)").isRetryable)
+        #expect(InfluxError.answering(query: "max-concurrent-queries limit exceeded(4, 4)").isRetryable)
+        #expect(!InfluxError.answering(query: "max-select-point limit exceeed: (6/5)").isRetryable)
     }
 }

@@ -47,29 +47,24 @@ import Testing
         }
     }
 
-    /// `max-select-buckets` is checked when InfluxDB plans the query (`max-select-point` only by a
-    /// monitor that samples running queries, too late for a test's small query).
-    @Test func moreBucketsThanAllowedIsTheCallersToNarrow() async throws {
-        try await PipelineFixture.with(influxSettings: ["coordinator": ["max-select-buckets = 10"]]) { fixture in
+    /// Too many buckets (`max-select-buckets`, checked when InfluxDB plans the query;
+    /// `max-select-point` is checked only by a monitor that samples running queries, too late for
+    /// a test's small query), and an answer InfluxDB cut short at `max-row-limit`, which must not
+    /// be shown as whole. Within the limit, the same readings are answered.
+    @Test(arguments: [
+        ("coordinator", "max-select-buckets = 10", "max-select-buckets", 5),
+        ("http", "max-row-limit = 5", "max-row-limit", 4),
+    ])
+    func tooManyPointsForInfluxDBsLimitsAreTheCallersToNarrow(
+        section: String, setting: String, limit: String, withinIt: Int
+    ) async throws {
+        try await PipelineFixture.with(influxSettings: [section: [setting]]) { fixture in
             let (status, problem) = try await askForTheLastMinute(fixture, points: 60)
             #expect(status == .unprocessableContent)
             let field = try #require(problem?.errors?.first, "\(String(describing: problem))")
             #expect(field.field == "points")
-            #expect(field.message.contains("max-select-buckets") && field.message.contains("fewer points"), "\(field)")
-            let (fewer, _) = try await askForTheLastMinute(fixture, points: 5)
-            #expect(fewer == .ok)
-        }
-    }
-
-    @Test func anAnswerInfluxDBCutShortIsRefusedRatherThanShownAsWhole() async throws {
-        try await PipelineFixture.with(influxSettings: ["http": ["max-row-limit = 5"]]) { fixture in
-            let (status, problem) = try await askForTheLastMinute(fixture, points: 60)
-            #expect(status == .unprocessableContent)
-            let field = try #require(problem?.errors?.first, "\(String(describing: problem))")
-            #expect(field.field == "points")
-            #expect(field.message.contains("max-row-limit") && field.message.contains("fewer points"), "\(field)")
-            // Within the limit, the same readings are answered.
-            let (fewer, _) = try await askForTheLastMinute(fixture, points: 4)
+            #expect(field.message.contains(limit) && field.message.contains("fewer points"), "\(field)")
+            let (fewer, _) = try await askForTheLastMinute(fixture, points: withinIt)
             #expect(fewer == .ok)
         }
     }

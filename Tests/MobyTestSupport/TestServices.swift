@@ -168,23 +168,13 @@ public final class TestInflux: Sendable {
                 "HTTP_PORT": "\(httpPort)", "RPC_PORT": "\(Loopback.freePort())",
                 "DATA_DIR": directory.path, "AUTH_ENABLED": authEnabled ? "true" : "false",
             ])
-        if let maxValuesPerTag {
-            guard let data = conf.range(of: "[data]\n") else {
-                throw TestServiceError.missing("the [data] section of deploy/influxdb/influxdb.conf.in")
-            }
-            conf.insert(contentsOf: "  max-values-per-tag = \(maxValuesPerTag)\n", at: data.upperBound)
-        }
+        var settings = settings
+        if let maxValuesPerTag { settings["data", default: []].append("max-values-per-tag = \(maxValuesPerTag)") }
         if let https {
-            guard let section = conf.range(of: "[http]\n") else {
-                throw TestServiceError.missing("the [http] section of deploy/influxdb/influxdb.conf.in")
-            }
-            conf.insert(
-                contentsOf: """
-                      https-enabled = true
-                      https-certificate = "\(https.serverCertificate)"
-                      https-private-key = "\(https.serverKey)"
-
-                    """, at: section.upperBound)
+            settings["http", default: []] += [
+                "https-enabled = true", "https-certificate = \"\(https.serverCertificate)\"",
+                "https-private-key = \"\(https.serverKey)\"",
+            ]
         }
         for (section, lines) in settings.sorted(by: { $0.key < $1.key }) {
             let text = lines.map { "  \($0)\n" }.joined()
